@@ -1,0 +1,22 @@
+"""ASGI entry point: HTTP to Django, WebSockets through origin and token checks."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings")
+# Set up Django before importing anything that touches models.
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+
+from rooms.middleware import JwtAuthMiddleware  # noqa: E402
+from rooms.origin import SameOriginValidator  # noqa: E402
+from rooms.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": SameOriginValidator(JwtAuthMiddleware(URLRouter(websocket_urlpatterns))),
+    }
+)

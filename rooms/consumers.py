@@ -1,0 +1,172 @@
+"""RoomConsumer: one WebSocket in one room.
+
+It parses frames, authorizes and calls the rooms services; what a room does
+lives in services, selectors, presence and the rate limiter.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from rooms import events
+from rooms.exceptions import ChatError, InvalidFrame, RateLimited
+from rooms.frames import parse_client_frame
+from rooms.groups import room_group, user_group
+from rooms.presence import Member, get_presence
+from rooms.ratelimit import get_rate_limiter
+from rooms.selectors import message_frame, message_list_after, message_list_latest, room_get_active
+from rooms.services import message_clean_text, message_create
+
+logger = logging.getLogger("rooms.ws")
+
+# daphne lets an application close only with 1000 or 3000-4999, so ours mirror
+# the standard codes: 4008 ~ 1008 policy violation, 4009 ~ 1009 too big.
+CLOSE_POLICY_VIOLATION = 4008
+CLOSE_TOO_BIG = 4009
+CLOSE_SIGNED_OUT = 4401
+CLOSE_ROOM_CLOSED = 4404
+# Refused frames in a row before we stop listening to a client.
+MAX_STRIKES = 10
+
+
+def after_from_scope(scope: dict) -> int | None:
+    """The `after` message id of a resuming client, if it sent a valid one."""
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("after")
+    if values and values[0].isdigit():
+        return int(values[0])
+    return None
+
+
+class RoomConsumer(AsyncWebsocketConsumer):
+    """A member's socket in a room: welcome, messages, presence."""
+
+    member: Member | None = None
+    strikes = 0
+
+    async def connect(self) -> None:
+        """Check the ticket against the room, join, and send the welcome frame."""
+        slug = self.scope["url_route"]["kwargs"]["slug"]
+        user, ticket = self.scope.get("user"), self.scope.get("room_ticket")
+        if ticket is None or user is None or not user.is_authenticated:
+            return await self.close()
+        if ticket.room != slug:
+            logger.info("websocket refused: token for %r used on %r (user %s)", ticket.room, slug, user.pk)
+            return await self.close()
+        self.room = await database_sync_to_async(room_get_active)(slug=slug)
+        if self.room is None:
+            logger.info("websocket refused: room %r unknown or archived (user %s)", slug, user.pk)
+            return await self.close()
+
+        self.user = user
+        self.member = Member(id=user.pk, name=user.get_display_name())
+        self.groups = [room_group(slug), user_group(user.pk)]
+        for group in self.groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+
+        # Joined the group before reading history: a message stored meanwhile
+        # arrives twice at worst (clients de-duplicate by id), never zero times.
+        presence = get_presence()
+        first = await presence.join(room=slug, member=self.member, connection=self.channel_name)
+        history = await database_sync_to_async(self.history)(after_from_scope(self.scope))
+        members = await presence.members(room=slug)
+        await self.send_frame(
+            events.welcome(
+                room={"slug": slug, "name": self.room.name},
+                user=self.member_frame(self.member),
+                users=[self.member_frame(m) for m in members],
+                history=history,
+            )
+        )
+        if first:
+            await self.broadcast(events.user_joined(self.member_frame(self.member)))
+
+    def history(self, after: int | None) -> list[events.Frame]:
+        """The welcome frame's history: the latest messages, or all after `after`."""
+        if after is None:
+            return message_list_latest(room=self.room)
+        return message_list_after(room=self.room, after=after)
+
+    async def disconnect(self, code: int) -> None:
+        """Leave presence; announce the member's departure if this was their last socket."""
+        if self.member is None:
+            return
+        last = await get_presence().leave(
+            room=self.room.slug, member=self.member, connection=self.channel_name
+        )
+        if last:
+            await self.broadcast(events.user_left(self.member_frame(self.member)))
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Handle one client frame; refused frames get an `error` frame."""
+        if text_data is None:
+            return await self.refuse(InvalidFrame("Frames must be JSON text, not binary."))
+        if len(text_data.encode()) > settings.CHAT_MAX_FRAME_BYTES:
+            logger.info(
+                "websocket closed: frame over %s bytes (user %s)", settings.CHAT_MAX_FRAME_BYTES, self.user.pk
+            )
+            return await self.close(code=CLOSE_TOO_BIG)
+        try:
+            outgoing = parse_client_frame(text_data)
+            text = message_clean_text(outgoing.text)
+            if not await get_rate_limiter().allow(key=f"{self.room.slug}:{self.user.pk}"):
+                raise RateLimited()
+            await self.post(text=text, client_id=outgoing.client_id)
+        except ChatError as error:
+            return await self.refuse(error)
+        self.strikes = 0
+
+    async def post(self, *, text: str, client_id: str) -> None:
+        """Store the message, then broadcast it; a retried client_id is echoed to its sender only."""
+        message, created = await database_sync_to_async(message_create)(
+            room=self.room, author=self.user, text=text, client_id=client_id
+        )
+        frame = message_frame(message)
+        if created:
+            await self.broadcast(frame)
+        else:
+            await self.send_frame(frame)
+
+    async def refuse(self, error: ChatError) -> None:
+        """Answer a bad frame with an `error` frame; close a client that keeps at it."""
+        await self.send_frame(events.error(code=error.code, detail=error.detail))
+        self.strikes += 1
+        if self.strikes >= MAX_STRIKES:
+            logger.warning(
+                "websocket closed: %s refused frames in a row (user %s)", self.strikes, self.user.pk
+            )
+            await self.close(code=CLOSE_POLICY_VIOLATION)
+
+    async def broadcast(self, frame: events.Frame) -> None:
+        """Send a frame to everyone in the room, encoded once for all of them."""
+        await self.channel_layer.group_send(
+            room_group(self.room.slug), {"type": "room.frame", "frame": events.encode(frame)}
+        )
+
+    async def send_frame(self, frame: events.Frame) -> None:
+        """Send a frame to this socket only."""
+        await self.send(text_data=events.encode(frame))
+
+    @staticmethod
+    def member_frame(member: Member) -> events.Frame:
+        return events.member(user_id=member.id, name=member.name)
+
+    # Channel-layer events ("type" with dots becomes the method name).
+
+    async def room_frame(self, event: dict) -> None:
+        """Write an already-encoded room frame to this socket."""
+        await self.send(text_data=event["frame"])
+
+    async def room_closed(self, event: dict) -> None:
+        """The room was archived: tell the client, then close with 4404."""
+        await self.send(text_data=event["frame"])
+        await self.close(code=CLOSE_ROOM_CLOSED)
+
+    async def user_signed_out(self, event: dict) -> None:
+        """The user signed out or was deactivated: close with 4401."""
+        await self.close(code=CLOSE_SIGNED_OUT)

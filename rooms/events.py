@@ -1,0 +1,80 @@
+"""Server-to-client frames: plain dicts in, plain dicts out, JSON-safe.
+
+Each broadcast is encoded once by the sender (`encode`) and the same text is
+written to every socket in the group.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+Frame = dict[str, Any]
+
+
+def encode(frame: Frame) -> str:
+    """Serialize a frame for the wire."""
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+
+
+def iso_utc(moment: datetime) -> str:
+    """ISO 8601 in UTC with a Z, as browsers parse it everywhere."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def member(*, user_id: int, name: str) -> Frame:
+    """A person as frames show them."""
+    return {"id": user_id, "name": name}
+
+
+def message(
+    *,
+    message_id: int,
+    room: str,
+    user_id: int,
+    user_name: str,
+    text: str,
+    sent_at: str,
+    client_id: str,
+) -> Frame:
+    """A chat message, live or in history."""
+    return {
+        "type": "message",
+        "id": message_id,
+        "room": room,
+        "user": member(user_id=user_id, name=user_name),
+        "text": text,
+        "sent_at": sent_at,
+        "client_id": client_id or None,
+    }
+
+
+def welcome(*, room: Frame, user: Frame, users: list[Frame], history: list[Frame]) -> Frame:
+    """The first frame after connect."""
+    return {"type": "welcome", "room": room, "user": user, "users": users, "history": history}
+
+
+def user_joined(user: Frame) -> Frame:
+    """A user's first connection to the room opened."""
+    return {"type": "user_joined", "user": user}
+
+
+def user_left(user: Frame) -> Frame:
+    """A user's last connection to the room closed."""
+    return {"type": "user_left", "user": user}
+
+
+def message_deleted(message_id: int) -> Frame:
+    """A moderator removed a message."""
+    return {"type": "message_deleted", "id": message_id}
+
+
+def room_closed() -> Frame:
+    """The room was archived; the socket closes with 4404 next."""
+    return {"type": "room_closed"}
+
+
+def error(*, code: str, detail: str) -> Frame:
+    """A refused frame; the socket stays open."""
+    return {"type": "error", "code": code, "detail": detail}

@@ -1,0 +1,49 @@
+"""Domain errors; each `code` becomes the `code` of an `error` frame."""
+
+from __future__ import annotations
+
+
+class ChatError(Exception):
+    """A frame or message the room refuses; the socket stays open."""
+
+    code = "error"
+    detail = "That could not be done."
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail or self.detail)
+        self.detail = detail or self.detail
+
+
+class InvalidJson(ChatError):
+    """The frame is not JSON text."""
+
+    code = "invalid_json"
+    detail = "Frames must be JSON text."
+
+
+class InvalidFrame(ChatError):
+    """The frame is JSON but not a frame we understand."""
+
+    code = "invalid_frame"
+    detail = 'Send {"type": "message", "text": "...", "client_id": "..."}.'
+
+
+class EmptyMessage(ChatError):
+    """The message has no text once stripped."""
+
+    code = "empty"
+    detail = "A message cannot be empty."
+
+
+class MessageTooLong(ChatError):
+    """The message is longer than CHAT_MAX_MESSAGE_LENGTH."""
+
+    code = "too_long"
+    detail = "That message is too long."
+
+
+class RateLimited(ChatError):
+    """The sender went past CHAT_RATE_LIMIT messages per CHAT_RATE_WINDOW seconds."""
+
+    code = "rate_limited"
+    detail = "You are sending messages too fast; wait a moment."

@@ -1,0 +1,35 @@
+"""Client-to-server frames: parse and check their shape."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from rooms.exceptions import InvalidFrame, InvalidJson
+
+CLIENT_ID_MAX_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A message a client asks us to send to the room."""
+
+    text: str
+    client_id: str
+
+
+def parse_client_frame(raw: str) -> OutgoingMessage:
+    """Parse one text frame from a client, or raise InvalidJson / InvalidFrame."""
+    try:
+        frame = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidJson() from exc
+    if not isinstance(frame, dict) or frame.get("type") != "message":
+        raise InvalidFrame()
+    text = frame.get("text")
+    client_id = frame.get("client_id") or ""
+    if not isinstance(text, str):
+        raise InvalidFrame("A message needs a text string.")
+    if not isinstance(client_id, str) or len(client_id) > CLIENT_ID_MAX_LENGTH:
+        raise InvalidFrame(f"client_id must be a string of at most {CLIENT_ID_MAX_LENGTH} characters.")
+    return OutgoingMessage(text=text, client_id=client_id)

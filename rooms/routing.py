@@ -1,0 +1,10 @@
+from channels.security.websocket import WebsocketDenier
+from django.urls import path, re_path
+
+from rooms.consumers import RoomConsumer
+
+websocket_urlpatterns = [
+    path("ws/rooms/<slug:slug>/", RoomConsumer.as_asgi()),
+    # Anything else is refused with 403 rather than an exception in the router.
+    re_path(r"", WebsocketDenier.as_asgi()),
+]

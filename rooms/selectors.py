@@ -1,0 +1,64 @@
+"""Reads: rooms, users and message history as the wire shows them."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+
+from rooms import events
+from rooms.models import Message, Room
+
+HISTORY_LENGTH = 50
+HISTORY_PAGE_MAX = 100
+# A client away for longer than this many messages resumes with the latest ones
+# and pages further back through the history endpoint.
+RESUME_MAX = 1000
+
+
+def room_get_active(*, slug: str) -> Room | None:
+    """The room with this slug, unless it is unknown or archived."""
+    return Room.objects.filter(slug=slug, archived=False).first()
+
+
+def room_list_active() -> QuerySet[Room]:
+    """Rooms people can enter, by name."""
+    return Room.objects.filter(archived=False).order_by("name")
+
+
+def user_get_active(*, user_id: int):  # -> accounts.User | None
+    """The active user with this id, or None."""
+    return get_user_model().objects.filter(pk=user_id, is_active=True).first()
+
+
+def message_frame(message: Message) -> events.Frame:
+    """The wire form of a stored message."""
+    return events.message(
+        message_id=message.pk,
+        room=message.room.slug,
+        user_id=message.author_id,
+        user_name=message.author.get_display_name(),
+        text=message.text,
+        sent_at=events.iso_utc(message.created_at),
+        client_id=message.client_id,
+    )
+
+
+def _visible(room: Room) -> QuerySet[Message]:
+    return Message.objects.filter(room=room, deleted_at__isnull=True).select_related("author", "room")
+
+
+def message_list_latest(
+    *, room: Room, before: int | None = None, limit: int = HISTORY_LENGTH
+) -> list[events.Frame]:
+    """The newest `limit` visible messages (older than `before`), oldest first."""
+    messages = _visible(room)
+    if before is not None:
+        messages = messages.filter(id__lt=before)
+    newest_first = list(messages.order_by("-id")[:limit])
+    return [message_frame(m) for m in reversed(newest_first)]
+
+
+def message_list_after(*, room: Room, after: int) -> list[events.Frame]:
+    """Visible messages after `after`, oldest first (at most RESUME_MAX, the newest)."""
+    newest_first = list(_visible(room).filter(id__gt=after).order_by("-id")[:RESUME_MAX])
+    return [message_frame(m) for m in reversed(newest_first)]

@@ -1,0 +1,93 @@
+"""Writes: messages, archiving, closing sockets. Side effects run on commit."""
+
+from __future__ import annotations
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from rooms import events
+from rooms.exceptions import EmptyMessage, MessageTooLong
+from rooms.groups import room_group, user_group
+from rooms.models import Message, Room
+
+logger = logging.getLogger(__name__)
+
+
+def message_clean_text(text: str) -> str:
+    """Strip a message's text, or raise EmptyMessage / MessageTooLong."""
+    text = text.strip()
+    if not text:
+        raise EmptyMessage()
+    limit = settings.CHAT_MAX_MESSAGE_LENGTH
+    if len(text) > limit:
+        raise MessageTooLong(f"Messages are at most {limit} characters; that one has {len(text)}.")
+    return text
+
+
+def message_create(*, room: Room, author, text: str, client_id: str = "") -> tuple[Message, bool]:
+    """Store a message; a retry with the same client_id returns the stored one.
+
+    Returns the message and whether it was created now (False for a retry).
+    """
+    text = message_clean_text(text)
+    if client_id:
+        existing = _message_by_client_id(room=room, author=author, client_id=client_id)
+        if existing is not None:
+            return existing, False
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(room=room, author=author, text=text, client_id=client_id)
+    except IntegrityError:
+        # Two sockets of the same user raced with the same client_id.
+        existing = _message_by_client_id(room=room, author=author, client_id=client_id)
+        if existing is None:
+            raise
+        return existing, False
+    return message, True
+
+
+def _message_by_client_id(*, room: Room, author, client_id: str) -> Message | None:
+    return (
+        Message.objects.filter(room=room, author=author, client_id=client_id)
+        .select_related("author", "room")
+        .first()
+    )
+
+
+def _group_send_on_commit(group: str, event: dict) -> None:
+    layer = get_channel_layer()
+    transaction.on_commit(lambda: async_to_sync(layer.group_send)(group, event))
+
+
+@transaction.atomic
+def message_delete(*, message: Message, moderator) -> None:
+    """Hide a message from history and from everyone's screen."""
+    if message.deleted_at is not None:
+        return
+    message.deleted_at = timezone.now()
+    message.save(update_fields=["deleted_at"])
+    logger.info("message %s in %s deleted by %s", message.pk, message.room.slug, moderator)
+    frame = events.encode(events.message_deleted(message.pk))
+    _group_send_on_commit(room_group(message.room.slug), {"type": "room.frame", "frame": frame})
+
+
+@transaction.atomic
+def room_archive(*, room: Room) -> None:
+    """Archive a room: it leaves the dashboard and its sockets close with 4404."""
+    if room.archived:
+        return
+    room.archived = True
+    room.save(update_fields=["archived"])
+    logger.info("room %s archived", room.slug)
+    frame = events.encode(events.room_closed())
+    _group_send_on_commit(room_group(room.slug), {"type": "room.closed", "frame": frame})
+
+
+def user_sockets_close(*, user_id: int) -> None:
+    """Close every socket this user has open (sign-out, deactivation): code 4401."""
+    _group_send_on_commit(user_group(user_id), {"type": "user.signed_out"})

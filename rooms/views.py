@@ -1,0 +1,120 @@
+"""Room pages and their JSON endpoints."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from asgiref.sync import async_to_sync
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from rooms import tokens
+from rooms.models import Room
+from rooms.presence import get_presence
+from rooms.selectors import HISTORY_PAGE_MAX, message_list_latest, room_get_active, room_list_active
+
+SIGNED_OUT = "You are not signed in."
+ROOM_NOT_FOUND = "No such room, or it was closed."
+
+
+def login_required_json(view):
+    """Like login_required, but answer 401 JSON instead of redirecting."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return JsonResponse({"error": "not_authenticated", "detail": SIGNED_OUT}, status=401)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _active_room_or_404_json(slug: str) -> Room | JsonResponse:
+    room = room_get_active(slug=slug)
+    if room is None:
+        return JsonResponse({"error": "not_found", "detail": ROOM_NOT_FOUND}, status=404)
+    return room
+
+
+def _online_counts(rooms: list[Room]) -> dict[str, int]:
+    return async_to_sync(get_presence().counts)(rooms=[room.slug for room in rooms])
+
+
+@require_GET
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Active rooms with how many people are in each."""
+    rooms = list(room_list_active())
+    counts = _online_counts(rooms)
+    for room in rooms:
+        room.online = counts[room.slug]
+    return render(request, "rooms/dashboard.html", {"rooms": rooms})
+
+
+@require_GET
+@never_cache
+@login_required_json
+def online_counts(request: HttpRequest) -> JsonResponse:
+    """Online counts for the dashboard to refresh itself."""
+    return JsonResponse({"rooms": _online_counts(list(room_list_active()))})
+
+
+@require_GET
+@login_required
+def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """The room page: recent history, people online, the message box."""
+    room = room_get_active(slug=slug)
+    if room is None:
+        raise Http404(ROOM_NOT_FOUND)
+    config = {
+        "token_url": reverse("rooms:room_token", args=[room.slug]),
+        "user_id": request.user.pk,
+        "max_length": settings.CHAT_MAX_MESSAGE_LENGTH,
+    }
+    context = {"room": room, "history": message_list_latest(room=room), "config": config}
+    return render(request, "rooms/room_detail.html", context)
+
+
+@require_GET
+@never_cache
+@login_required_json
+def room_token(request: HttpRequest, slug: str) -> JsonResponse:
+    """A short-lived ticket to open this room's WebSocket."""
+    room = _active_room_or_404_json(slug)
+    if isinstance(room, JsonResponse):
+        return room
+    token = tokens.issue(user_id=request.user.pk, name=request.user.get_display_name(), room=room.slug)
+    return JsonResponse(
+        {"token": token, "expires_in": settings.CHAT_JWT_TTL, "ws_url": f"/ws/rooms/{room.slug}/"}
+    )
+
+
+def _positive_int(value: str | None, name: str) -> int | None:
+    if value is None or value == "":
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{name} must be a positive whole number.")
+    return int(value)
+
+
+@require_GET
+@never_cache
+@login_required_json
+def room_messages(request: HttpRequest, slug: str) -> JsonResponse:
+    """A page of history, newest last: `before` a message id, at most `limit` (≤ 100)."""
+    room = _active_room_or_404_json(slug)
+    if isinstance(room, JsonResponse):
+        return room
+    try:
+        before = _positive_int(request.GET.get("before"), "before")
+        limit = min(_positive_int(request.GET.get("limit"), "limit") or 50, HISTORY_PAGE_MAX)
+    except ValueError as exc:
+        return JsonResponse({"error": "invalid", "detail": str(exc)}, status=400)
+    messages = message_list_latest(room=room, before=before, limit=limit + 1)
+    has_more = len(messages) > limit
+    return JsonResponse({"messages": messages[-limit:], "has_more": has_more})

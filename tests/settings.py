@@ -1,0 +1,11 @@
+"""Test settings: the embedded default (SQLite, in-memory channel layer)."""
+
+import os
+
+# The embedded default is what `make run` serves; tests run on it too.
+os.environ.setdefault("DJANGO_DEBUG", "1")
+
+from chatsite.settings import *  # noqa: F403
+
+# Fast hashing: tests create many users.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
