@@ -64,15 +64,20 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
         self.user = user
         self.member = Member(id=user.pk, name=user.get_display_name())
+        presence = get_presence()
+        first = await presence.join(room=slug, member=self.member, connection=self.channel_name)
+        if first:
+            # Announced before joining the group: the newcomer learns who is
+            # here from the welcome frame, not from an echo of its own arrival.
+            await self.broadcast(events.user_joined(self.member_frame(self.member)))
         self.groups = [room_group(slug), user_group(user.pk)]
         for group in self.groups:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
 
-        # Joined the group before reading history: a message stored meanwhile
-        # arrives twice at worst (clients de-duplicate by id), never zero times.
-        presence = get_presence()
-        first = await presence.join(room=slug, member=self.member, connection=self.channel_name)
+        # In the group before reading history and members: a message stored
+        # meanwhile arrives twice at worst (clients de-duplicate by id), never
+        # zero times; likewise a member who leaves meanwhile gets a user_left.
         history = await database_sync_to_async(self.history)(after_from_scope(self.scope))
         members = await presence.members(room=slug)
         await self.send_frame(
@@ -83,8 +88,6 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 history=history,
             )
         )
-        if first:
-            await self.broadcast(events.user_joined(self.member_frame(self.member)))
 
     def history(self, after: int | None) -> list[events.Frame]:
         """The welcome frame's history: the latest messages, or all after `after`."""

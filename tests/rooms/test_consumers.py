@@ -1,0 +1,498 @@
+"""RoomConsumer through the real ASGI stack: origin check, token middleware, router."""
+
+from __future__ import annotations
+
+import time
+
+import jwt
+import pytest
+import pytest_asyncio
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from chatsite.asgi import application
+from rooms import tokens
+from rooms.models import Message, Room
+from rooms.services import message_delete, room_archive, user_sockets_close
+from tests.factories import message_create, user_create
+
+# serialized_rollback: keep the seeded rooms that a transactional flush would wipe.
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+SITE_HEADERS = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
+TIMEOUT = 2
+
+
+@pytest_asyncio.fixture
+async def connect():
+    """Open sockets through chatsite.asgi.application; every one is disconnected afterwards."""
+    opened: list[WebsocketCommunicator] = []
+
+    async def _connect(path: str, headers=None) -> tuple[WebsocketCommunicator, bool, int | None]:
+        communicator = WebsocketCommunicator(application, path, headers=headers or SITE_HEADERS)
+        opened.append(communicator)
+        connected, code = await communicator.connect(timeout=TIMEOUT)
+        return communicator, connected, code
+
+    yield _connect
+    for communicator in opened:
+        await communicator.disconnect()
+
+
+@pytest_asyncio.fixture
+async def alice():
+    return await database_sync_to_async(user_create)(username="alice", display_name="Alice")
+
+
+@pytest_asyncio.fixture
+async def bob():
+    return await database_sync_to_async(user_create)(username="bob", display_name="Bob")
+
+
+def ticket(user, room: str = "general") -> str:
+    return tokens.issue(user_id=user.pk, name=user.get_display_name(), room=room)
+
+
+def claims_for(user, room: str = "general", **changes) -> dict:
+    now = int(time.time())
+    claims = {
+        "sub": str(user.pk),
+        "name": user.get_display_name(),
+        "room": room,
+        "aud": tokens.AUDIENCE,
+        "iss": "lets-talk",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 60,
+        "jti": "test",
+    }
+    claims.update(changes)
+    return claims
+
+
+def signed(claims: dict, key: str | None = None, algorithm: str = "HS256") -> str:
+    from django.conf import settings
+
+    return jwt.encode(claims, key or settings.CHAT_JWT_SECRET, algorithm=algorithm)
+
+
+async def join(connect, user, room: str = "general", query: str = ""):
+    """Open a room socket for `user` and return it with its welcome frame."""
+    communicator, connected, code = await connect(f"/ws/rooms/{room}/?token={ticket(user, room)}{query}")
+    assert connected, f"handshake refused ({code})"
+    welcome = await communicator.receive_json_from(timeout=TIMEOUT)
+    assert welcome["type"] == "welcome"
+    return communicator, welcome
+
+
+async def message_count() -> int:
+    return await database_sync_to_async(Message.objects.count)()
+
+
+async def send_text(communicator, text: str, client_id: str | None = None) -> None:
+    frame = {"type": "message", "text": text}
+    if client_id:
+        frame["client_id"] = client_id
+    await communicator.send_json_to(frame)
+
+
+async def assert_refused(connect, observer, path: str, headers=None) -> None:
+    """The handshake is refused and the observer in General hears nothing."""
+    _communicator, connected, _code = await connect(path, headers)
+    assert not connected
+    assert await observer.receive_nothing(timeout=0.2)
+    assert await message_count() == 0
+
+
+@pytest_asyncio.fixture
+async def observer(connect, bob):
+    """Bob, sitting in General, to prove refused handshakes broadcast nothing."""
+    communicator, _welcome = await join(connect, bob)
+    return communicator
+
+
+# Handshake refusals (SPEC "WebSocket surface"): each refused with 403, nothing stored or sent.
+
+
+async def test_handshake_refused_without_token(connect, observer):
+    """No token, no socket."""
+    await assert_refused(connect, observer, "/ws/rooms/general/")
+
+
+async def test_handshake_refused_for_malformed_token(connect, observer):
+    """A token that is not a JWT is refused."""
+    await assert_refused(connect, observer, "/ws/rooms/general/?token=not-a-jwt")
+
+
+async def test_handshake_refused_for_token_signed_with_another_key(connect, observer, alice):
+    """A forged signature is refused."""
+    token = signed(claims_for(alice), key="another-key-that-is-long-enough-for-hs256!")
+    await assert_refused(connect, observer, f"/ws/rooms/general/?token={token}")
+
+
+async def test_handshake_refused_for_alg_none(connect, observer, alice):
+    """An unsigned token (alg none) is refused."""
+    token = jwt.encode(claims_for(alice), None, algorithm="none")
+    await assert_refused(connect, observer, f"/ws/rooms/general/?token={token}")
+
+
+async def test_handshake_refused_for_other_algorithm(connect, observer, alice, settings):
+    """HS512 with the right key is still not our algorithm."""
+    settings.CHAT_JWT_SECRET = "k" * 64  # long enough that PyJWT signs HS512 without a warning
+    token = signed(claims_for(alice), algorithm="HS512")
+    await assert_refused(connect, observer, f"/ws/rooms/general/?token={token}")
+
+
+async def test_handshake_refused_for_expired_token(connect, observer, alice):
+    """A token past its exp (and the leeway) is refused."""
+    past = int(time.time()) - 120
+    token = signed(claims_for(alice, iat=past, nbf=past, exp=past + 60))
+    await assert_refused(connect, observer, f"/ws/rooms/general/?token={token}")
+
+
+async def test_handshake_refused_for_token_not_yet_valid(connect, observer, alice):
+    """A token whose nbf is in the future is refused."""
+    token = signed(claims_for(alice, nbf=int(time.time()) + 300))
+    await assert_refused(connect, observer, f"/ws/rooms/general/?token={token}")
+
+
+async def test_handshake_refused_for_wrong_audience(connect, observer, alice):
+    """A token for another audience is refused."""
+    token = signed(claims_for(alice, aud="some.other.api"))
+    await assert_refused(connect, observer, f"/ws/rooms/general/?token={token}")
+
+
+async def test_handshake_refused_for_wrong_issuer(connect, observer, alice):
+    """A token from another issuer is refused."""
+    token = signed(claims_for(alice, iss="someone-else"))
+    await assert_refused(connect, observer, f"/ws/rooms/general/?token={token}")
+
+
+async def test_handshake_refused_for_token_of_another_room(connect, observer, alice):
+    """A Sports token does not open General."""
+    await assert_refused(connect, observer, f"/ws/rooms/general/?token={ticket(alice, 'sports')}")
+
+
+async def test_handshake_refused_for_unknown_room(connect, observer, alice):
+    """A room that does not exist cannot be joined, even with a matching token."""
+    await assert_refused(connect, observer, f"/ws/rooms/nowhere/?token={ticket(alice, 'nowhere')}")
+
+
+async def test_handshake_refused_for_archived_room(connect, observer, alice):
+    """An archived room cannot be joined."""
+    await database_sync_to_async(Room.objects.filter(slug="music").update)(archived=True)
+    await assert_refused(connect, observer, f"/ws/rooms/music/?token={ticket(alice, 'music')}")
+
+
+async def test_handshake_refused_for_unknown_user(connect, observer, alice):
+    """A token naming a user that does not exist is refused."""
+    token = signed(claims_for(alice, sub="999999"))
+    await assert_refused(connect, observer, f"/ws/rooms/general/?token={token}")
+
+
+async def test_handshake_refused_for_inactive_user(connect, observer, alice):
+    """A deactivated user's token no longer opens rooms."""
+    token = ticket(alice)
+    alice.is_active = False
+    await database_sync_to_async(alice.save)()
+    await assert_refused(connect, observer, f"/ws/rooms/general/?token={token}")
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        b"http://evil.example",
+        b"http://testserver:8999",  # same host, other port: AllowedHostsOriginValidator would pass it
+        b"https://testserver",  # same host, other scheme
+        b"null",
+    ],
+)
+async def test_handshake_refused_for_foreign_origin(connect, observer, alice, origin):
+    """Only the site's own origin (scheme, host and port) may open sockets."""
+    headers = [(b"origin", origin), (b"host", b"testserver")]
+    await assert_refused(connect, observer, f"/ws/rooms/general/?token={ticket(alice)}", headers)
+
+
+async def test_handshake_refused_without_origin(connect, observer, alice):
+    """A handshake with no Origin header is refused."""
+    headers = [(b"host", b"testserver")]
+    await assert_refused(connect, observer, f"/ws/rooms/general/?token={ticket(alice)}", headers)
+
+
+async def test_handshake_refused_for_host_not_allowed(connect, observer, alice):
+    """A Host outside ALLOWED_HOSTS is refused even when Origin matches it."""
+    headers = [(b"origin", b"http://evil.example"), (b"host", b"evil.example")]
+    await assert_refused(connect, observer, f"/ws/rooms/general/?token={ticket(alice)}", headers)
+
+
+async def test_unknown_websocket_path_is_refused(connect, alice):
+    """A path that is not a room is refused, not an error."""
+    _communicator, connected, _code = await connect(f"/ws/elsewhere/?token={ticket(alice)}")
+    assert not connected
+
+
+async def test_bearer_header_opens_the_room(connect, alice):
+    """Non-browser clients may send the token as Authorization: Bearer."""
+    headers = [*SITE_HEADERS, (b"authorization", f"Bearer {ticket(alice)}".encode())]
+    communicator, connected, _code = await connect("/ws/rooms/general/", headers)
+    assert connected
+    welcome = await communicator.receive_json_from(timeout=TIMEOUT)
+    assert welcome["user"] == {"id": alice.pk, "name": "Alice"}
+
+
+# Talking and presence.
+
+
+async def test_welcome_describes_room_user_people_and_history(connect, alice):
+    """The first frame names the room and the user, who is online, and recent history."""
+    room = await database_sync_to_async(Room.objects.get)(slug="general")
+    for n in range(55):
+        await database_sync_to_async(message_create)(room=room, author=alice, text=f"m{n}")
+    _communicator, welcome = await join(connect, alice)
+    assert welcome["room"] == {"slug": "general", "name": "General"}
+    assert welcome["user"] == {"id": alice.pk, "name": "Alice"}
+    assert welcome["users"] == [{"id": alice.pk, "name": "Alice"}]
+    assert [m["text"] for m in welcome["history"]] == [f"m{n}" for n in range(5, 55)]
+
+
+async def test_two_members_see_each_others_messages_and_presence(connect, alice, bob):
+    """Alice and Bob chat in General and see each other come and go."""
+    alice_socket, _ = await join(connect, alice)
+    bob_socket, bob_welcome = await join(connect, bob)
+    assert {u["name"] for u in bob_welcome["users"]} == {"Alice", "Bob"}
+    assert await alice_socket.receive_json_from(timeout=TIMEOUT) == {
+        "type": "user_joined",
+        "user": {"id": bob.pk, "name": "Bob"},
+    }
+
+    await send_text(alice_socket, "  hi Bob  ", client_id="c-1")
+    to_alice = await alice_socket.receive_json_from(timeout=TIMEOUT)
+    to_bob = await bob_socket.receive_json_from(timeout=TIMEOUT)
+    assert to_alice == to_bob
+    assert to_bob["type"] == "message"
+    assert to_bob["text"] == "hi Bob"
+    assert to_bob["user"] == {"id": alice.pk, "name": "Alice"}
+    assert to_bob["room"] == "general"
+    assert to_bob["client_id"] == "c-1"
+    assert to_bob["sent_at"].endswith("Z")
+
+    await bob_socket.disconnect()
+    assert await alice_socket.receive_json_from(timeout=TIMEOUT) == {
+        "type": "user_left",
+        "user": {"id": bob.pk, "name": "Bob"},
+    }
+
+
+async def test_message_is_stored_before_it_is_broadcast(connect, alice):
+    """When a message frame arrives, the message is already in the database."""
+    socket, _ = await join(connect, alice)
+    await send_text(socket, "persist me")
+    frame = await socket.receive_json_from(timeout=TIMEOUT)
+    stored = await database_sync_to_async(Message.objects.get)(pk=frame["id"])
+    assert stored.text == "persist me"
+
+
+async def test_messages_arrive_in_id_order(connect, alice, bob):
+    """Everyone receives a burst of messages in increasing id order."""
+    alice_socket, _ = await join(connect, alice)
+    bob_socket, _ = await join(connect, bob)
+    await alice_socket.receive_json_from(timeout=TIMEOUT)  # bob joined
+    for n in range(5):
+        await send_text(alice_socket, f"a{n}")
+        await send_text(bob_socket, f"b{n}")
+    ids = [(await bob_socket.receive_json_from(timeout=TIMEOUT))["id"] for _ in range(10)]
+    assert ids == sorted(ids)
+
+
+async def test_second_tab_sends_no_presence_events(connect, alice, bob):
+    """A second socket of the same user neither joins nor leaves in others' eyes."""
+    _alice_tab, _ = await join(connect, alice)
+    bob_socket, _ = await join(connect, bob)
+
+    second_tab, welcome = await join(connect, bob)
+    assert [u["name"] for u in welcome["users"]].count("Bob") == 1
+    second_tab_joined = await _alice_tab.receive_json_from(timeout=TIMEOUT)
+    assert second_tab_joined == {"type": "user_joined", "user": {"id": bob.pk, "name": "Bob"}}
+    assert await _alice_tab.receive_nothing(timeout=0.2)
+
+    await second_tab.disconnect()
+    assert await _alice_tab.receive_nothing(timeout=0.2)
+    await bob_socket.disconnect()
+    assert (await _alice_tab.receive_json_from(timeout=TIMEOUT))["type"] == "user_left"
+
+
+async def test_resume_after_returns_every_message_after_that_id(connect, alice):
+    """A reconnecting client with ?after=<id> gets exactly the messages it missed."""
+    room = await database_sync_to_async(Room.objects.get)(slug="general")
+    ids = [
+        (await database_sync_to_async(message_create)(room=room, author=alice, text=f"m{n}")).pk
+        for n in range(5)
+    ]
+    _socket, welcome = await join(connect, alice, query=f"&after={ids[1]}")
+    assert [m["id"] for m in welcome["history"]] == ids[2:]
+
+
+async def test_same_client_id_is_stored_once_and_echoed_to_sender(connect, alice, bob):
+    """A retried send is not stored or broadcast twice; the sender gets the stored one back."""
+    alice_socket, _ = await join(connect, alice)
+    bob_socket, _ = await join(connect, bob)
+    await alice_socket.receive_json_from(timeout=TIMEOUT)
+
+    await send_text(alice_socket, "once", client_id="retry-1")
+    first = await alice_socket.receive_json_from(timeout=TIMEOUT)
+    assert (await bob_socket.receive_json_from(timeout=TIMEOUT))["id"] == first["id"]
+
+    await send_text(alice_socket, "once", client_id="retry-1")
+    echo = await alice_socket.receive_json_from(timeout=TIMEOUT)
+    assert echo == first
+    assert await bob_socket.receive_nothing(timeout=0.2)
+    assert await message_count() == 1
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        ("not json", "invalid_json"),
+        ('["message"]', "invalid_frame"),
+        ('{"type": "typing"}', "invalid_frame"),
+        ('{"type": "message", "text": 42}', "invalid_frame"),
+        ('{"type": "message", "text": "hi", "client_id": 7}', "invalid_frame"),
+        ('{"type": "message", "text": "   "}', "empty"),
+        ("[" * 50_00 + "]" * 50_00, "invalid_json"),
+    ],
+)
+async def test_bad_frame_gets_error_and_socket_stays_open(connect, alice, frame, code):
+    """A bad frame is answered with an error frame; the socket goes on working."""
+    socket, _ = await join(connect, alice)
+    await socket.send_to(text_data=frame)
+    error = await socket.receive_json_from(timeout=TIMEOUT)
+    assert error["type"] == "error"
+    assert error["code"] == code
+    assert error["detail"]
+    await send_text(socket, "still here")
+    assert (await socket.receive_json_from(timeout=TIMEOUT))["text"] == "still here"
+    assert await message_count() == 1
+
+
+async def test_too_long_message_is_refused(connect, alice, settings):
+    """A message over CHAT_MAX_MESSAGE_LENGTH gets too_long and is not stored."""
+    settings.CHAT_MAX_MESSAGE_LENGTH = 10
+    socket, _ = await join(connect, alice)
+    await send_text(socket, "x" * 11)
+    assert (await socket.receive_json_from(timeout=TIMEOUT))["code"] == "too_long"
+    assert await message_count() == 0
+
+
+async def test_binary_frame_is_refused(connect, alice):
+    """Binary frames are not part of the protocol."""
+    socket, _ = await join(connect, alice)
+    await socket.send_to(bytes_data=b"\x00\x01")
+    assert (await socket.receive_json_from(timeout=TIMEOUT))["code"] == "invalid_frame"
+
+
+async def test_rate_limit_is_shared_by_all_tabs_of_a_user(connect, alice, settings):
+    """Past CHAT_RATE_LIMIT messages per window, across tabs, messages are refused."""
+    settings.CHAT_RATE_LIMIT = 3
+    tab1, _ = await join(connect, alice)
+    tab2, _ = await join(connect, alice)
+    for text in ("one", "two"):
+        await send_text(tab1, text)
+        await tab1.receive_json_from(timeout=TIMEOUT)
+        await tab2.receive_json_from(timeout=TIMEOUT)
+    await send_text(tab2, "three")
+    await tab2.receive_json_from(timeout=TIMEOUT)
+    await tab1.receive_json_from(timeout=TIMEOUT)
+
+    await send_text(tab2, "four")
+    assert (await tab2.receive_json_from(timeout=TIMEOUT))["code"] == "rate_limited"
+    assert await tab1.receive_nothing(timeout=0.2)
+    assert await message_count() == 3
+
+
+async def test_rate_limit_is_per_room(connect, alice, settings):
+    """A user limited in one room can still talk in another."""
+    settings.CHAT_RATE_LIMIT = 1
+    general, _ = await join(connect, alice)
+    sports, _ = await join(connect, alice, room="sports")
+    await send_text(general, "one")
+    assert (await general.receive_json_from(timeout=TIMEOUT))["type"] == "message"
+    await send_text(general, "two")
+    assert (await general.receive_json_from(timeout=TIMEOUT))["code"] == "rate_limited"
+    await send_text(sports, "elsewhere")
+    assert (await sports.receive_json_from(timeout=TIMEOUT))["text"] == "elsewhere"
+
+
+async def test_oversized_frame_closes_with_4009(connect, alice, bob, settings):
+    """A frame over CHAT_MAX_FRAME_BYTES closes the socket with 4009 and stores nothing."""
+    settings.CHAT_MAX_FRAME_BYTES = 1024
+    _bob_socket, _ = await join(connect, bob)
+    socket, _ = await join(connect, alice)
+    await send_text(socket, "é" * 600)  # 600 characters, 1200 bytes
+    assert await socket.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": 4009}
+    assert await message_count() == 0
+
+
+async def test_client_that_keeps_sending_garbage_is_closed_with_4008(connect, alice):
+    """Ten refused frames in a row close the socket with 4008."""
+    socket, _ = await join(connect, alice)
+    for _ in range(9):
+        await socket.send_to(text_data="garbage")
+        assert (await socket.receive_json_from(timeout=TIMEOUT))["code"] == "invalid_json"
+    await socket.send_to(text_data="garbage")
+    assert (await socket.receive_json_from(timeout=TIMEOUT))["code"] == "invalid_json"
+    assert await socket.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": 4008}
+
+
+async def test_flooding_past_the_rate_limit_is_closed_with_4008(connect, alice, settings):
+    """A client that keeps flooding after rate_limited is disconnected."""
+    settings.CHAT_RATE_LIMIT = 2
+    socket, _ = await join(connect, alice)
+    for n in range(12):
+        await send_text(socket, f"flood {n}")
+    frames = [await socket.receive_output(timeout=TIMEOUT) for _ in range(13)]
+    assert frames[-1] == {"type": "websocket.close", "code": 4008}
+    assert await message_count() == 2
+
+
+async def test_sign_out_closes_every_socket_of_the_user_with_4401(connect, alice):
+    """POST /accounts/logout/ closes the user's sockets in every room."""
+    general, _ = await join(connect, alice)
+    sports, _ = await join(connect, alice, room="sports")
+    client = Client()
+    await database_sync_to_async(client.force_login)(alice)
+    response = await database_sync_to_async(client.post)("/accounts/logout/")
+    assert response.status_code == 302
+    for socket in (general, sports):
+        assert await socket.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": 4401}
+
+
+async def test_user_sockets_close_leaves_other_users_connected(connect, alice, bob):
+    """Closing one user's sockets does not touch anyone else's."""
+    alice_socket, _ = await join(connect, alice)
+    bob_socket, _ = await join(connect, bob)
+    await alice_socket.receive_json_from(timeout=TIMEOUT)
+    await database_sync_to_async(user_sockets_close)(user_id=alice.pk)
+    assert await alice_socket.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": 4401}
+    assert await bob_socket.receive_nothing(timeout=0.2)
+
+
+async def test_archiving_a_room_sends_room_closed_then_4404(connect, alice):
+    """Archiving a room tells its members and closes their sockets with 4404."""
+    socket, _ = await join(connect, alice)
+    room = await database_sync_to_async(Room.objects.get)(slug="general")
+    await database_sync_to_async(room_archive)(room=room)
+    assert await socket.receive_json_from(timeout=TIMEOUT) == {"type": "room_closed"}
+    assert await socket.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": 4404}
+
+
+async def test_deleted_message_is_announced_and_left_out_of_history(connect, alice, bob):
+    """A moderator's delete reaches the room and the message leaves history."""
+    socket, _ = await join(connect, alice)
+    await send_text(socket, "regrettable")
+    sent = await socket.receive_json_from(timeout=TIMEOUT)
+    message = await database_sync_to_async(Message.objects.select_related("room").get)(pk=sent["id"])
+    await database_sync_to_async(message_delete)(message=message, moderator=bob)
+    assert await socket.receive_json_from(timeout=TIMEOUT) == {"type": "message_deleted", "id": sent["id"]}
+    _later, welcome = await join(connect, bob)
+    assert welcome["history"] == []
