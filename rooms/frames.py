@@ -27,7 +27,9 @@ def parse_client_frame(raw: str) -> OutgoingMessage:
     if not isinstance(frame, dict) or frame.get("type") != "message":
         raise InvalidFrame()
     text = frame.get("text")
-    client_id = frame.get("client_id") or ""
+    client_id = frame.get("client_id")
+    if client_id is None:  # absent or null: the server itself sends null
+        client_id = ""
     if not isinstance(text, str):
         raise InvalidFrame("A message needs a text string.")
     if not isinstance(client_id, str) or len(client_id) > CLIENT_ID_MAX_LENGTH:

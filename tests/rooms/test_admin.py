@@ -1,0 +1,134 @@
+"""Room and Message admin: moderators manage rooms and remove messages."""
+
+from __future__ import annotations
+
+import pytest
+
+from rooms.models import Message, Room
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def room():
+    """A room besides the seeded ones."""
+    return factories.room_create(slug="book-club", name="Book Club", description="Reading together.")
+
+
+@pytest.fixture
+def message(room):
+    """A message in that room."""
+    return factories.message_create(
+        room=room, author=factories.user_create(username="carol"), text="chapter 3!"
+    )
+
+
+def test_room_changelist_lists_rooms(admin_client, room):
+    """The room list shows seeded and new rooms."""
+    response = admin_client.get("/admin/rooms/room/")
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Book Club" in content
+    assert "General" in content
+
+
+def test_room_change_page_loads(admin_client, room):
+    """A room's edit page opens with its fields filled in."""
+    response = admin_client.get(f"/admin/rooms/room/{room.pk}/change/")
+
+    assert response.status_code == 200
+    assert "Reading together." in response.content.decode()
+
+
+def test_room_add_page_loads(admin_client):
+    """The page to create a room opens."""
+    assert admin_client.get("/admin/rooms/room/add/").status_code == 200
+
+
+def test_room_search_finds_by_name(admin_client, room):
+    """Searching rooms narrows the list to matches."""
+    response = admin_client.get("/admin/rooms/room/", {"q": "book"})
+
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [room]
+
+
+def test_message_changelist_lists_messages(admin_client, message):
+    """The message list shows messages with their author."""
+    response = admin_client.get("/admin/rooms/message/")
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "chapter 3!" in content
+    assert "carol" in content
+
+
+def test_message_change_page_loads(admin_client, message):
+    """A message's page opens."""
+    response = admin_client.get(f"/admin/rooms/message/{message.pk}/change/")
+
+    assert response.status_code == 200
+    assert "chapter 3!" in response.content.decode()
+
+
+def test_message_search_finds_by_text_and_author(admin_client, message, room):
+    """Searching messages matches their text and their author's username."""
+    other = factories.message_create(room=room, author=factories.user_create(username="dave"), text="nothing")
+
+    by_text = admin_client.get("/admin/rooms/message/", {"q": "chapter"})
+    by_author = admin_client.get("/admin/rooms/message/", {"q": "dave"})
+
+    assert list(by_text.context["cl"].result_list) == [message]
+    assert list(by_author.context["cl"].result_list) == [other]
+
+
+def test_message_changelist_filters_deleted_messages(admin_client, message, room):
+    """Moderators can list only the messages still visible."""
+    gone = factories.message_create(room=room, author=message.author, text="removed")
+    gone.deleted_at = gone.created_at
+    gone.save()
+
+    response = admin_client.get("/admin/rooms/message/", {"deleted_at__isempty": "1"})
+
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [message]
+
+
+def test_archive_rooms_action_archives_the_room(admin_client, room):
+    """The "archive" action takes the room off the dashboard."""
+    response = admin_client.post(
+        "/admin/rooms/room/", {"action": "archive_rooms", "_selected_action": [room.pk]}, follow=True
+    )
+
+    assert response.status_code == 200
+    assert "Archived." in response.content.decode()
+    assert Room.objects.get(pk=room.pk).archived is True
+    assert Room.objects.get(slug="general").archived is False
+
+
+def test_delete_for_everyone_action_sets_deleted_at(admin_client, message, room):
+    """The "delete for everyone" action hides the message but keeps its row."""
+    other = factories.message_create(room=room, author=message.author, text="stays")
+
+    response = admin_client.post(
+        "/admin/rooms/message/",
+        {"action": "delete_for_everyone", "_selected_action": [message.pk]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "Deleted." in response.content.decode()
+    assert Message.objects.get(pk=message.pk).deleted_at is not None
+    assert Message.objects.get(pk=other.pk).deleted_at is None
+
+
+def test_admin_is_closed_to_people_who_are_not_staff(client):
+    """A signed-in non-staff user cannot open the room admin."""
+    client.force_login(factories.user_create())
+
+    response = client.get("/admin/rooms/room/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")

@@ -1,0 +1,113 @@
+"""rooms.events: server-to-client frames are plain, JSON-safe dicts."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from rooms import events
+
+
+def message_frame(**overrides) -> events.Frame:
+    """A message frame with plausible values."""
+    fields = {
+        "message_id": 12,
+        "room": "general",
+        "user_id": 3,
+        "user_name": "Alice",
+        "text": "hello",
+        "sent_at": "2024-05-01T12:00:00.000Z",
+        "client_id": "0b5c2c1e-6f7a-4b8e-9a51-1d2f3e4a5b6c",
+    }
+    fields.update(overrides)
+    return events.message(**fields)
+
+
+ALICE = events.member(user_id=3, name="Alice")
+
+FRAMES = {
+    "member": ALICE,
+    "message": message_frame(),
+    "message_without_client_id": message_frame(client_id=""),
+    "welcome": events.welcome(
+        room={"slug": "general", "name": "General"},
+        user=ALICE,
+        users=[ALICE, events.member(user_id=4, name="Bob")],
+        history=[message_frame(), message_frame(message_id=13, text="again")],
+    ),
+    "welcome_empty_room": events.welcome(
+        room={"slug": "music", "name": "Music"}, user=ALICE, users=[], history=[]
+    ),
+    "user_joined": events.user_joined(ALICE),
+    "user_left": events.user_left(ALICE),
+    "message_deleted": events.message_deleted(12),
+    "room_closed": events.room_closed(),
+    "error": events.error(code="too_long", detail="That message is too long."),
+}
+
+
+@pytest.mark.parametrize("frame", list(FRAMES.values()), ids=list(FRAMES))
+def test_frame_round_trips_through_the_wire_unchanged(frame):
+    """Encoding a frame and parsing it back gives the same frame."""
+    assert json.loads(events.encode(frame)) == frame
+
+
+def test_message_frame_has_exactly_the_spec_keys():
+    """A message frame carries type, id, room, user, text, sent_at and client_id, nothing else."""
+    frame = message_frame()
+
+    assert set(frame) == {"type", "id", "room", "user", "text", "sent_at", "client_id"}
+    assert frame["type"] == "message"
+    assert frame["user"] == {"id": 3, "name": "Alice"}
+
+
+def test_message_frame_without_client_id_says_null():
+    """A message sent without a client_id shows client_id null."""
+    assert message_frame(client_id="")["client_id"] is None
+
+
+def test_frame_types_match_the_spec():
+    """Each builder names its frame as the protocol does."""
+    assert FRAMES["welcome"]["type"] == "welcome"
+    assert FRAMES["user_joined"] == {"type": "user_joined", "user": {"id": 3, "name": "Alice"}}
+    assert FRAMES["user_left"] == {"type": "user_left", "user": {"id": 3, "name": "Alice"}}
+    assert FRAMES["message_deleted"] == {"type": "message_deleted", "id": 12}
+    assert FRAMES["room_closed"] == {"type": "room_closed"}
+    assert FRAMES["error"] == {"type": "error", "code": "too_long", "detail": "That message is too long."}
+
+
+def test_iso_utc_converts_to_utc_with_a_z_suffix():
+    """A time in another zone is written in UTC, milliseconds, ending in Z."""
+    moment = datetime(2024, 1, 2, 3, 4, 5, 678901, tzinfo=timezone(timedelta(hours=2)))
+
+    assert events.iso_utc(moment) == "2024-01-02T01:04:05.678Z"
+
+
+def test_iso_utc_parses_back_to_the_same_instant():
+    """The written time names the same instant (to the millisecond)."""
+    moment = datetime(2024, 6, 30, 23, 59, 59, 999000, tzinfo=UTC)
+
+    written = events.iso_utc(moment)
+
+    assert written.endswith("Z")
+    assert "+" not in written
+    assert datetime.fromisoformat(written.replace("Z", "+00:00")) == moment
+
+
+def test_encode_keeps_non_ascii_text_as_is():
+    """Accents, scripts and emoji travel as themselves, not as \\u escapes."""
+    text = "Grüße, Zoë — こんにちは 👋"
+
+    encoded = events.encode(message_frame(text=text))
+
+    assert text in encoded
+    assert "\\u" not in encoded
+
+
+def test_encode_keeps_markup_as_plain_text():
+    """Markup in a message is data: it survives encoding unchanged for the page to insert as text."""
+    text = "<img src=x onerror=alert(1)>"
+
+    assert json.loads(events.encode(message_frame(text=text)))["text"] == text

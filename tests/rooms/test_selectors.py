@@ -1,0 +1,175 @@
+"""rooms.selectors: history and rooms as people see them."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from rooms import selectors
+from rooms.models import Message
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def room():
+    """A fresh active room."""
+    return factories.room_create()
+
+
+@pytest.fixture
+def author():
+    """Someone who writes in it."""
+    return factories.user_create(display_name="Alice")
+
+
+def messages_create(room, author, count: int) -> list[Message]:
+    """`count` messages in id order, texts "m1", "m2", …."""
+    return [factories.message_create(room=room, author=author, text=f"m{n}") for n in range(1, count + 1)]
+
+
+def ids(frames) -> list[int]:
+    """The message ids of a list of frames, in order."""
+    return [frame["id"] for frame in frames]
+
+
+def test_latest_returns_the_newest_fifty_oldest_first(room, author):
+    """With 55 messages, history is the last 50, oldest at the top."""
+    messages = messages_create(room, author, 55)
+
+    frames = selectors.message_list_latest(room=room)
+
+    assert ids(frames) == [m.pk for m in messages[5:]]
+    assert frames[0]["text"] == "m6"
+    assert frames[-1]["text"] == "m55"
+
+
+def test_latest_returns_everything_in_a_quiet_room(room, author):
+    """A room with few messages shows them all, oldest first."""
+    messages = messages_create(room, author, 3)
+
+    assert ids(selectors.message_list_latest(room=room)) == [m.pk for m in messages]
+
+
+def test_latest_is_empty_for_a_new_room(room):
+    """A room nobody wrote in has no history."""
+    assert selectors.message_list_latest(room=room) == []
+
+
+def test_latest_excludes_deleted_messages(room, author):
+    """Messages a moderator deleted are not in history."""
+    first, second, third = messages_create(room, author, 3)
+    second.deleted_at = timezone.now()
+    second.save()
+
+    assert ids(selectors.message_list_latest(room=room)) == [first.pk, third.pk]
+
+
+def test_latest_only_shows_this_rooms_messages(room, author):
+    """Another room's messages never leak into this room's history."""
+    mine = factories.message_create(room=room, author=author)
+    factories.message_create(room=factories.room_create(), author=author)
+
+    assert ids(selectors.message_list_latest(room=room)) == [mine.pk]
+
+
+def test_latest_before_pages_further_back(room, author):
+    """`before` gives the messages older than that id, newest `limit` of them, oldest first."""
+    messages = messages_create(room, author, 10)
+
+    page = selectors.message_list_latest(room=room, before=messages[6].pk, limit=3)
+
+    assert ids(page) == [m.pk for m in messages[3:6]]
+
+
+def test_latest_before_the_first_message_is_empty(room, author):
+    """Paging back past the first message gives nothing."""
+    messages = messages_create(room, author, 3)
+
+    assert selectors.message_list_latest(room=room, before=messages[0].pk) == []
+
+
+def test_latest_frames_describe_the_message(room, author):
+    """A history frame carries the message's room, author, text, time and client_id."""
+    message = factories.message_create(room=room, author=author, text="hello", client_id="c-9")
+
+    (frame,) = selectors.message_list_latest(room=room)
+
+    assert frame == {
+        "type": "message",
+        "id": message.pk,
+        "room": room.slug,
+        "user": {"id": author.pk, "name": "Alice"},
+        "text": "hello",
+        "sent_at": frame["sent_at"],
+        "client_id": "c-9",
+    }
+    assert frame["sent_at"].endswith("Z")
+
+
+def test_after_returns_the_messages_after_an_id_oldest_first(room, author):
+    """A reconnecting client gets every message after the last one it saw."""
+    messages = messages_create(room, author, 6)
+
+    assert ids(selectors.message_list_after(room=room, after=messages[2].pk)) == [m.pk for m in messages[3:]]
+
+
+def test_after_the_newest_message_is_empty(room, author):
+    """A client that saw everything gets nothing more."""
+    messages = messages_create(room, author, 3)
+
+    assert selectors.message_list_after(room=room, after=messages[-1].pk) == []
+
+
+def test_after_is_not_capped_at_fifty(room, author):
+    """A client that missed more than 50 messages gets all of them."""
+    messages = messages_create(room, author, 60)
+
+    assert ids(selectors.message_list_after(room=room, after=0)) == [m.pk for m in messages]
+
+
+def test_after_excludes_deleted_messages(room, author):
+    """Messages deleted while a client was away are not replayed."""
+    first, second, third = messages_create(room, author, 3)
+    third.deleted_at = timezone.now()
+    third.save()
+
+    assert ids(selectors.message_list_after(room=room, after=first.pk)) == [second.pk]
+
+
+def test_room_get_active_finds_an_active_room(room):
+    """An active room is found by its slug."""
+    assert selectors.room_get_active(slug=room.slug) == room
+
+
+def test_room_get_active_is_none_for_an_archived_room():
+    """An archived room is not active."""
+    archived = factories.room_create(archived=True)
+
+    assert selectors.room_get_active(slug=archived.slug) is None
+
+
+def test_room_get_active_is_none_for_an_unknown_slug():
+    """A slug no room has gives None."""
+    assert selectors.room_get_active(slug="no-such-room") is None
+
+
+def test_room_list_active_lists_rooms_by_name_without_archived_ones():
+    """The dashboard's rooms: active ones, by name."""
+    factories.room_create(slug="zz-archived", name="Aardvarks", archived=True)
+
+    names = [room.name for room in selectors.room_list_active()]
+
+    assert names == sorted(names)
+    assert {"General", "Music", "Sports"} <= set(names)
+    assert "Aardvarks" not in names
+
+
+def test_user_get_active_ignores_inactive_users():
+    """A deactivated user cannot be looked up as active."""
+    active = factories.user_create()
+    inactive = factories.user_create(is_active=False)
+
+    assert selectors.user_get_active(user_id=active.pk) == active
+    assert selectors.user_get_active(user_id=inactive.pk) is None

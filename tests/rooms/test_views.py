@@ -1,0 +1,471 @@
+"""Room pages and JSON endpoints, the landing page and /healthz, as a browser meets them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from asgiref.sync import async_to_sync
+
+from chatsite import health
+from rooms import tokens
+from rooms.models import Message, Room
+from rooms.presence import Member, get_presence
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+class BrokenChannelLayer:
+    """A channel layer whose backend is down: every call raises."""
+
+    extensions: list[str] = []
+
+    def __init__(self, **config) -> None:
+        pass
+
+    async def new_channel(self, prefix: str = "specific.") -> str:
+        raise ConnectionError("channel layer unreachable")
+
+    async def send(self, channel: str, message: dict) -> None:
+        raise ConnectionError("channel layer unreachable")
+
+    async def receive(self, channel: str) -> dict:
+        raise ConnectionError("channel layer unreachable")
+
+    async def flush(self) -> None:
+        """Nothing to flush (the test fixtures call this)."""
+
+
+@pytest.fixture
+def user():
+    """A signed-up person."""
+    return factories.user_create(display_name="Alice")
+
+
+@pytest.fixture
+def general():
+    """The seeded General room."""
+    return Room.objects.get(slug="general")
+
+
+@pytest.fixture
+def signed_in(client, user):
+    """A browser signed in as `user`."""
+    client.force_login(user)
+    return client
+
+
+def online(room: str, user_id: int, name: str = "someone") -> None:
+    """Put a person in a room, as an open socket would."""
+    async_to_sync(get_presence().join)(
+        room=room, member=Member(id=user_id, name=name), connection=f"conn-{room}-{user_id}"
+    )
+
+
+def messages_create(room, author, count: int) -> list[Message]:
+    """`count` messages in id order."""
+    return Message.objects.bulk_create(
+        [Message(room=room, author=author, text=f"m{n}") for n in range(1, count + 1)]
+    )
+
+
+# Sign-in required pages ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/rooms/", "/rooms/general/"])
+def test_pages_redirect_anonymous_browsers_to_login_with_next(client, path):
+    """A signed-out visitor is sent to the login page, to come back afterwards."""
+    response = client.get(path)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/accounts/login/?next={path}"
+
+
+# Dashboard ----------------------------------------------------------------------------
+
+
+def test_dashboard_lists_the_seeded_rooms(signed_in):
+    """The dashboard shows General, Music and Sports with links to enter them."""
+    response = signed_in.get("/rooms/")
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    for name, slug in [("General", "general"), ("Music", "music"), ("Sports", "sports")]:
+        assert name in content
+        assert f'href="/rooms/{slug}/"' in content
+
+
+def test_dashboard_shows_how_many_people_are_in_each_room(signed_in, user):
+    """Each room card shows its online count."""
+    online("general", user.pk)
+    online("general", 999_001)
+    online("music", 999_002)
+
+    content = signed_in.get("/rooms/").content.decode()
+
+    assert '<span data-room-online="general">2</span> online' in content
+    assert '<span data-room-online="music">1</span> online' in content
+    assert '<span data-room-online="sports">0</span> online' in content
+
+
+def test_dashboard_counts_a_person_with_two_tabs_once(signed_in, user):
+    """Two connections of the same person count as one person online."""
+    presence = get_presence()
+    async_to_sync(presence.join)(room="general", member=Member(id=user.pk, name="Alice"), connection="tab-1")
+    async_to_sync(presence.join)(room="general", member=Member(id=user.pk, name="Alice"), connection="tab-2")
+
+    content = signed_in.get("/rooms/").content.decode()
+
+    assert '<span data-room-online="general">1</span> online' in content
+
+
+def test_dashboard_hides_archived_rooms(signed_in):
+    """An archived room is not on the dashboard."""
+    factories.room_create(slug="old-news", name="Old News", archived=True)
+
+    content = signed_in.get("/rooms/").content.decode()
+
+    assert "Old News" not in content
+    assert "/rooms/old-news/" not in content
+
+
+# Room page ----------------------------------------------------------------------------
+
+
+def test_room_page_shows_its_recent_history(signed_in, user, general):
+    """Entering a room shows its name and the latest messages, server-rendered."""
+    factories.message_create(room=general, author=user, text="first words")
+    factories.message_create(room=general, author=user, text="second words")
+
+    response = signed_in.get("/rooms/general/")
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "<h1>General</h1>" in content
+    assert content.index("first words") < content.index("second words")
+    assert "Alice" in content
+
+
+def test_room_page_hides_deleted_messages(signed_in, user, general):
+    """A message a moderator deleted is not in the page's history."""
+    factories.message_create(room=general, author=user, text="still here")
+    gone = factories.message_create(room=general, author=user, text="moderated away")
+    gone.deleted_at = gone.created_at
+    gone.save()
+
+    content = signed_in.get("/rooms/general/").content.decode()
+
+    assert "still here" in content
+    assert "moderated away" not in content
+
+
+def test_room_page_escapes_markup_in_messages(signed_in, user, general):
+    """A message containing HTML is shown as text, never as markup."""
+    factories.message_create(room=general, author=user, text=XSS)
+
+    content = signed_in.get("/rooms/general/").content.decode()
+
+    assert "&lt;img src=x onerror=alert(1)&gt;" in content
+    assert XSS not in content
+
+
+def test_room_page_escapes_markup_in_display_names(client, general):
+    """A display name containing HTML is shown as text, never as markup."""
+    author = factories.user_create(display_name=XSS)
+    factories.message_create(room=general, author=author, text="hi")
+    client.force_login(author)
+
+    content = client.get("/rooms/general/").content.decode()
+
+    assert XSS not in content
+    assert "&lt;img src=x onerror=alert(1)&gt;" in content
+
+
+def test_room_page_is_404_for_an_unknown_room(signed_in):
+    """A room that does not exist is not found."""
+    assert signed_in.get("/rooms/no-such-room/").status_code == 404
+
+
+def test_room_page_is_404_for_an_archived_room(signed_in):
+    """An archived room can no longer be entered."""
+    archived = factories.room_create(archived=True)
+
+    assert signed_in.get(f"/rooms/{archived.slug}/").status_code == 404
+
+
+# Token endpoint -----------------------------------------------------------------------
+
+
+def test_token_endpoint_answers_401_json_when_signed_out(client):
+    """A signed-out client gets 401 JSON, not a redirect to the login page."""
+    response = client.get("/rooms/general/token/")
+
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"] == "not_authenticated"
+
+
+def test_token_endpoint_answers_404_json_for_an_unknown_room(signed_in):
+    """Asking for a token to a room that does not exist gives 404 JSON."""
+    response = signed_in.get("/rooms/no-such-room/token/")
+
+    assert response.status_code == 404
+    assert response.json()["error"] == "not_found"
+
+
+def test_token_endpoint_answers_404_json_for_an_archived_room(signed_in):
+    """Asking for a token to an archived room gives 404 JSON."""
+    archived = factories.room_create(archived=True)
+
+    response = signed_in.get(f"/rooms/{archived.slug}/token/")
+
+    assert response.status_code == 404
+    assert response.json()["error"] == "not_found"
+
+
+def test_token_endpoint_gives_a_ticket_for_this_user_and_room(signed_in, user, settings):
+    """A signed-in user gets a token for this room, its lifetime and where to connect."""
+    response = signed_in.get("/rooms/music/token/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"token", "expires_in", "ws_url"}
+    assert body["expires_in"] == settings.CHAT_JWT_TTL == 60
+    assert body["ws_url"] == "/ws/rooms/music/"
+    ticket = tokens.decode(body["token"])
+    assert ticket.user_id == user.pk
+    assert ticket.name == "Alice"
+    assert ticket.room == "music"
+
+
+def test_token_endpoint_is_never_cached(signed_in):
+    """Tokens must not be stored by the browser or a proxy."""
+    cache_control = signed_in.get("/rooms/general/token/")["Cache-Control"]
+
+    assert "no-store" in cache_control or "no-cache" in cache_control
+
+
+def test_token_endpoint_refuses_post(signed_in):
+    """The token endpoint only answers GET."""
+    assert signed_in.post("/rooms/general/token/").status_code in {403, 405}
+
+
+# History endpoint ---------------------------------------------------------------------
+
+
+def test_history_endpoint_gives_newest_last(signed_in, user, general):
+    """The history page lists messages oldest first, newest last."""
+    messages = messages_create(general, user, 3)
+
+    body = signed_in.get("/rooms/general/messages/").json()
+
+    assert [m["id"] for m in body["messages"]] == [m.pk for m in messages]
+    assert body["messages"][-1]["text"] == "m3"
+    assert body["has_more"] is False
+
+
+def test_history_endpoint_limit_and_has_more(signed_in, user, general):
+    """`limit` gives the newest n messages and has_more says older ones exist."""
+    messages = messages_create(general, user, 5)
+
+    body = signed_in.get("/rooms/general/messages/?limit=2").json()
+
+    assert [m["id"] for m in body["messages"]] == [m.pk for m in messages[3:]]
+    assert body["has_more"] is True
+
+
+def test_history_endpoint_caps_limit_at_100(signed_in, user, general):
+    """Asking for more than 100 messages gives 100."""
+    messages = messages_create(general, user, 105)
+
+    body = signed_in.get("/rooms/general/messages/?limit=500").json()
+
+    assert [m["id"] for m in body["messages"]] == [m.pk for m in messages[5:]]
+    assert body["has_more"] is True
+
+
+def test_history_endpoint_pages_back_with_before(signed_in, user, general):
+    """`before` gives the page just older than that message, then has_more turns False."""
+    messages = messages_create(general, user, 5)
+
+    first_page = signed_in.get(f"/rooms/general/messages/?before={messages[3].pk}&limit=2").json()
+    last_page = signed_in.get(f"/rooms/general/messages/?before={messages[1].pk}&limit=2").json()
+
+    assert [m["id"] for m in first_page["messages"]] == [messages[1].pk, messages[2].pk]
+    assert first_page["has_more"] is True
+    assert [m["id"] for m in last_page["messages"]] == [messages[0].pk]
+    assert last_page["has_more"] is False
+
+
+def test_history_endpoint_hides_deleted_messages(signed_in, user, general):
+    """Deleted messages are not in the history page."""
+    kept, gone = messages_create(general, user, 2)
+    gone.deleted_at = gone.created_at
+    gone.save()
+
+    body = signed_in.get("/rooms/general/messages/").json()
+
+    assert [m["id"] for m in body["messages"]] == [kept.pk]
+
+
+@pytest.mark.parametrize(
+    "query", ["limit=abc", "before=-1", "before=abc", "limit=0", "limit=-5", "before=1.5", "limit=2e3"]
+)
+def test_history_endpoint_answers_400_json_for_bad_paging(signed_in, query):
+    """Nonsense `before` or `limit` gives 400 JSON that says what is wrong."""
+    response = signed_in.get(f"/rooms/general/messages/?{query}")
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid"
+    assert response.json()["detail"]
+
+
+def test_history_endpoint_answers_401_json_when_signed_out(client):
+    """A signed-out client gets 401 JSON, not a redirect."""
+    response = client.get("/rooms/general/messages/")
+
+    assert response.status_code == 401
+    assert response.json()["error"] == "not_authenticated"
+
+
+def test_history_endpoint_answers_404_json_for_an_unknown_room(signed_in):
+    """History of a room that does not exist is 404 JSON."""
+    response = signed_in.get("/rooms/no-such-room/messages/")
+
+    assert response.status_code == 404
+    assert response.json()["error"] == "not_found"
+
+
+def test_history_endpoint_answers_404_json_for_an_archived_room(signed_in):
+    """History of an archived room is 404 JSON."""
+    archived = factories.room_create(archived=True)
+
+    assert signed_in.get(f"/rooms/{archived.slug}/messages/").status_code == 404
+
+
+# Online counts ------------------------------------------------------------------------
+
+
+def test_online_counts_answer_401_json_when_signed_out(client):
+    """A signed-out client gets 401 JSON."""
+    response = client.get("/rooms/online.json")
+
+    assert response.status_code == 401
+    assert response.json()["error"] == "not_authenticated"
+
+
+def test_online_counts_list_every_active_room(signed_in, user):
+    """The dashboard's live counts cover every active room and no archived one."""
+    factories.room_create(slug="old-news", archived=True)
+    online("sports", user.pk)
+
+    body = signed_in.get("/rooms/online.json").json()
+
+    assert body == {"rooms": {"general": 0, "music": 0, "sports": 1}}
+
+
+# Landing ------------------------------------------------------------------------------
+
+
+def test_landing_page_welcomes_anonymous_visitors(client):
+    """A signed-out visitor sees the landing page with a way to sign in."""
+    response = client.get("/")
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Live chat rooms, secure by default." in content
+    assert 'href="/accounts/login/"' in content
+
+
+def test_landing_page_sends_signed_in_people_to_their_rooms(signed_in):
+    """A signed-in visitor goes straight to the dashboard."""
+    response = signed_in.get("/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/rooms/"
+
+
+# Health -------------------------------------------------------------------------------
+
+
+def test_healthz_is_200_when_database_and_layer_answer(client):
+    """A healthy process says so, without needing a signed-in user."""
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "channel_layer": "ok"}
+
+
+def test_healthz_is_503_when_the_channel_layer_fails(client, settings):
+    """A process whose channel layer is down reports failing with 503."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": f"{__name__}.BrokenChannelLayer"}}
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "failing", "database": "ok", "channel_layer": "failing"}
+
+
+def test_healthz_is_503_when_the_database_fails(client, monkeypatch):
+    """A process that cannot reach its database reports failing with 503."""
+    monkeypatch.setattr(health, "database_ok", lambda: False)
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "failing", "database": "failing", "channel_layer": "ok"}
+
+
+def test_healthz_is_never_cached(client):
+    """Load balancers always see the current state."""
+    assert "no-cache" in client.get("/healthz")["Cache-Control"]
+
+
+# Content-Security-Policy --------------------------------------------------------------
+
+
+def script_src(response) -> str:
+    """The script-src directive of a response's CSP (or default-src when it has none)."""
+    directives = dict(
+        part.strip().split(" ", 1) if " " in part.strip() else (part.strip(), "")
+        for part in response["Content-Security-Policy"].split(";")
+        if part.strip()
+    )
+    return directives.get("script-src", directives.get("default-src", ""))
+
+
+def assert_csp_allows_only_own_scripts(response) -> None:
+    """The page's CSP loads scripts from the site only: no inline, no eval, no wildcard."""
+    assert response.status_code == 200
+    scripts = script_src(response)
+    assert "'self'" in scripts
+    assert "'unsafe-inline'" not in scripts
+    assert "'unsafe-eval'" not in scripts
+    assert "*" not in scripts.split()
+
+
+@pytest.mark.parametrize("path", ["/", "/accounts/login/"])
+def test_public_pages_send_a_csp_without_unsafe_inline_scripts(client, path):
+    """Pages anyone can see carry a CSP whose scripts come only from the site."""
+    assert_csp_allows_only_own_scripts(client.get(path))
+
+
+@pytest.mark.parametrize("path", ["/rooms/", "/rooms/general/"])
+def test_signed_in_pages_send_a_csp_without_unsafe_inline_scripts(signed_in, path):
+    """Room pages carry a CSP whose scripts come only from the site."""
+    assert_csp_allows_only_own_scripts(signed_in.get(path))
+
+
+@pytest.mark.parametrize("path", ["/rooms/", "/rooms/general/"])
+def test_pages_load_scripts_from_files_only(signed_in, path):
+    """Every script on a page comes from a static file, with no inline code for the CSP to block."""
+    content = signed_in.get(path).content.decode()
+
+    scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", content, flags=re.DOTALL)
+    assert scripts
+    for attributes, body in scripts:
+        assert 'src="/static/' in attributes
+        assert body.strip() == ""

@@ -1,0 +1,118 @@
+"""Production settings refuse to start on weak secrets and pass Django's deploy checks."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+GOOD_SECRET_KEY = secrets.token_urlsafe(50)
+GOOD_JWT_SECRET = secrets.token_urlsafe(32)
+DJANGO_SETUP = "import django; django.setup()"
+
+
+def production_env(**variables: str) -> dict[str, str]:
+    """This environment minus every DJANGO_*/CHAT_* variable, in production mode, plus `variables`."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("DJANGO_", "CHAT_"))}
+    # DJANGO_ENV_FILE at nothing: a developer's .env must not decide these tests.
+    env.update(
+        DJANGO_SETTINGS_MODULE="chatsite.settings",
+        DJANGO_DEBUG="0",
+        DJANGO_ENV_FILE=os.devnull,
+        **variables,
+    )
+    return env
+
+
+def run_python(*args: str, **variables: str) -> subprocess.CompletedProcess[str]:
+    """Run this interpreter in the repository root with a production environment."""
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=REPO_ROOT,
+        env=production_env(**variables),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    """No DJANGO_SECRET_KEY with debug off: the process exits naming the variable."""
+    result = run_python("-c", DJANGO_SETUP, CHAT_JWT_SECRET=GOOD_JWT_SECRET)
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "weak_key",
+    [
+        "short",
+        "a" * 60,
+        "django-insecure-dev-only-let-s-talk-do-not-use-in-production",
+        "django-insecure-" + secrets.token_urlsafe(50),
+    ],
+)
+def test_production_refuses_to_start_with_a_weak_secret_key(weak_key):
+    """A short, repetitive or django-insecure secret key stops the start, naming the variable."""
+    result = run_python("-c", DJANGO_SETUP, DJANGO_SECRET_KEY=weak_key, CHAT_JWT_SECRET=GOOD_JWT_SECRET)
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_jwt_secret():
+    """No CHAT_JWT_SECRET with debug off: the process exits naming the variable."""
+    result = run_python("-c", DJANGO_SETUP, DJANGO_SECRET_KEY=GOOD_SECRET_KEY)
+
+    assert result.returncode != 0
+    assert "CHAT_JWT_SECRET" in result.stderr
+
+
+def test_production_refuses_a_jwt_secret_shorter_than_32_bytes():
+    """A good secret key but a 31-byte CHAT_JWT_SECRET stops the start, naming CHAT_JWT_SECRET."""
+    result = run_python("-c", DJANGO_SETUP, DJANGO_SECRET_KEY=GOOD_SECRET_KEY, CHAT_JWT_SECRET="x" * 31)
+
+    assert result.returncode != 0
+    assert "CHAT_JWT_SECRET" in result.stderr
+
+
+def test_production_refuses_the_jwt_secret_equal_to_the_secret_key():
+    """The WebSocket ticket key must be separate from Django's SECRET_KEY."""
+    result = run_python(
+        "-c", DJANGO_SETUP, DJANGO_SECRET_KEY=GOOD_SECRET_KEY, CHAT_JWT_SECRET=GOOD_SECRET_KEY
+    )
+
+    assert result.returncode != 0
+    assert "CHAT_JWT_SECRET" in result.stderr
+
+
+def test_production_starts_with_good_secrets():
+    """Strong, separate secrets let the production settings load."""
+    result = run_python(
+        "-c", DJANGO_SETUP, DJANGO_SECRET_KEY=GOOD_SECRET_KEY, CHAT_JWT_SECRET=GOOD_JWT_SECRET
+    )
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_production_passes_the_deploy_checks():
+    """`manage.py check --deploy` finds nothing to warn about in the production settings."""
+    result = run_python(
+        "manage.py",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_SECRET_KEY=GOOD_SECRET_KEY,
+        CHAT_JWT_SECRET=GOOD_JWT_SECRET,
+        DJANGO_ALLOWED_HOSTS="chat.example.com",
+    )
+
+    assert result.returncode == 0, result.stderr + result.stdout
