@@ -135,7 +135,7 @@ function formatTime(timeEl) {
   const iso = timeEl.getAttribute('datetime');
   const date = new Date(iso);
   if (!iso || Number.isNaN(date.getTime())) return;
-  timeEl.textContent = date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  timeEl.textContent = date.toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' });
   timeEl.title = date.toLocaleString();
 }
 
