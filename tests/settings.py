@@ -4,6 +4,8 @@ import os
 
 # The embedded default is what `make run` serves; tests run on it too.
 os.environ.setdefault("DJANGO_DEBUG", "1")
+# A developer's .env must not change what the suite tests.
+os.environ.setdefault("DJANGO_ENV_FILE", os.devnull)
 
 from chatsite.settings import *  # noqa: F403
 

@@ -19,7 +19,7 @@ def room():
 @pytest.fixture
 def message(room):
     """A message in that room."""
-    return factories.message_create(
+    return factories.message_insert(
         room=room, author=factories.user_create(username="carol"), text="chapter 3!"
     )
 
@@ -75,7 +75,7 @@ def test_message_change_page_loads(admin_client, message):
 
 def test_message_search_finds_by_text_and_author(admin_client, message, room):
     """Searching messages matches their text and their author's username."""
-    other = factories.message_create(room=room, author=factories.user_create(username="dave"), text="nothing")
+    other = factories.message_insert(room=room, author=factories.user_create(username="dave"), text="nothing")
 
     by_text = admin_client.get("/admin/rooms/message/", {"q": "chapter"})
     by_author = admin_client.get("/admin/rooms/message/", {"q": "dave"})
@@ -86,7 +86,7 @@ def test_message_search_finds_by_text_and_author(admin_client, message, room):
 
 def test_message_changelist_filters_deleted_messages(admin_client, message, room):
     """Moderators can list only the messages still visible."""
-    gone = factories.message_create(room=room, author=message.author, text="removed")
+    gone = factories.message_insert(room=room, author=message.author, text="removed")
     gone.deleted_at = gone.created_at
     gone.save()
 
@@ -110,7 +110,7 @@ def test_archive_rooms_action_archives_the_room(admin_client, room):
 
 def test_delete_for_everyone_action_sets_deleted_at(admin_client, message, room):
     """The "delete for everyone" action hides the message but keeps its row."""
-    other = factories.message_create(room=room, author=message.author, text="stays")
+    other = factories.message_insert(room=room, author=message.author, text="stays")
 
     response = admin_client.post(
         "/admin/rooms/message/",

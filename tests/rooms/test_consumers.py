@@ -15,7 +15,7 @@ from chatsite.asgi import application
 from rooms import tokens
 from rooms.models import Message, Room
 from rooms.services import message_delete, room_archive, user_sockets_close
-from tests.factories import message_create, user_create
+from tests.factories import message_insert, token_claims, token_sign, user_create
 
 # serialized_rollback: keep the seeded rooms that a transactional flush would wipe.
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -55,26 +55,7 @@ def ticket(user, room: str = "general") -> str:
 
 
 def claims_for(user, room: str = "general", **changes) -> dict:
-    now = int(time.time())
-    claims = {
-        "sub": str(user.pk),
-        "name": user.get_display_name(),
-        "room": room,
-        "aud": tokens.AUDIENCE,
-        "iss": "lets-talk",
-        "iat": now,
-        "nbf": now,
-        "exp": now + 60,
-        "jti": "test",
-    }
-    claims.update(changes)
-    return claims
-
-
-def signed(claims: dict, key: str | None = None, algorithm: str = "HS256") -> str:
-    from django.conf import settings
-
-    return jwt.encode(claims, key or settings.CHAT_JWT_SECRET, algorithm=algorithm)
+    return token_claims(user_id=user.pk, name=user.get_display_name(), room=room, **changes)
 
 
 async def join(connect, user, room: str = "general", query: str = ""):
@@ -127,7 +108,7 @@ async def test_handshake_refused_for_malformed_token(connect, observer):
 
 async def test_handshake_refused_for_token_signed_with_another_key(connect, observer, alice):
     """A forged signature is refused."""
-    token = signed(claims_for(alice), key="another-key-that-is-long-enough-for-hs256!")
+    token = token_sign(claims_for(alice), key="another-key-that-is-long-enough-for-hs256!")
     await assert_refused(connect, observer, f"/ws/rooms/general/?token={token}")
 
 
@@ -140,32 +121,32 @@ async def test_handshake_refused_for_alg_none(connect, observer, alice):
 async def test_handshake_refused_for_other_algorithm(connect, observer, alice, settings):
     """HS512 with the right key is still not our algorithm."""
     settings.CHAT_JWT_SECRET = "k" * 64  # long enough that PyJWT signs HS512 without a warning
-    token = signed(claims_for(alice), algorithm="HS512")
+    token = token_sign(claims_for(alice), algorithm="HS512")
     await assert_refused(connect, observer, f"/ws/rooms/general/?token={token}")
 
 
 async def test_handshake_refused_for_expired_token(connect, observer, alice):
     """A token past its exp (and the leeway) is refused."""
     past = int(time.time()) - 120
-    token = signed(claims_for(alice, iat=past, nbf=past, exp=past + 60))
+    token = token_sign(claims_for(alice, iat=past, nbf=past, exp=past + 60))
     await assert_refused(connect, observer, f"/ws/rooms/general/?token={token}")
 
 
 async def test_handshake_refused_for_token_not_yet_valid(connect, observer, alice):
     """A token whose nbf is in the future is refused."""
-    token = signed(claims_for(alice, nbf=int(time.time()) + 300))
+    token = token_sign(claims_for(alice, nbf=int(time.time()) + 300))
     await assert_refused(connect, observer, f"/ws/rooms/general/?token={token}")
 
 
 async def test_handshake_refused_for_wrong_audience(connect, observer, alice):
     """A token for another audience is refused."""
-    token = signed(claims_for(alice, aud="some.other.api"))
+    token = token_sign(claims_for(alice, aud="some.other.api"))
     await assert_refused(connect, observer, f"/ws/rooms/general/?token={token}")
 
 
 async def test_handshake_refused_for_wrong_issuer(connect, observer, alice):
     """A token from another issuer is refused."""
-    token = signed(claims_for(alice, iss="someone-else"))
+    token = token_sign(claims_for(alice, iss="someone-else"))
     await assert_refused(connect, observer, f"/ws/rooms/general/?token={token}")
 
 
@@ -187,7 +168,7 @@ async def test_handshake_refused_for_archived_room(connect, observer, alice):
 
 async def test_handshake_refused_for_unknown_user(connect, observer, alice):
     """A token naming a user that does not exist is refused."""
-    token = signed(claims_for(alice, sub="999999"))
+    token = token_sign(claims_for(alice, sub="999999"))
     await assert_refused(connect, observer, f"/ws/rooms/general/?token={token}")
 
 
@@ -248,7 +229,7 @@ async def test_welcome_describes_room_user_people_and_history(connect, alice):
     """The first frame names the room and the user, who is online, and recent history."""
     room = await database_sync_to_async(Room.objects.get)(slug="general")
     for n in range(55):
-        await database_sync_to_async(message_create)(room=room, author=alice, text=f"m{n}")
+        await database_sync_to_async(message_insert)(room=room, author=alice, text=f"m{n}")
     _communicator, welcome = await join(connect, alice)
     assert welcome["room"] == {"slug": "general", "name": "General"}
     assert welcome["user"] == {"id": alice.pk, "name": "Alice"}
@@ -326,7 +307,7 @@ async def test_resume_after_returns_every_message_after_that_id(connect, alice):
     """A reconnecting client with ?after=<id> gets exactly the messages it missed."""
     room = await database_sync_to_async(Room.objects.get)(slug="general")
     ids = [
-        (await database_sync_to_async(message_create)(room=room, author=alice, text=f"m{n}")).pk
+        (await database_sync_to_async(message_insert)(room=room, author=alice, text=f"m{n}")).pk
         for n in range(5)
     ]
     _socket, welcome = await join(connect, alice, query=f"&after={ids[1]}")

@@ -6,27 +6,9 @@ import pytest
 from django.utils import timezone
 
 from rooms import selectors
-from rooms.models import Message
 from tests import factories
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def room():
-    """A fresh active room."""
-    return factories.room_create()
-
-
-@pytest.fixture
-def author():
-    """Someone who writes in it."""
-    return factories.user_create(display_name="Alice")
-
-
-def messages_create(room, author, count: int) -> list[Message]:
-    """`count` messages in id order, texts "m1", "m2", …."""
-    return [factories.message_create(room=room, author=author, text=f"m{n}") for n in range(1, count + 1)]
 
 
 def ids(frames) -> list[int]:
@@ -36,7 +18,7 @@ def ids(frames) -> list[int]:
 
 def test_latest_returns_the_newest_fifty_oldest_first(room, author):
     """With 55 messages, history is the last 50, oldest at the top."""
-    messages = messages_create(room, author, 55)
+    messages = factories.messages_insert(room=room, author=author, count=55)
 
     frames = selectors.message_list_latest(room=room)
 
@@ -47,7 +29,7 @@ def test_latest_returns_the_newest_fifty_oldest_first(room, author):
 
 def test_latest_returns_everything_in_a_quiet_room(room, author):
     """A room with few messages shows them all, oldest first."""
-    messages = messages_create(room, author, 3)
+    messages = factories.messages_insert(room=room, author=author, count=3)
 
     assert ids(selectors.message_list_latest(room=room)) == [m.pk for m in messages]
 
@@ -59,7 +41,7 @@ def test_latest_is_empty_for_a_new_room(room):
 
 def test_latest_excludes_deleted_messages(room, author):
     """Messages a moderator deleted are not in history."""
-    first, second, third = messages_create(room, author, 3)
+    first, second, third = factories.messages_insert(room=room, author=author, count=3)
     second.deleted_at = timezone.now()
     second.save()
 
@@ -68,15 +50,15 @@ def test_latest_excludes_deleted_messages(room, author):
 
 def test_latest_only_shows_this_rooms_messages(room, author):
     """Another room's messages never leak into this room's history."""
-    mine = factories.message_create(room=room, author=author)
-    factories.message_create(room=factories.room_create(), author=author)
+    mine = factories.message_insert(room=room, author=author)
+    factories.message_insert(room=factories.room_create(), author=author)
 
     assert ids(selectors.message_list_latest(room=room)) == [mine.pk]
 
 
 def test_latest_before_pages_further_back(room, author):
     """`before` gives the messages older than that id, newest `limit` of them, oldest first."""
-    messages = messages_create(room, author, 10)
+    messages = factories.messages_insert(room=room, author=author, count=10)
 
     page = selectors.message_list_latest(room=room, before=messages[6].pk, limit=3)
 
@@ -85,14 +67,14 @@ def test_latest_before_pages_further_back(room, author):
 
 def test_latest_before_the_first_message_is_empty(room, author):
     """Paging back past the first message gives nothing."""
-    messages = messages_create(room, author, 3)
+    messages = factories.messages_insert(room=room, author=author, count=3)
 
     assert selectors.message_list_latest(room=room, before=messages[0].pk) == []
 
 
 def test_latest_frames_describe_the_message(room, author):
     """A history frame carries the message's room, author, text, time and client_id."""
-    message = factories.message_create(room=room, author=author, text="hello", client_id="c-9")
+    message = factories.message_insert(room=room, author=author, text="hello", client_id="c-9")
 
     (frame,) = selectors.message_list_latest(room=room)
 
@@ -110,28 +92,28 @@ def test_latest_frames_describe_the_message(room, author):
 
 def test_after_returns_the_messages_after_an_id_oldest_first(room, author):
     """A reconnecting client gets every message after the last one it saw."""
-    messages = messages_create(room, author, 6)
+    messages = factories.messages_insert(room=room, author=author, count=6)
 
     assert ids(selectors.message_list_after(room=room, after=messages[2].pk)) == [m.pk for m in messages[3:]]
 
 
 def test_after_the_newest_message_is_empty(room, author):
     """A client that saw everything gets nothing more."""
-    messages = messages_create(room, author, 3)
+    messages = factories.messages_insert(room=room, author=author, count=3)
 
     assert selectors.message_list_after(room=room, after=messages[-1].pk) == []
 
 
 def test_after_is_not_capped_at_fifty(room, author):
     """A client that missed more than 50 messages gets all of them."""
-    messages = messages_create(room, author, 60)
+    messages = factories.messages_insert(room=room, author=author, count=60)
 
     assert ids(selectors.message_list_after(room=room, after=0)) == [m.pk for m in messages]
 
 
 def test_after_excludes_deleted_messages(room, author):
     """Messages deleted while a client was away are not replayed."""
-    first, second, third = messages_create(room, author, 3)
+    first, second, third = factories.messages_insert(room=room, author=author, count=3)
     third.deleted_at = timezone.now()
     third.save()
 

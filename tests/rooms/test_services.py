@@ -12,18 +12,6 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def room():
-    """A fresh active room."""
-    return factories.room_create()
-
-
-@pytest.fixture
-def author():
-    """Someone who writes in it."""
-    return factories.user_create(display_name="Alice")
-
-
 def test_message_create_stores_the_stripped_text(room, author):
     """Leading and trailing whitespace is dropped before the message is stored."""
     message, created = services.message_create(room=room, author=author, text="  hello there \n")
@@ -163,7 +151,7 @@ def test_room_archive_twice_is_harmless(room):
 
 def test_message_delete_sets_deleted_at(room, author):
     """A deleted message keeps its row but gains a deleted_at time."""
-    message = factories.message_create(room=room, author=author)
+    message = factories.message_insert(room=room, author=author)
     moderator = factories.user_create(is_staff=True)
 
     services.message_delete(message=message, moderator=moderator)
@@ -174,8 +162,8 @@ def test_message_delete_sets_deleted_at(room, author):
 
 def test_deleted_message_disappears_from_history(room, author):
     """After deletion the message is no longer in the room's latest messages."""
-    kept = factories.message_create(room=room, author=author, text="kept")
-    gone = factories.message_create(room=room, author=author, text="gone")
+    kept = factories.message_insert(room=room, author=author, text="kept")
+    gone = factories.message_insert(room=room, author=author, text="gone")
 
     services.message_delete(message=gone, moderator=factories.user_create(is_staff=True))
 
@@ -185,7 +173,7 @@ def test_deleted_message_disappears_from_history(room, author):
 
 def test_message_delete_twice_keeps_the_first_deletion_time(room, author):
     """Deleting an already deleted message leaves it as it was."""
-    message = factories.message_create(room=room, author=author)
+    message = factories.message_insert(room=room, author=author)
     moderator = factories.user_create(is_staff=True)
     services.message_delete(message=message, moderator=moderator)
     message.refresh_from_db()

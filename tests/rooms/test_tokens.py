@@ -11,6 +11,7 @@ import pytest
 
 from rooms import tokens
 from rooms.tokens import TokenError
+from tests import factories
 
 # 64 bytes: long enough for HS256 and for the HS512 forgery below without PyJWT key-length warnings.
 SECRET = "s" * 32 + "e" * 32
@@ -29,25 +30,7 @@ def jwt_settings(settings):
 
 def claims(**overrides) -> dict:
     """A valid claim set for user 7 in the general room, with overrides (None removes a claim)."""
-    now = int(time.time())
-    base = {
-        "sub": "7",
-        "name": "Alice",
-        "room": "general",
-        "aud": tokens.AUDIENCE,
-        "iss": ISSUER,
-        "iat": now,
-        "nbf": now,
-        "exp": now + 60,
-        "jti": "abc123",
-    }
-    base.update(overrides)
-    return {key: value for key, value in base.items() if value is not None}
-
-
-def forge(payload: dict, *, key: str = SECRET, algorithm: str = "HS256") -> str:
-    """Sign a claim set the way an attacker or a sloppy client might."""
-    return jwt.encode(payload, key, algorithm=algorithm)
+    return factories.token_claims(**{"user_id": 7, "name": "Alice", **overrides})
 
 
 def b64url(data: dict) -> str:
@@ -133,7 +116,7 @@ def test_decode_refuses_an_expired_token():
 def test_decode_refuses_a_token_not_yet_valid():
     """A token whose nbf is in the future is refused."""
     now = int(time.time())
-    token = forge(claims(iat=now, nbf=now + 120, exp=now + 180))
+    token = factories.token_sign(claims(iat=now, nbf=now + 120, exp=now + 180))
 
     with pytest.raises(TokenError):
         tokens.decode(token)
@@ -150,31 +133,31 @@ def test_decode_refuses_a_token_issued_in_the_future():
 def test_decode_refuses_the_wrong_audience():
     """A token meant for another audience cannot open a room."""
     with pytest.raises(TokenError):
-        tokens.decode(forge(claims(aud="api")))
+        tokens.decode(factories.token_sign(claims(aud="api")))
 
 
 def test_decode_refuses_a_list_valued_audience():
     """An aud list that merely contains rooms.ws is refused (strict audience)."""
     with pytest.raises(TokenError):
-        tokens.decode(forge(claims(aud=["rooms.ws", "api"])))
+        tokens.decode(factories.token_sign(claims(aud=["rooms.ws", "api"])))
 
 
 def test_decode_refuses_the_wrong_issuer():
     """A token from another issuer is refused."""
     with pytest.raises(TokenError):
-        tokens.decode(forge(claims(iss="someone-else")))
+        tokens.decode(factories.token_sign(claims(iss="someone-else")))
 
 
 def test_decode_refuses_a_token_signed_with_another_key():
     """A token signed with any key but CHAT_JWT_SECRET is refused."""
     with pytest.raises(TokenError):
-        tokens.decode(forge(claims(), key=OTHER_SECRET))
+        tokens.decode(factories.token_sign(claims(), key=OTHER_SECRET))
 
 
 def test_decode_refuses_a_token_signed_with_secret_key(settings):
     """A token signed with Django's SECRET_KEY is refused: the keys are separate."""
     with pytest.raises(TokenError):
-        tokens.decode(forge(claims(), key=settings.SECRET_KEY))
+        tokens.decode(factories.token_sign(claims(), key=settings.SECRET_KEY))
 
 
 def test_decode_refuses_an_unsigned_alg_none_token():
@@ -188,13 +171,13 @@ def test_decode_refuses_an_unsigned_alg_none_token():
 def test_decode_refuses_hs512_even_with_the_right_key():
     """The algorithm is pinned to HS256: HS512 with the right key is refused."""
     with pytest.raises(TokenError):
-        tokens.decode(forge(claims(), algorithm="HS512"))
+        tokens.decode(factories.token_sign(claims(), algorithm="HS512"))
 
 
 @pytest.mark.parametrize("claim", ["exp", "iat", "aud", "iss", "sub", "room"])
 def test_decode_refuses_a_token_missing_a_required_claim(claim):
     """Each of exp, iat, aud, iss, sub and room is required."""
-    token = forge(claims(**{claim: None}))
+    token = factories.token_sign(claims(**{claim: None}))
 
     with pytest.raises(TokenError):
         tokens.decode(token)
@@ -203,13 +186,13 @@ def test_decode_refuses_a_token_missing_a_required_claim(claim):
 def test_decode_refuses_a_non_numeric_subject():
     """A sub that is not a user id is refused."""
     with pytest.raises(TokenError):
-        tokens.decode(forge(claims(sub="alice")))
+        tokens.decode(factories.token_sign(claims(sub="alice")))
 
 
 def test_decode_refuses_a_non_string_room():
     """A room claim that is not a slug string is refused."""
     with pytest.raises(TokenError):
-        tokens.decode(forge(claims(room=["general"])))
+        tokens.decode(factories.token_sign(claims(room=["general"])))
 
 
 @pytest.mark.parametrize("garbage", ["", "not-a-token", "a.b.c", "eyJhbGciOiJIUzI1NiJ9..", "...."])
@@ -221,7 +204,7 @@ def test_decode_refuses_garbage(garbage):
 
 def test_decode_refuses_an_oversized_token_even_when_well_signed():
     """A token longer than MAX_TOKEN_BYTES is refused before it is verified."""
-    token = forge(claims(name="x" * tokens.MAX_TOKEN_BYTES))
+    token = factories.token_sign(claims(name="x" * tokens.MAX_TOKEN_BYTES))
     assert len(token) > tokens.MAX_TOKEN_BYTES
 
     with pytest.raises(TokenError):

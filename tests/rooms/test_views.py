@@ -9,7 +9,7 @@ from asgiref.sync import async_to_sync
 
 from chatsite import health
 from rooms import tokens
-from rooms.models import Message, Room
+from rooms.models import Room
 from rooms.presence import Member, get_presence
 from tests import factories
 
@@ -62,13 +62,6 @@ def online(room: str, user_id: int, name: str = "someone") -> None:
     """Put a person in a room, as an open socket would."""
     async_to_sync(get_presence().join)(
         room=room, member=Member(id=user_id, name=name), connection=f"conn-{room}-{user_id}"
-    )
-
-
-def messages_create(room, author, count: int) -> list[Message]:
-    """`count` messages in id order."""
-    return Message.objects.bulk_create(
-        [Message(room=room, author=author, text=f"m{n}") for n in range(1, count + 1)]
     )
 
 
@@ -137,8 +130,8 @@ def test_dashboard_hides_archived_rooms(signed_in):
 
 def test_room_page_shows_its_recent_history(signed_in, user, general):
     """Entering a room shows its name and the latest messages, server-rendered."""
-    factories.message_create(room=general, author=user, text="first words")
-    factories.message_create(room=general, author=user, text="second words")
+    factories.message_insert(room=general, author=user, text="first words")
+    factories.message_insert(room=general, author=user, text="second words")
 
     response = signed_in.get("/rooms/general/")
 
@@ -151,8 +144,8 @@ def test_room_page_shows_its_recent_history(signed_in, user, general):
 
 def test_room_page_hides_deleted_messages(signed_in, user, general):
     """A message a moderator deleted is not in the page's history."""
-    factories.message_create(room=general, author=user, text="still here")
-    gone = factories.message_create(room=general, author=user, text="moderated away")
+    factories.message_insert(room=general, author=user, text="still here")
+    gone = factories.message_insert(room=general, author=user, text="moderated away")
     gone.deleted_at = gone.created_at
     gone.save()
 
@@ -164,7 +157,7 @@ def test_room_page_hides_deleted_messages(signed_in, user, general):
 
 def test_room_page_escapes_markup_in_messages(signed_in, user, general):
     """A message containing HTML is shown as text, never as markup."""
-    factories.message_create(room=general, author=user, text=XSS)
+    factories.message_insert(room=general, author=user, text=XSS)
 
     content = signed_in.get("/rooms/general/").content.decode()
 
@@ -175,7 +168,7 @@ def test_room_page_escapes_markup_in_messages(signed_in, user, general):
 def test_room_page_escapes_markup_in_display_names(client, general):
     """A display name containing HTML is shown as text, never as markup."""
     author = factories.user_create(display_name=XSS)
-    factories.message_create(room=general, author=author, text="hi")
+    factories.message_insert(room=general, author=author, text="hi")
     client.force_login(author)
 
     content = client.get("/rooms/general/").content.decode()
@@ -196,34 +189,34 @@ def test_room_page_is_404_for_an_archived_room(signed_in):
     assert signed_in.get(f"/rooms/{archived.slug}/").status_code == 404
 
 
-# Token endpoint -----------------------------------------------------------------------
+# JSON endpoints -----------------------------------------------------------------------
+
+JSON_ENDPOINTS = ["/rooms/{slug}/token/", "/rooms/{slug}/messages/"]
 
 
-def test_token_endpoint_answers_401_json_when_signed_out(client):
+@pytest.mark.parametrize("path", [*JSON_ENDPOINTS, "/rooms/online.json"])
+def test_json_endpoint_answers_401_json_when_signed_out(client, path):
     """A signed-out client gets 401 JSON, not a redirect to the login page."""
-    response = client.get("/rooms/general/token/")
+    response = client.get(path.format(slug="general"))
 
     assert response.status_code == 401
     assert response["Content-Type"] == "application/json"
     assert response.json()["error"] == "not_authenticated"
 
 
-def test_token_endpoint_answers_404_json_for_an_unknown_room(signed_in):
-    """Asking for a token to a room that does not exist gives 404 JSON."""
-    response = signed_in.get("/rooms/no-such-room/token/")
+@pytest.mark.parametrize("path", JSON_ENDPOINTS)
+@pytest.mark.parametrize("archived", [False, True], ids=["unknown", "archived"])
+def test_json_endpoint_answers_404_json_for_an_unknown_or_archived_room(signed_in, path, archived):
+    """A room that does not exist, or was archived, is 404 JSON."""
+    slug = factories.room_create(archived=True).slug if archived else "no-such-room"
+
+    response = signed_in.get(path.format(slug=slug))
 
     assert response.status_code == 404
     assert response.json()["error"] == "not_found"
 
 
-def test_token_endpoint_answers_404_json_for_an_archived_room(signed_in):
-    """Asking for a token to an archived room gives 404 JSON."""
-    archived = factories.room_create(archived=True)
-
-    response = signed_in.get(f"/rooms/{archived.slug}/token/")
-
-    assert response.status_code == 404
-    assert response.json()["error"] == "not_found"
+# Token endpoint -----------------------------------------------------------------------
 
 
 def test_token_endpoint_gives_a_ticket_for_this_user_and_room(signed_in, user, settings):
@@ -258,7 +251,7 @@ def test_token_endpoint_refuses_post(signed_in):
 
 def test_history_endpoint_gives_newest_last(signed_in, user, general):
     """The history page lists messages oldest first, newest last."""
-    messages = messages_create(general, user, 3)
+    messages = factories.messages_insert(room=general, author=user, count=3)
 
     body = signed_in.get("/rooms/general/messages/").json()
 
@@ -269,7 +262,7 @@ def test_history_endpoint_gives_newest_last(signed_in, user, general):
 
 def test_history_endpoint_limit_and_has_more(signed_in, user, general):
     """`limit` gives the newest n messages and has_more says older ones exist."""
-    messages = messages_create(general, user, 5)
+    messages = factories.messages_insert(room=general, author=user, count=5)
 
     body = signed_in.get("/rooms/general/messages/?limit=2").json()
 
@@ -279,7 +272,7 @@ def test_history_endpoint_limit_and_has_more(signed_in, user, general):
 
 def test_history_endpoint_caps_limit_at_100(signed_in, user, general):
     """Asking for more than 100 messages gives 100."""
-    messages = messages_create(general, user, 105)
+    messages = factories.messages_insert(room=general, author=user, count=105)
 
     body = signed_in.get("/rooms/general/messages/?limit=500").json()
 
@@ -289,7 +282,7 @@ def test_history_endpoint_caps_limit_at_100(signed_in, user, general):
 
 def test_history_endpoint_pages_back_with_before(signed_in, user, general):
     """`before` gives the page just older than that message, then has_more turns False."""
-    messages = messages_create(general, user, 5)
+    messages = factories.messages_insert(room=general, author=user, count=5)
 
     first_page = signed_in.get(f"/rooms/general/messages/?before={messages[3].pk}&limit=2").json()
     last_page = signed_in.get(f"/rooms/general/messages/?before={messages[1].pk}&limit=2").json()
@@ -302,7 +295,7 @@ def test_history_endpoint_pages_back_with_before(signed_in, user, general):
 
 def test_history_endpoint_hides_deleted_messages(signed_in, user, general):
     """Deleted messages are not in the history page."""
-    kept, gone = messages_create(general, user, 2)
+    kept, gone = factories.messages_insert(room=general, author=user, count=2)
     gone.deleted_at = gone.created_at
     gone.save()
 
@@ -323,38 +316,7 @@ def test_history_endpoint_answers_400_json_for_bad_paging(signed_in, query):
     assert response.json()["detail"]
 
 
-def test_history_endpoint_answers_401_json_when_signed_out(client):
-    """A signed-out client gets 401 JSON, not a redirect."""
-    response = client.get("/rooms/general/messages/")
-
-    assert response.status_code == 401
-    assert response.json()["error"] == "not_authenticated"
-
-
-def test_history_endpoint_answers_404_json_for_an_unknown_room(signed_in):
-    """History of a room that does not exist is 404 JSON."""
-    response = signed_in.get("/rooms/no-such-room/messages/")
-
-    assert response.status_code == 404
-    assert response.json()["error"] == "not_found"
-
-
-def test_history_endpoint_answers_404_json_for_an_archived_room(signed_in):
-    """History of an archived room is 404 JSON."""
-    archived = factories.room_create(archived=True)
-
-    assert signed_in.get(f"/rooms/{archived.slug}/messages/").status_code == 404
-
-
 # Online counts ------------------------------------------------------------------------
-
-
-def test_online_counts_answer_401_json_when_signed_out(client):
-    """A signed-out client gets 401 JSON."""
-    response = client.get("/rooms/online.json")
-
-    assert response.status_code == 401
-    assert response.json()["error"] == "not_authenticated"
 
 
 def test_online_counts_list_every_active_room(signed_in, user):
