@@ -14,3 +14,24 @@ class User(AbstractUser):
     def get_display_name(self) -> str:
         """Return the name other people see in rooms."""
         return self.display_name or self.get_full_name() or self.username
+
+
+class OidcIdentity(models.Model):
+    """Who someone is at an OpenID provider: (issuer, sub), never their email.
+
+    Emails change and get reused; the provider's subject identifier does not.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="oidc_identities")
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="oidc_identity_unique"),
+        ]
+        verbose_name = "OpenID identity"
+
+    def __str__(self) -> str:
+        return f"{self.subject} at {self.issuer}"

@@ -8,6 +8,7 @@ without real secrets.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -78,6 +79,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "accounts.middleware.ProviderSessionRefresh",
     "csp.middleware.CSPMiddleware",
 ]
 
@@ -122,6 +124,45 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.ProviderBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# OpenID Connect (mozilla-django-oidc). Endpoints come from
+# <OIDC_ISSUER>/.well-known/openid-configuration unless set here by the
+# library's own names (OIDC_OP_AUTHORIZATION_ENDPOINT, OIDC_OP_TOKEN_ENDPOINT,
+# OIDC_OP_USER_ENDPOINT, OIDC_OP_JWKS_ENDPOINT, OIDC_OP_LOGOUT_ENDPOINT).
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="").rstrip("/")
+OIDC_RP_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+OIDC_ENABLED = bool(OIDC_ISSUER and OIDC_RP_CLIENT_ID)
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="your identity provider")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT", default=None)
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT", default=None)
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT", default=None)
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default=None)
+OIDC_OP_LOGOUT_ENDPOINT = env.str("OIDC_OP_LOGOUT_ENDPOINT", default=None)
+# The library defaults to HS256 signed with the client secret; providers sign with keys.
+OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = "openid email profile"
+OIDC_USE_PKCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+# Seconds to wait for the provider; the library's default waits forever.
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=5.0)
+# client_secret_basic (RFC 6749's default, Okta and Keycloak) or client_secret_post (Auth0's default).
+OIDC_TOKEN_USE_BASIC_AUTH = env.str("OIDC_TOKEN_AUTH_METHOD", default="client_secret_basic") == (
+    "client_secret_basic"
+)
+OIDC_STORE_ID_TOKEN = True  # the id_token_hint of RP-initiated logout
+OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = env.int("OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS", default=15 * 60)
+if OIDC_ISSUER and not (OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
+    raise ImproperlyConfigured("OIDC_ISSUER is set: set OIDC_CLIENT_ID and OIDC_CLIENT_SECRET too.")
+
+# Local (username/password) sign-in on the site: the embedded default, or
+# when no provider is configured, or when asked for. The admin's own sign-in stays.
+LOCAL_LOGIN_ENABLED = env.bool("ALLOW_LOCAL_LOGIN", default=DEBUG or not OIDC_ENABLED)
+
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "rooms:dashboard"
 LOGOUT_REDIRECT_URL = "landing"
@@ -164,6 +205,14 @@ CHAT_RATE_LIMIT = env.int("CHAT_RATE_LIMIT", default=10)
 CHAT_RATE_WINDOW = env.float("CHAT_RATE_WINDOW", default=10.0)
 PRESENCE_TTL = env.int("PRESENCE_TTL", default=60)
 
+
+def _origin(url: str | None) -> str | None:
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+_provider_origins = sorted({o for o in map(_origin, [OIDC_ISSUER, OIDC_OP_LOGOUT_ENDPOINT]) if o})
+
 # Content-Security-Policy: scripts and styles only from our own origin.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -172,7 +221,9 @@ CONTENT_SECURITY_POLICY = {
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
         "connect-src": ["'self'"],
-        "form-action": ["'self'"],
+        # The sign-out form redirects to the provider's end-session endpoint,
+        # and browsers hold form redirects to form-action too.
+        "form-action": ["'self'", *_provider_origins],
         "frame-ancestors": ["'none'"],
         "base-uri": ["'none'"],
         "object-src": ["'none'"],

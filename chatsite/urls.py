@@ -7,6 +7,7 @@ from chatsite.health import healthz
 urlpatterns = [
     path("", landing, name="landing"),
     path("accounts/", include("accounts.urls")),
+    path("oidc/", include("accounts.oidc_urls")),
     path("rooms/", include("rooms.urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

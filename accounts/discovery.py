@@ -1,0 +1,129 @@
+"""OpenID provider discovery, and mozilla-django-oidc settings read on use.
+
+mozilla-django-oidc has no discovery and reads its endpoint settings in
+__init__ (of its backend, views and middleware). We read
+`<OIDC_ISSUER>/.well-known/openid-configuration` on first use, cache it, and
+let each endpoint be overridden by the library's own setting name. Reading
+on use, not at start, keeps the site (and local admin sign-in) up while the
+provider is down.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+import requests
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+logger = logging.getLogger(__name__)
+
+DISCOVERY_PATH = "/.well-known/openid-configuration"
+DISCOVERY_TTL_SECONDS = 3600
+
+# mozilla-django-oidc setting name -> discovery document key.
+DISCOVERED_SETTINGS = {
+    "OIDC_OP_AUTHORIZATION_ENDPOINT": "authorization_endpoint",
+    "OIDC_OP_TOKEN_ENDPOINT": "token_endpoint",
+    "OIDC_OP_USER_ENDPOINT": "userinfo_endpoint",
+    "OIDC_OP_JWKS_ENDPOINT": "jwks_uri",
+    "OIDC_OP_LOGOUT_ENDPOINT": "end_session_endpoint",
+}
+# Attribute names the library's classes use for settings of another name.
+ATTRIBUTE_ALIASES = {"OIDC_OP_AUTH_ENDPOINT": "OIDC_OP_AUTHORIZATION_ENDPOINT"}
+# The library's own defaults for the attributes its __init__ methods would set.
+LIBRARY_DEFAULTS = {
+    "OIDC_RP_IDP_SIGN_KEY": None,
+    "OIDC_EXEMPT_URLS": [],
+    "OIDC_STATE_SIZE": 32,
+    "OIDC_NONCE_SIZE": 32,
+    "OIDC_USE_NONCE": True,
+    "OIDC_AUTHENTICATION_CALLBACK_URL": "oidc_authentication_callback",
+}
+
+_cache: dict[str, tuple[float, dict[str, Any]]] = {}
+_lock = threading.Lock()
+
+
+class ProviderUnavailable(Exception):
+    """The OpenID provider's discovery document could not be read."""
+
+
+def discovery_url(issuer: str) -> str:
+    """Where an issuer publishes its configuration."""
+    return issuer.rstrip("/") + DISCOVERY_PATH
+
+
+def provider_configuration(issuer: str | None = None) -> dict[str, Any]:
+    """The issuer's discovery document, fetched once an hour at most."""
+    issuer = issuer or settings.OIDC_ISSUER
+    with _lock:
+        cached = _cache.get(issuer)
+        if cached and time.monotonic() - cached[0] < DISCOVERY_TTL_SECONDS:
+            return cached[1]
+    document = _fetch(issuer)
+    with _lock:
+        _cache[issuer] = (time.monotonic(), document)
+    return document
+
+
+def _fetch(issuer: str) -> dict[str, Any]:
+    url = discovery_url(issuer)
+    try:
+        response = requests.get(url, timeout=settings.OIDC_TIMEOUT)
+        response.raise_for_status()
+        document = response.json()
+    except (requests.RequestException, ValueError) as exc:
+        logger.error("OIDC discovery failed at %s: %s", url, exc)
+        raise ProviderUnavailable(f"Could not read the provider configuration at {url}: {exc}") from exc
+    # OpenID Connect Discovery 1.0 §4.3: the document must name the issuer we asked.
+    if document.get("issuer", "").rstrip("/") != issuer.rstrip("/"):
+        raise ProviderUnavailable(
+            f"The configuration at {url} names issuer {document.get('issuer')!r}, not {issuer!r}."
+        )
+    return document
+
+
+def forget_provider_configuration() -> None:
+    """Drop cached discovery documents (tests, key rotation)."""
+    with _lock:
+        _cache.clear()
+
+
+_MISSING = object()
+
+
+def provider_setting(name: str, default: Any = _MISSING) -> Any:
+    """A mozilla-django-oidc setting: Django's setting if set, else discovered, else `default`."""
+    name = ATTRIBUTE_ALIASES.get(name, name)
+    value = getattr(settings, name, None)
+    if value is not None:
+        return value
+    if name in DISCOVERED_SETTINGS:
+        value = provider_configuration().get(DISCOVERED_SETTINGS[name])
+        if value is not None:
+            return value
+    if default is not _MISSING:
+        return default
+    raise ImproperlyConfigured(f"Setting {name} is not set and the provider does not publish it.")
+
+
+class ProviderSettings:
+    """Mixin for mozilla-django-oidc classes: settings are read on use, with discovery.
+
+    Subclasses skip the library's __init__, which would read every endpoint
+    (and so contact the provider) whenever Django builds the class.
+    """
+
+    @staticmethod
+    def get_settings(attr: str, *args: Any) -> Any:
+        """The library's settings hook, answered with discovery."""
+        return provider_setting(attr, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("OIDC_"):
+            return provider_setting(name, LIBRARY_DEFAULTS.get(name, _MISSING))
+        raise AttributeError(name)
