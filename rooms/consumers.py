@@ -7,7 +7,6 @@ lives in services, selectors, presence and the rate limiter.
 from __future__ import annotations
 
 import logging
-from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -17,6 +16,7 @@ from rooms import events
 from rooms.exceptions import ChatError, InvalidFrame, RateLimited
 from rooms.frames import parse_client_frame
 from rooms.groups import room_group, user_group
+from rooms.params import query_param, whole_number
 from rooms.presence import Member, get_presence
 from rooms.ratelimit import get_rate_limiter
 from rooms.selectors import message_frame, message_list_after, message_list_latest, room_get_active
@@ -25,9 +25,11 @@ from rooms.services import message_clean_text, message_create
 logger = logging.getLogger("rooms.ws")
 
 # daphne lets an application close only with 1000 or 3000-4999, so ours mirror
-# the standard codes: 4008 ~ 1008 policy violation, 4009 ~ 1009 too big.
+# the standard codes: 4008 ~ 1008 policy violation, 4009 ~ 1009 too big,
+# 4011 ~ 1011 internal error.
 CLOSE_POLICY_VIOLATION = 4008
 CLOSE_TOO_BIG = 4009
+CLOSE_INTERNAL_ERROR = 4011
 CLOSE_SIGNED_OUT = 4401
 CLOSE_ROOM_CLOSED = 4404
 # Refused frames in a row before we stop listening to a client.
@@ -35,11 +37,9 @@ MAX_STRIKES = 10
 
 
 def after_from_scope(scope: dict) -> int | None:
-    """The `after` message id of a resuming client, if it sent a valid one."""
-    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("after")
-    if values and values[0].isdigit():
-        return int(values[0])
-    return None
+    """The `after` message id of a resuming client; None when absent or not a whole number."""
+    value = query_param(scope, "after")
+    return None if value is None else whole_number(value)
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
@@ -62,15 +62,25 @@ class RoomConsumer(AsyncWebsocketConsumer):
             logger.info("websocket refused: room %r unknown or archived (user %s)", slug, user.pk)
             return await self.close()
 
+        # Parsed before joining presence, so a bad query string cannot fail half-way.
+        after = after_from_scope(self.scope)
         self.user = user
         self.member = Member(id=user.pk, name=user.get_display_name())
+        try:
+            await self.enter(after)
+        except Exception:
+            await self.fail("joining")
+
+    async def enter(self, after: int | None) -> None:
+        """Join presence and the groups, accept, and send the welcome frame."""
+        slug = self.room.slug
         presence = get_presence()
         first = await presence.join(room=slug, member=self.member, connection=self.channel_name)
         if first:
             # Announced before joining the group: the newcomer learns who is
             # here from the welcome frame, not from an echo of its own arrival.
             await self.broadcast(events.user_joined(self.member_frame(self.member)))
-        self.groups = [room_group(slug), user_group(user.pk)]
+        self.groups = [room_group(slug), user_group(self.user.pk)]
         for group in self.groups:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
@@ -78,7 +88,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         # In the group before reading history and members: a message stored
         # meanwhile arrives twice at worst (clients de-duplicate by id), never
         # zero times; likewise a member who leaves meanwhile gets a user_left.
-        history = await database_sync_to_async(self.history)(after_from_scope(self.scope))
+        history = await database_sync_to_async(self.history)(after)
         members = await presence.members(room=slug)
         await self.send_frame(
             events.welcome(
@@ -122,6 +132,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.post(text=text, client_id=outgoing.client_id)
         except ChatError as error:
             return await self.refuse(error)
+        except Exception:
+            return await self.fail("handling a frame")
         self.strikes = 0
 
     async def post(self, *, text: str, client_id: str) -> None:
@@ -144,6 +156,15 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 "websocket closed: %s refused frames in a row (user %s)", self.strikes, self.user.pk
             )
             await self.close(code=CLOSE_POLICY_VIOLATION)
+
+    async def fail(self, during: str) -> None:
+        """Log an unexpected error and close with 4011, so that disconnect() leaves presence.
+
+        An exception escaping the consumer would kill it without disconnect():
+        its user would stay "online" for good.
+        """
+        logger.exception("websocket failed while %s in %r (user %s)", during, self.room.slug, self.user.pk)
+        await self.close(code=CLOSE_INTERNAL_ERROR)
 
     async def broadcast(self, frame: events.Frame) -> None:
         """Send a frame to everyone in the room, encoded once for all of them."""

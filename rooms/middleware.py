@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from django.contrib.auth.models import AnonymousUser
 
 from rooms import tokens
+from rooms.params import query_param
 from rooms.selectors import user_get_active
 
 logger = logging.getLogger("rooms.ws")
@@ -16,9 +16,9 @@ logger = logging.getLogger("rooms.ws")
 
 def token_from_scope(scope: dict) -> str | None:
     """The room token from `?token=` or, for non-browser clients, a Bearer header."""
-    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    if query.get("token"):
-        return query["token"][0]
+    token = query_param(scope, "token")
+    if token:
+        return token
     authorization = dict(scope.get("headers", [])).get(b"authorization", b"").decode("latin-1")
     scheme, _, credentials = authorization.partition(" ")
     if scheme.lower() == "bearer" and credentials.strip():

@@ -12,8 +12,9 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from chatsite.asgi import application
-from rooms import tokens
+from rooms import consumers, tokens
 from rooms.models import Message, Room
+from rooms.presence import get_presence
 from rooms.services import message_delete, room_archive, user_sockets_close
 from tests.factories import message_insert, token_claims, token_sign, user_create
 
@@ -65,6 +66,14 @@ async def join(connect, user, room: str = "general", query: str = ""):
     welcome = await communicator.receive_json_from(timeout=TIMEOUT)
     assert welcome["type"] == "welcome"
     return communicator, welcome
+
+
+async def online_ids(room: str = "general") -> list[int]:
+    return [member.id for member in await get_presence().members(room=room)]
+
+
+def store_failing(**kwargs):
+    raise RuntimeError("database went away")
 
 
 async def message_count() -> int:
@@ -265,13 +274,51 @@ async def test_two_members_see_each_others_messages_and_presence(connect, alice,
     }
 
 
-async def test_message_is_stored_before_it_is_broadcast(connect, alice):
-    """When a message frame arrives, the message is already in the database."""
-    socket, _ = await join(connect, alice)
-    await send_text(socket, "persist me")
-    frame = await socket.receive_json_from(timeout=TIMEOUT)
-    stored = await database_sync_to_async(Message.objects.get)(pk=frame["id"])
-    assert stored.text == "persist me"
+async def test_message_is_stored_before_it_is_broadcast(connect, alice, bob, monkeypatch):
+    """A message that cannot be stored reaches nobody; its sender is closed with 4011."""
+    monkeypatch.setattr(consumers, "message_create", store_failing)
+    bob_socket, _ = await join(connect, bob)
+    alice_socket, _ = await join(connect, alice)
+    await bob_socket.receive_json_from(timeout=TIMEOUT)  # alice joined
+    await send_text(alice_socket, "lost")
+    assert await alice_socket.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": 4011}
+    assert await bob_socket.receive_nothing(timeout=0.2)
+    assert await message_count() == 0
+
+
+async def test_crash_while_handling_a_frame_leaves_no_ghost(connect, alice, bob, monkeypatch, caplog):
+    """After a 4011 close the member leaves presence, others see user_left, the log has no token."""
+    monkeypatch.setattr(consumers, "message_create", store_failing)
+    bob_socket, _ = await join(connect, bob)
+    token = ticket(alice)
+    alice_socket, connected, _code = await connect(f"/ws/rooms/general/?token={token}")
+    assert connected
+    await alice_socket.receive_json_from(timeout=TIMEOUT)  # welcome
+    await bob_socket.receive_json_from(timeout=TIMEOUT)  # alice joined
+    await send_text(alice_socket, "boom")
+    assert await alice_socket.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": 4011}
+
+    await alice_socket.disconnect()  # the ASGI server's websocket.disconnect after our close
+    assert await bob_socket.receive_json_from(timeout=TIMEOUT) == {
+        "type": "user_left",
+        "user": {"id": alice.pk, "name": "Alice"},
+    }
+    assert await online_ids() == [bob.pk]
+    assert any(record.exc_info and "handling a frame" in record.getMessage() for record in caplog.records)
+    assert token not in caplog.text
+
+
+async def test_crash_while_joining_closes_with_4011_and_leaves_no_ghost(connect, alice, bob, monkeypatch):
+    """A failure after joining presence closes with 4011 and the member leaves again."""
+    bob_socket, _ = await join(connect, bob)
+    monkeypatch.setattr(consumers, "message_list_latest", store_failing)
+    alice_socket, connected, _code = await connect(f"/ws/rooms/general/?token={ticket(alice)}")
+    assert connected
+    assert await alice_socket.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": 4011}
+    await alice_socket.disconnect()
+    assert (await bob_socket.receive_json_from(timeout=TIMEOUT))["type"] == "user_joined"
+    assert (await bob_socket.receive_json_from(timeout=TIMEOUT))["type"] == "user_left"
+    assert await online_ids() == [bob.pk]
 
 
 async def test_messages_arrive_in_id_order(connect, alice, bob):
@@ -312,6 +359,25 @@ async def test_resume_after_returns_every_message_after_that_id(connect, alice):
     ]
     _socket, welcome = await join(connect, alice, query=f"&after={ids[1]}")
     assert [m["id"] for m in welcome["history"]] == ids[2:]
+
+
+@pytest.mark.parametrize("after", ["%C2%B2", "%D9%A1%D9%A2", "-1", "1.5", "abc", "", "1e3"])
+async def test_resume_ignores_an_after_that_is_not_a_whole_number(connect, alice, after):
+    """A bad `after` ("²", Arabic-Indic digits, signs…) gives the latest history and leaves no ghost."""
+    room = await database_sync_to_async(Room.objects.get)(slug="general")
+    stored = await database_sync_to_async(message_insert)(room=room, author=alice, text="latest")
+    socket, welcome = await join(connect, alice, query=f"&after={after}")
+    assert [m["id"] for m in welcome["history"]] == [stored.pk]
+    await socket.disconnect()
+    assert await online_ids() == []
+
+
+async def test_resume_after_beyond_bigint_gets_nothing_newer(connect, alice):
+    """An `after` past any possible id is capped, not an error: nothing is newer."""
+    room = await database_sync_to_async(Room.objects.get)(slug="general")
+    await database_sync_to_async(message_insert)(room=room, author=alice, text="older")
+    _socket, welcome = await join(connect, alice, query="&after=" + "9" * 5000)
+    assert welcome["history"] == []
 
 
 async def test_same_client_id_is_stored_once_and_echoed_to_sender(connect, alice, bob):
