@@ -133,7 +133,8 @@ AUTHENTICATION_BACKENDS = [
 # <OIDC_ISSUER>/.well-known/openid-configuration unless set here by the
 # library's own names (OIDC_OP_AUTHORIZATION_ENDPOINT, OIDC_OP_TOKEN_ENDPOINT,
 # OIDC_OP_USER_ENDPOINT, OIDC_OP_JWKS_ENDPOINT, OIDC_OP_LOGOUT_ENDPOINT).
-OIDC_ISSUER = env.str("OIDC_ISSUER", default="").rstrip("/")
+# Exactly as the provider writes it in `iss` (Auth0 keeps a trailing slash).
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="")
 OIDC_RP_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
 OIDC_RP_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
 OIDC_ENABLED = bool(OIDC_ISSUER and OIDC_RP_CLIENT_ID)
