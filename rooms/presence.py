@@ -1,4 +1,4 @@
-"""Who is online in which room, counted per (room, user) over live connections.
+"""Who is online in which room, counted per (room, user id) over live connections.
 
 `Presence` is the interface the consumer and views use; `InMemoryPresence`
 serves one process (the embedded default). A shared store for many processes
@@ -34,34 +34,45 @@ class Presence(Protocol):
 
 
 @dataclass
+class _Present:
+    """One user in one room: their latest display name and their live connections."""
+
+    name: str
+    connections: set[str] = field(default_factory=set)
+
+
+@dataclass
 class InMemoryPresence:
     """Presence for a single process; all calls run on its event loop."""
 
-    # room -> member -> that member's connection names
-    _rooms: dict[str, dict[Member, set[str]]] = field(default_factory=dict)
+    # room -> user id -> that user's name and connections. Keyed by id, not
+    # Member: a name changed between two tabs must not count the user twice.
+    _rooms: dict[str, dict[int, _Present]] = field(default_factory=dict)
 
     async def join(self, *, room: str, member: Member, connection: str) -> bool:
         """Record a connection; True when it is the member's first in the room."""
-        connections = self._rooms.setdefault(room, {}).setdefault(member, set())
-        first = not connections
-        connections.add(connection)
+        present = self._rooms.setdefault(room, {}).setdefault(member.id, _Present(name=member.name))
+        present.name = member.name
+        first = not present.connections
+        present.connections.add(connection)
         return first
 
     async def leave(self, *, room: str, member: Member, connection: str) -> bool:
         """Forget a connection; True when it was the member's last in the room."""
-        members = self._rooms.get(room, {})
-        connections = members.get(member)
-        if connections is None or connection not in connections:
+        people = self._rooms.get(room, {})
+        present = people.get(member.id)
+        if present is None or connection not in present.connections:
             return False
-        connections.discard(connection)
-        if connections:
+        present.connections.discard(connection)
+        if present.connections:
             return False
-        del members[member]
+        del people[member.id]
         return True
 
     async def members(self, *, room: str) -> list[Member]:
-        """Everyone with at least one connection to the room, by name."""
-        return sorted(self._rooms.get(room, {}), key=lambda m: (m.name.lower(), m.id))
+        """Everyone with at least one connection to the room, by name, with their latest name."""
+        people = [Member(id=user_id, name=p.name) for user_id, p in self._rooms.get(room, {}).items()]
+        return sorted(people, key=lambda m: (m.name.lower(), m.id))
 
     async def counts(self, *, rooms: list[str]) -> dict[str, int]:
         """How many people are in each room."""

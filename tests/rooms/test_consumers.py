@@ -350,6 +350,22 @@ async def test_second_tab_sends_no_presence_events(connect, alice, bob):
     assert (await _alice_tab.receive_json_from(timeout=TIMEOUT))["type"] == "user_left"
 
 
+async def test_second_tab_after_a_name_change_counts_once(connect, alice, bob):
+    """A user renamed between two tabs is one person online, shown by the new name, with no user_joined."""
+    _first_tab, _ = await join(connect, alice)
+    bob_socket, _ = await join(connect, bob)
+    alice.display_name = "Alice Liddell"
+    await database_sync_to_async(alice.save)()
+
+    _second_tab, welcome = await join(connect, alice)
+
+    assert welcome["users"] == [
+        {"id": alice.pk, "name": "Alice Liddell"},
+        {"id": bob.pk, "name": "Bob"},
+    ]
+    assert await bob_socket.receive_nothing(timeout=0.2)
+
+
 async def test_resume_after_returns_every_message_after_that_id(connect, alice):
     """A reconnecting client with ?after=<id> gets exactly the messages it missed."""
     room = await database_sync_to_async(Room.objects.get)(slug="general")
