@@ -1,4 +1,4 @@
-"""Writes: messages, archiving, closing sockets. Side effects run on commit."""
+"""Writes: messages, archiving, deactivating users, closing sockets. Side effects run on commit."""
 
 from __future__ import annotations
 
@@ -91,3 +91,14 @@ def room_archive(*, room: Room) -> None:
 def user_sockets_close(*, user_id: int) -> None:
     """Close every socket this user has open (sign-out, deactivation): code 4401."""
     _group_send_on_commit(user_group(user_id), {"type": "user.signed_out"})
+
+
+@transaction.atomic
+def user_deactivate(*, user) -> None:
+    """Deactivate a user: no more sign-in or tokens, and every open socket closes (4401)."""
+    if not user.is_active:
+        return
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    logger.info("user %s (%s) deactivated", user.pk, user)
+    user_sockets_close(user_id=user.pk)

@@ -540,6 +540,44 @@ async def test_user_sockets_close_leaves_other_users_connected(connect, alice, b
     assert await bob_socket.receive_nothing(timeout=0.2)
 
 
+async def test_admin_unticking_active_closes_the_users_sockets_with_4401(connect, alice, admin_client):
+    """Saving a user as inactive in the admin closes their sockets, and their token opens no more."""
+    socket, _ = await join(connect, alice)
+    token = ticket(alice)
+    form = {
+        "username": alice.username,
+        "display_name": alice.display_name,
+        "date_joined_0": alice.date_joined.date().isoformat(),
+        "date_joined_1": alice.date_joined.time().isoformat(timespec="seconds"),
+    }  # is_active left out: the box is unticked
+
+    change_url = f"/admin/accounts/user/{alice.pk}/change/"
+    response = await database_sync_to_async(admin_client.post)(change_url, form)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert await socket.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": 4401}
+    _again, connected, _code = await connect(f"/ws/rooms/general/?token={token}")
+    assert not connected
+
+
+async def test_admin_deactivate_action_closes_the_users_sockets_with_4401(connect, alice, bob, admin_client):
+    """The "deactivate" action closes the user's sockets, and their token opens no more."""
+    socket, _ = await join(connect, alice)
+    bob_socket, _ = await join(connect, bob)
+    await socket.receive_json_from(timeout=TIMEOUT)  # bob joined
+    token = ticket(alice)
+
+    response = await database_sync_to_async(admin_client.post)(
+        "/admin/accounts/user/", {"action": "deactivate_users", "_selected_action": [alice.pk]}
+    )
+
+    assert response.status_code == 302
+    assert await socket.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": 4401}
+    assert await bob_socket.receive_nothing(timeout=0.2)
+    _again, connected, _code = await connect(f"/ws/rooms/general/?token={token}")
+    assert not connected
+
+
 async def test_archiving_a_room_sends_room_closed_then_4404(connect, alice):
     """Archiving a room tells its members and closes their sockets with 4404."""
     socket, _ = await join(connect, alice)
