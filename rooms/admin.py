@@ -16,6 +16,19 @@ class RoomAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     actions = ["archive_rooms"]
 
+    def save_model(self, request: HttpRequest, obj: Room, form, change: bool) -> None:
+        """Save the room; ticking "archived" goes through room_archive so its sockets close (4404)."""
+        archiving = change and "archived" in form.changed_data and obj.archived
+        if archiving:
+            obj.archived = False  # room_archive flips it and tells the room
+        super().save_model(request, obj, form, change)
+        if archiving:
+            room_archive(room=obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Room | None = None) -> bool:
+        # Deleting would drop the room's history under its open sockets: archive it instead.
+        return False
+
     @admin.action(description="Archive selected rooms (closes their sockets)")
     def archive_rooms(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
         for room in queryset.filter(archived=False):
@@ -32,6 +45,11 @@ class MessageAdmin(admin.ModelAdmin):
     raw_id_fields = ("author",)
     readonly_fields = ("created_at", "client_id", "deleted_at")
     actions = ["delete_for_everyone"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Message | None = None) -> bool:
+        # A hard delete never reaches the screens showing the message: moderate with
+        # "Delete selected messages for everyone", which soft-deletes and tells the room.
+        return False
 
     @admin.display(description="text")
     def short_text(self, message: Message) -> str:

@@ -124,6 +124,40 @@ def test_delete_for_everyone_action_sets_deleted_at(admin_client, message, room)
     assert Message.objects.get(pk=other.pk).deleted_at is None
 
 
+def test_unticking_archived_in_the_change_form_reopens_the_room(admin_client):
+    """An archived room saved with "archived" unticked is active again."""
+    closed = factories.room_create(slug="old-news", name="Old News", archived=True)
+
+    response = admin_client.post(
+        f"/admin/rooms/room/{closed.pk}/change/", {"name": "Old News", "slug": "old-news", "description": ""}
+    )
+
+    assert response.status_code == 302
+    assert Room.objects.get(pk=closed.pk).archived is False
+
+
+@pytest.mark.parametrize("model", ["room", "message"])
+def test_rooms_and_messages_cannot_be_hard_deleted(admin_client, message, model):
+    """The delete page is forbidden: rooms are archived, messages deleted for everyone."""
+    pk = message.room_id if model == "room" else message.pk
+
+    response = admin_client.get(f"/admin/rooms/{model}/{pk}/delete/")
+
+    assert response.status_code == 403
+    assert Room.objects.filter(pk=message.room_id).exists()
+    assert Message.objects.filter(pk=message.pk).exists()
+
+
+@pytest.mark.parametrize(("model", "action"), [("room", "archive_rooms"), ("message", "delete_for_everyone")])
+def test_bulk_delete_action_is_replaced_by_the_safe_one(admin_client, message, model, action):
+    """The changelist offers the archive / delete-for-everyone action, not "delete selected"."""
+    response = admin_client.get(f"/admin/rooms/{model}/")
+
+    actions = [name for name, _label in response.context["action_form"].fields["action"].choices]
+    assert action in actions
+    assert "delete_selected" not in actions
+
+
 def test_admin_is_closed_to_people_who_are_not_staff(client):
     """A signed-in non-staff user cannot open the room admin."""
     client.force_login(factories.user_create())

@@ -587,6 +587,19 @@ async def test_archiving_a_room_sends_room_closed_then_4404(connect, alice):
     assert await socket.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": 4404}
 
 
+async def test_ticking_archived_in_the_admin_sends_room_closed_then_4404(connect, alice, admin_client):
+    """Archiving through the room's change form closes its sockets like the archive action does."""
+    socket, _ = await join(connect, alice)
+    room = await database_sync_to_async(Room.objects.get)(slug="general")
+    form = {"name": room.name, "slug": room.slug, "description": room.description, "archived": "on"}
+
+    response = await database_sync_to_async(admin_client.post)(f"/admin/rooms/room/{room.pk}/change/", form)
+
+    assert response.status_code == 302
+    assert await socket.receive_json_from(timeout=TIMEOUT) == {"type": "room_closed"}
+    assert await socket.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": 4404}
+
+
 async def test_deleted_message_is_announced_and_left_out_of_history(connect, alice, bob):
     """A moderator's delete reaches the room and the message leaves history."""
     socket, _ = await join(connect, alice)
