@@ -16,10 +16,17 @@ from rooms import events
 from rooms.exceptions import ChatError, InvalidFrame, RateLimited
 from rooms.frames import parse_client_frame
 from rooms.groups import room_group, user_group
+from rooms.models import Message
 from rooms.params import query_param, whole_number
 from rooms.presence import Member, get_presence
 from rooms.ratelimit import get_rate_limiter
-from rooms.selectors import message_frame, message_list_after, message_list_latest, room_get_active
+from rooms.selectors import (
+    message_frame,
+    message_get_by_client_id,
+    message_list_after,
+    message_list_latest,
+    room_get_active,
+)
 from rooms.services import message_clean_text, message_create
 
 logger = logging.getLogger("rooms.ws")
@@ -127,9 +134,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
         try:
             outgoing = parse_client_frame(text_data)
             text = message_clean_text(outgoing.text)
-            if not await get_rate_limiter().allow(key=f"{self.room.slug}:{self.user.pk}"):
+            if await get_rate_limiter().allow(key=f"{self.room.slug}:{self.user.pk}"):
+                await self.post(text=text, client_id=outgoing.client_id)
+            elif not await self.echo_stored(client_id=outgoing.client_id):
                 raise RateLimited()
-            await self.post(text=text, client_id=outgoing.client_id)
         except ChatError as error:
             return await self.refuse(error)
         except Exception:
@@ -137,15 +145,37 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.strikes = 0
 
     async def post(self, *, text: str, client_id: str) -> None:
-        """Store the message, then broadcast it; a retried client_id is echoed to its sender only."""
+        """Store the message, then broadcast it; a retried client_id is answered to its sender only."""
         message, created = await database_sync_to_async(message_create)(
             room=self.room, author=self.user, text=text, client_id=client_id
         )
-        frame = message_frame(message)
         if created:
-            await self.broadcast(frame)
+            await self.broadcast(message_frame(message))
         else:
-            await self.send_frame(frame)
+            await self.answer_retry(message)
+
+    async def echo_stored(self, *, client_id: str) -> bool:
+        """Answer a rate-limited frame that retries a stored message; False when it retries nothing.
+
+        Looked up only once the limiter refuses, so the hot path stays one write:
+        a client resending after a reconnect gets its message back, not rate_limited.
+        """
+        if not client_id:
+            return False
+        message = await database_sync_to_async(message_get_by_client_id)(
+            room=self.room, author=self.user, client_id=client_id
+        )
+        if message is None:
+            return False
+        await self.answer_retry(message)
+        return True
+
+    async def answer_retry(self, message: Message) -> None:
+        """Echo a retried message to its sender, or only its deletion if a moderator removed it."""
+        if message.deleted_at is not None:
+            await self.send_frame(events.message_deleted(message.pk, client_id=message.client_id))
+        else:
+            await self.send_frame(message_frame(message))
 
     async def refuse(self, error: ChatError) -> None:
         """Answer a bad frame with an `error` frame; close a client that keeps at it."""

@@ -65,9 +65,12 @@ def user_left(user: Frame) -> Frame:
     return {"type": "user_left", "user": user}
 
 
-def message_deleted(message_id: int) -> Frame:
-    """A moderator removed a message."""
-    return {"type": "message_deleted", "id": message_id}
+def message_deleted(message_id: int, *, client_id: str = "") -> Frame:
+    """A moderator removed a message; its sender's retry also learns the client_id it sent."""
+    frame: Frame = {"type": "message_deleted", "id": message_id}
+    if client_id:
+        frame["client_id"] = client_id
+    return frame
 
 
 def room_closed() -> Frame:

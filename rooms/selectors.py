@@ -43,6 +43,16 @@ def message_frame(message: Message) -> events.Frame:
     )
 
 
+def message_get_by_client_id(
+    *, room: Room, author, client_id: str, include_deleted: bool = False
+) -> Message | None:
+    """The message `author` sent to `room` with this client_id; deleted ones only when asked."""
+    messages = Message.objects.filter(room=room, author=author, client_id=client_id)
+    if not include_deleted:
+        messages = messages.filter(deleted_at__isnull=True)
+    return messages.select_related("author", "room").first()
+
+
 def _visible(room: Room) -> QuerySet[Message]:
     return Message.objects.filter(room=room, deleted_at__isnull=True).select_related("author", "room")
 

@@ -14,6 +14,7 @@ from rooms import events
 from rooms.exceptions import EmptyMessage, MessageTooLong
 from rooms.groups import room_group, user_group
 from rooms.models import Message, Room
+from rooms.selectors import message_get_by_client_id
 
 logger = logging.getLogger(__name__)
 
@@ -33,30 +34,27 @@ def message_create(*, room: Room, author, text: str, client_id: str = "") -> tup
     """Store a message; a retry with the same client_id returns the stored one.
 
     Returns the message and whether it was created now (False for a retry).
+    A retry of a message a moderator has deleted returns that deleted message:
+    callers check `deleted_at` before showing it to anyone.
     """
     text = message_clean_text(text)
     if client_id:
-        existing = _message_by_client_id(room=room, author=author, client_id=client_id)
+        existing = message_get_by_client_id(room=room, author=author, client_id=client_id)
         if existing is not None:
             return existing, False
     try:
         with transaction.atomic():
             message = Message.objects.create(room=room, author=author, text=text, client_id=client_id)
     except IntegrityError:
-        # Two sockets of the same user raced with the same client_id.
-        existing = _message_by_client_id(room=room, author=author, client_id=client_id)
+        # Two sockets of the same user raced with the same client_id, or this
+        # retries a message that has since been deleted.
+        existing = message_get_by_client_id(
+            room=room, author=author, client_id=client_id, include_deleted=True
+        )
         if existing is None:
             raise
         return existing, False
     return message, True
-
-
-def _message_by_client_id(*, room: Room, author, client_id: str) -> Message | None:
-    return (
-        Message.objects.filter(room=room, author=author, client_id=client_id)
-        .select_related("author", "room")
-        .first()
-    )
 
 
 def _group_send_on_commit(group: str, event: dict) -> None:

@@ -374,6 +374,9 @@ function handleFrame(data) {
       removePerson(data.user);
       break;
     case 'message_deleted':
+      // A retry of a message a moderator deleted meanwhile carries our client_id:
+      // it is settled, so stop re-sending it.
+      if (data.client_id) pending.delete(data.client_id);
       removeMessage(data.id);
       break;
     case 'room_closed':

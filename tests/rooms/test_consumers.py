@@ -413,6 +413,45 @@ async def test_same_client_id_is_stored_once_and_echoed_to_sender(connect, alice
     assert await message_count() == 1
 
 
+async def test_retry_past_the_rate_limit_is_echoed_not_refused(connect, alice, bob, settings):
+    """A rate-limited sender resending a stored client_id gets its message back; new text is refused."""
+    settings.CHAT_RATE_LIMIT = 1
+    alice_socket, _ = await join(connect, alice)
+    bob_socket, _ = await join(connect, bob)
+    await alice_socket.receive_json_from(timeout=TIMEOUT)  # bob joined
+    await send_text(alice_socket, "once", client_id="retry-1")
+    first = await alice_socket.receive_json_from(timeout=TIMEOUT)
+    await bob_socket.receive_json_from(timeout=TIMEOUT)
+
+    await send_text(alice_socket, "once", client_id="retry-1")
+    assert await alice_socket.receive_json_from(timeout=TIMEOUT) == first
+    await send_text(alice_socket, "something new", client_id="retry-2")
+    assert (await alice_socket.receive_json_from(timeout=TIMEOUT))["code"] == "rate_limited"
+    assert await bob_socket.receive_nothing(timeout=0.2)
+    assert await message_count() == 1
+
+
+async def test_retry_of_a_deleted_message_gets_its_deletion_not_its_text(connect, alice, bob):
+    """Resending a client_id a moderator deleted answers message_deleted to the sender only."""
+    alice_socket, _ = await join(connect, alice)
+    bob_socket, _ = await join(connect, bob)
+    await alice_socket.receive_json_from(timeout=TIMEOUT)  # bob joined
+    await send_text(alice_socket, "regrettable", client_id="retry-1")
+    sent = await alice_socket.receive_json_from(timeout=TIMEOUT)
+    await bob_socket.receive_json_from(timeout=TIMEOUT)
+    message = await database_sync_to_async(Message.objects.select_related("room").get)(pk=sent["id"])
+    await database_sync_to_async(message_delete)(message=message, moderator=bob)
+    await alice_socket.receive_json_from(timeout=TIMEOUT)  # the moderator's message_deleted
+    await bob_socket.receive_json_from(timeout=TIMEOUT)
+
+    await send_text(alice_socket, "regrettable", client_id="retry-1")
+
+    answer = await alice_socket.receive_json_from(timeout=TIMEOUT)
+    assert answer == {"type": "message_deleted", "id": sent["id"], "client_id": "retry-1"}
+    assert await bob_socket.receive_nothing(timeout=0.2)
+    assert await message_count() == 1
+
+
 @pytest.mark.parametrize(
     ("frame", "code"),
     [

@@ -43,6 +43,7 @@ FRAMES = {
     "user_joined": events.user_joined(ALICE),
     "user_left": events.user_left(ALICE),
     "message_deleted": events.message_deleted(12),
+    "message_deleted_to_sender": events.message_deleted(12, client_id="c-1"),
     "room_closed": events.room_closed(),
     "error": events.error(code="too_long", detail="That message is too long."),
 }
@@ -74,6 +75,7 @@ def test_frame_types_match_the_spec():
     assert FRAMES["user_joined"] == {"type": "user_joined", "user": {"id": 3, "name": "Alice"}}
     assert FRAMES["user_left"] == {"type": "user_left", "user": {"id": 3, "name": "Alice"}}
     assert FRAMES["message_deleted"] == {"type": "message_deleted", "id": 12}
+    assert FRAMES["message_deleted_to_sender"] == {"type": "message_deleted", "id": 12, "client_id": "c-1"}
     assert FRAMES["room_closed"] == {"type": "room_closed"}
     assert FRAMES["error"] == {"type": "error", "code": "too_long", "detail": "That message is too long."}
 

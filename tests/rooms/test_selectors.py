@@ -120,6 +120,28 @@ def test_after_excludes_deleted_messages(room, author):
     assert ids(selectors.message_list_after(room=room, after=first.pk)) == [second.pk]
 
 
+def test_message_get_by_client_id_finds_the_authors_message_in_the_room(room, author):
+    """The lookup matches room, author and client_id together."""
+    mine = factories.message_insert(room=room, author=author, client_id="c-1")
+    factories.message_insert(room=room, author=factories.user_create(), client_id="c-2")
+    factories.message_insert(room=factories.room_create(), author=author, client_id="c-3")
+
+    assert selectors.message_get_by_client_id(room=room, author=author, client_id="c-1") == mine
+    assert selectors.message_get_by_client_id(room=room, author=author, client_id="c-2") is None
+    assert selectors.message_get_by_client_id(room=room, author=author, client_id="c-3") is None
+
+
+def test_message_get_by_client_id_leaves_out_deleted_messages_unless_asked(room, author):
+    """A deleted message is not found, except with include_deleted."""
+    gone = factories.message_insert(room=room, author=author, client_id="c-1", deleted_at=timezone.now())
+
+    assert selectors.message_get_by_client_id(room=room, author=author, client_id="c-1") is None
+    found = selectors.message_get_by_client_id(
+        room=room, author=author, client_id="c-1", include_deleted=True
+    )
+    assert found == gone
+
+
 def test_room_get_active_finds_an_active_room(room):
     """An active room is found by its slug."""
     assert selectors.room_get_active(slug=room.slug) == room

@@ -99,6 +99,19 @@ def test_retry_returns_the_stored_text_not_the_retried_one(room, author):
     assert again.text == "original"
 
 
+def test_retry_of_a_deleted_message_returns_it_deleted_and_stores_nothing(room, author):
+    """A retry of a message a moderator deleted is not stored again; the deleted one comes back, marked."""
+    first, _ = services.message_create(room=room, author=author, text="regrettable", client_id="c-1")
+    services.message_delete(message=first, moderator=factories.user_create(is_staff=True))
+
+    again, created = services.message_create(room=room, author=author, text="regrettable", client_id="c-1")
+
+    assert created is False
+    assert again.pk == first.pk
+    assert again.deleted_at is not None
+    assert Message.objects.filter(room=room).count() == 1
+
+
 def test_same_client_id_from_another_author_is_stored_separately(room, author):
     """client_id is per author: another person's identical id is a different message."""
     other = factories.user_create()
