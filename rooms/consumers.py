@@ -95,7 +95,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         # In the group before reading history and members: a message stored
         # meanwhile arrives twice at worst (clients de-duplicate by id), never
         # zero times; likewise a member who leaves meanwhile gets a user_left.
-        history = await database_sync_to_async(self.history)(after)
+        history, has_more = await database_sync_to_async(self.history)(after)
         members = await presence.members(room=slug)
         await self.send_frame(
             events.welcome(
@@ -103,13 +103,14 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 user=self.member_frame(self.member),
                 users=[self.member_frame(m) for m in members],
                 history=history,
+                has_more=has_more,
             )
         )
 
-    def history(self, after: int | None) -> list[events.Frame]:
-        """The welcome frame's history: the latest messages, or all after `after`."""
+    def history(self, after: int | None) -> tuple[list[events.Frame], bool]:
+        """The welcome frame's history (the latest messages, or those after `after`) and has_more."""
         if after is None:
-            return message_list_latest(room=self.room)
+            return message_list_latest(room=self.room), False
         return message_list_after(room=self.room, after=after)
 
     async def disconnect(self, code: int) -> None:

@@ -50,9 +50,18 @@ def message(
     }
 
 
-def welcome(*, room: Frame, user: Frame, users: list[Frame], history: list[Frame]) -> Frame:
-    """The first frame after connect."""
-    return {"type": "welcome", "room": room, "user": user, "users": users, "history": history}
+def welcome(
+    *, room: Frame, user: Frame, users: list[Frame], history: list[Frame], has_more: bool = False
+) -> Frame:
+    """The first frame after connect; `has_more` when a resume left older missed messages out."""
+    return {
+        "type": "welcome",
+        "room": room,
+        "user": user,
+        "users": users,
+        "history": history,
+        "has_more": has_more,
+    }
 
 
 def user_joined(user: Frame) -> Frame:

@@ -68,7 +68,11 @@ def message_list_latest(
     return [message_frame(m) for m in reversed(newest_first)]
 
 
-def message_list_after(*, room: Room, after: int) -> list[events.Frame]:
-    """Visible messages after `after`, oldest first (at most RESUME_MAX, the newest)."""
-    newest_first = list(_visible(room).filter(id__gt=after).order_by("-id")[:RESUME_MAX])
-    return [message_frame(m) for m in reversed(newest_first)]
+def message_list_after(*, room: Room, after: int) -> tuple[list[events.Frame], bool]:
+    """Visible messages after `after`, oldest first, and whether older ones were left out.
+
+    At most RESUME_MAX, the newest: the bool is True when more were missed.
+    """
+    newest_first = list(_visible(room).filter(id__gt=after).order_by("-id")[: RESUME_MAX + 1])
+    truncated = len(newest_first) > RESUME_MAX
+    return [message_frame(m) for m in reversed(newest_first[:RESUME_MAX])], truncated

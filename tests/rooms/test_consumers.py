@@ -12,7 +12,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from chatsite.asgi import application
-from rooms import consumers, tokens
+from rooms import consumers, selectors, tokens
 from rooms.models import Message, Room
 from rooms.presence import get_presence
 from rooms.services import message_delete, room_archive, user_sockets_close
@@ -375,6 +375,24 @@ async def test_resume_after_returns_every_message_after_that_id(connect, alice):
     ]
     _socket, welcome = await join(connect, alice, query=f"&after={ids[1]}")
     assert [m["id"] for m in welcome["history"]] == ids[2:]
+
+
+async def test_resume_past_resume_max_says_has_more(connect, alice, monkeypatch):
+    """A client away for more than RESUME_MAX messages gets the newest and has_more true."""
+    monkeypatch.setattr(selectors, "RESUME_MAX", 3)
+    room = await database_sync_to_async(Room.objects.get)(slug="general")
+    ids = [
+        (await database_sync_to_async(message_insert)(room=room, author=alice, text=f"m{n}")).pk
+        for n in range(5)
+    ]
+    _socket, truncated = await join(connect, alice, query=f"&after={ids[0]}")
+    _socket, complete = await join(connect, alice, query=f"&after={ids[1]}")
+    _socket, fresh = await join(connect, alice)
+    assert [m["id"] for m in truncated["history"]] == ids[2:]
+    assert truncated["has_more"] is True
+    assert [m["id"] for m in complete["history"]] == ids[2:]
+    assert complete["has_more"] is False
+    assert fresh["has_more"] is False
 
 
 @pytest.mark.parametrize("after", ["%C2%B2", "%D9%A1%D9%A2", "-1", "1.5", "abc", "", "1e3"])

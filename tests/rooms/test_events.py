@@ -40,6 +40,9 @@ FRAMES = {
     "welcome_empty_room": events.welcome(
         room={"slug": "music", "name": "Music"}, user=ALICE, users=[], history=[]
     ),
+    "welcome_after_a_long_absence": events.welcome(
+        room={"slug": "music", "name": "Music"}, user=ALICE, users=[], history=[], has_more=True
+    ),
     "user_joined": events.user_joined(ALICE),
     "user_left": events.user_left(ALICE),
     "message_deleted": events.message_deleted(12),
@@ -72,6 +75,8 @@ def test_message_frame_without_client_id_says_null():
 def test_frame_types_match_the_spec():
     """Each builder names its frame as the protocol does."""
     assert FRAMES["welcome"]["type"] == "welcome"
+    assert FRAMES["welcome"]["has_more"] is False
+    assert FRAMES["welcome_after_a_long_absence"]["has_more"] is True
     assert FRAMES["user_joined"] == {"type": "user_joined", "user": {"id": 3, "name": "Alice"}}
     assert FRAMES["user_left"] == {"type": "user_left", "user": {"id": 3, "name": "Alice"}}
     assert FRAMES["message_deleted"] == {"type": "message_deleted", "id": 12}

@@ -94,21 +94,27 @@ def test_after_returns_the_messages_after_an_id_oldest_first(room, author):
     """A reconnecting client gets every message after the last one it saw."""
     messages = factories.messages_insert(room=room, author=author, count=6)
 
-    assert ids(selectors.message_list_after(room=room, after=messages[2].pk)) == [m.pk for m in messages[3:]]
+    frames, has_more = selectors.message_list_after(room=room, after=messages[2].pk)
+
+    assert ids(frames) == [m.pk for m in messages[3:]]
+    assert has_more is False
 
 
 def test_after_the_newest_message_is_empty(room, author):
     """A client that saw everything gets nothing more."""
     messages = factories.messages_insert(room=room, author=author, count=3)
 
-    assert selectors.message_list_after(room=room, after=messages[-1].pk) == []
+    assert selectors.message_list_after(room=room, after=messages[-1].pk) == ([], False)
 
 
 def test_after_is_not_capped_at_fifty(room, author):
     """A client that missed more than 50 messages gets all of them."""
     messages = factories.messages_insert(room=room, author=author, count=60)
 
-    assert ids(selectors.message_list_after(room=room, after=0)) == [m.pk for m in messages]
+    frames, has_more = selectors.message_list_after(room=room, after=0)
+
+    assert ids(frames) == [m.pk for m in messages]
+    assert has_more is False
 
 
 def test_after_excludes_deleted_messages(room, author):
@@ -117,7 +123,23 @@ def test_after_excludes_deleted_messages(room, author):
     third.deleted_at = timezone.now()
     third.save()
 
-    assert ids(selectors.message_list_after(room=room, after=first.pk)) == [second.pk]
+    frames, _has_more = selectors.message_list_after(room=room, after=first.pk)
+
+    assert ids(frames) == [second.pk]
+
+
+def test_after_keeps_the_newest_resume_max_and_says_older_ones_were_left_out(room, author, monkeypatch):
+    """Past RESUME_MAX missed messages, the newest come back and has_more is True."""
+    monkeypatch.setattr(selectors, "RESUME_MAX", 3)
+    messages = factories.messages_insert(room=room, author=author, count=5)
+
+    truncated, truncated_has_more = selectors.message_list_after(room=room, after=0)
+    exact, exact_has_more = selectors.message_list_after(room=room, after=messages[1].pk)
+
+    assert ids(truncated) == [m.pk for m in messages[2:]]
+    assert truncated_has_more is True
+    assert ids(exact) == [m.pk for m in messages[2:]]
+    assert exact_has_more is False
 
 
 def test_message_get_by_client_id_finds_the_authors_message_in_the_room(room, author):
