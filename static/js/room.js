@@ -1,9 +1,10 @@
 // Live chat room client.
 //
-// Flow: fetch a short-lived, single-use connect ticket over HTTP (the session
-// cookie authenticates that request), then open the WebSocket with the ticket
-// in the query string. Every (re)connect fetches a fresh ticket and resumes
-// from the highest message id we have seen, so nothing is missed or repeated.
+// Flow: fetch a short-lived connect ticket over HTTP (the session cookie
+// authenticates that request), then open the WebSocket with the ticket in the
+// query string. The ticket only opens the socket; every (re)connect fetches a
+// fresh one and resumes from the highest message id we have seen, so nothing
+// is missed or repeated.
 //
 // All user-controlled text goes into the page through textContent only.
 
@@ -488,6 +489,7 @@ function openSocket(ticket) {
     return;
   }
   socket = ws;
+  let welcomed = false;
 
   ws.addEventListener('message', (event) => {
     if (ws !== socket) return; // a socket we already gave up on
@@ -497,16 +499,27 @@ function openSocket(ticket) {
     } catch {
       return;
     }
-    if (data && typeof data === 'object') handleFrame(data);
+    if (data && typeof data === 'object') {
+      if (data.type === 'welcome') welcomed = true;
+      handleFrame(data);
+    }
   });
 
   ws.addEventListener('close', (event) => {
     if (ws !== socket) return;
     socket = null;
     if (terminal) return;
-    if (event.code === 4404) finish('closed');
-    else if (event.code === 4401) finish('signedout');
-    else scheduleReconnect();
+    if (event.code === 4404) {
+      finish('closed');
+    } else if (event.code === 4401 && welcomed) {
+      // The user signed out or was deactivated somewhere: every socket of
+      // theirs closes, but this browser's session may still be valid. Ask for
+      // a ticket at once; connect() ends in "Signed out" on a 401 and carries
+      // on after a 200. A 4401 before any welcome backs off like any failure.
+      connect();
+    } else {
+      scheduleReconnect();
+    }
   });
   // 'error' is always followed by 'close', which does the handling.
 }

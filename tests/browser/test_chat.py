@@ -9,7 +9,7 @@ import uuid
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.conftest import Person
+from tests.browser.conftest import EXPECT_TIMEOUT_MS, Person
 
 pytestmark = pytest.mark.browser
 
@@ -125,3 +125,38 @@ def test_response_carries_csp(sign_in):
     assert "'self'" in directives.get("default-src", [])
     script_src = directives.get("script-src", directives.get("default-src", []))
     assert "'unsafe-inline'" not in script_src
+
+
+def sign_out(page: Page) -> None:
+    """Press the header's Sign out button and wait for the signed-out page."""
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
+
+
+def test_signing_out_elsewhere_leaves_this_browser_connected(sign_in):
+    """Alice signing out on one device closes her sockets everywhere; a still signed-in browser reconnects."""
+    laptop, phone = sign_in("alice"), sign_in("alice")
+    enter_general(laptop.page)
+    enter_general(phone.page)
+
+    with laptop.page.expect_websocket(timeout=EXPECT_TIMEOUT_MS):
+        sign_out(phone.page)
+
+    expect_connected(laptop.page)
+    said = f"still here {uuid.uuid4().hex[:8]}"
+    say(laptop.page, said)
+    expect(message_texts(laptop.page, said)).to_have_count(1)
+
+
+def test_signing_out_in_another_tab_shows_signed_out(sign_in):
+    """When this browser's own session ends, the room page says so and stops reconnecting."""
+    alice = sign_in("alice")
+    enter_general(alice.page)
+    room_page = alice.page
+
+    other_tab = alice.reopen()
+    other_tab.goto("/rooms/")
+    sign_out(other_tab)
+
+    expect(room_page.locator("#connection-state")).to_have_attribute("data-state", "signedout")
+    expect(room_page.locator("#message-input")).to_be_disabled()
