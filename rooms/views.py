@@ -15,11 +15,20 @@ from django.views.decorators.http import require_GET
 
 from rooms import tokens
 from rooms.models import Room
+from rooms.params import whole_number
 from rooms.presence import get_presence
-from rooms.selectors import HISTORY_PAGE_MAX, message_list_latest, room_get_active, room_list_active
+from rooms.selectors import (
+    HISTORY_LENGTH,
+    HISTORY_PAGE_MAX,
+    message_list_latest,
+    room_get_active,
+    room_list_active,
+)
 
 SIGNED_OUT = "You are not signed in."
 ROOM_NOT_FOUND = "No such room, or it was closed."
+BEFORE_INVALID = "before must be a positive whole number (a message id)."
+LIMIT_INVALID = "limit must be a positive whole number."
 
 
 def login_required_json(view):
@@ -34,11 +43,21 @@ def login_required_json(view):
     return wrapper
 
 
-def _active_room_or_404_json(slug: str) -> Room | JsonResponse:
-    room = room_get_active(slug=slug)
-    if room is None:
-        return JsonResponse({"error": "not_found", "detail": ROOM_NOT_FOUND}, status=404)
-    return room
+def room_json_view(view):
+    """For a room's JSON endpoints: 401 JSON when signed out, 404 JSON unless the room is active.
+
+    The view is called with the active Room instead of its slug.
+    """
+
+    @login_required_json
+    @wraps(view)
+    def wrapper(request: HttpRequest, slug: str) -> HttpResponse:
+        room = room_get_active(slug=slug)
+        if room is None:
+            return JsonResponse({"error": "not_found", "detail": ROOM_NOT_FOUND}, status=404)
+        return view(request, room)
+
+    return wrapper
 
 
 def _online_counts(rooms: list[Room]) -> dict[str, int]:
@@ -82,39 +101,36 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 @never_cache
-@login_required_json
-def room_token(request: HttpRequest, slug: str) -> JsonResponse:
+@room_json_view
+def room_token(request: HttpRequest, room: Room) -> JsonResponse:
     """A short-lived ticket to open this room's WebSocket."""
-    room = _active_room_or_404_json(slug)
-    if isinstance(room, JsonResponse):
-        return room
     token = tokens.issue(user_id=request.user.pk, name=request.user.get_display_name(), room=room.slug)
     return JsonResponse(
         {"token": token, "expires_in": settings.CHAT_JWT_TTL, "ws_url": f"/ws/rooms/{room.slug}/"}
     )
 
 
-def _positive_int(value: str | None, name: str) -> int | None:
+def _positive_int(value: str | None, error: str) -> int | None:
+    """A positive whole number from the query string, None when absent; ValueError(error) otherwise."""
     if value is None or value == "":
         return None
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"{name} must be a positive whole number.")
-    return int(value)
+    number = whole_number(value)
+    if number is None or number < 1:
+        raise ValueError(error)
+    return number
 
 
 @require_GET
 @never_cache
-@login_required_json
-def room_messages(request: HttpRequest, slug: str) -> JsonResponse:
+@room_json_view
+def room_messages(request: HttpRequest, room: Room) -> JsonResponse:
     """A page of history, newest last: `before` a message id, at most `limit` (≤ 100)."""
-    room = _active_room_or_404_json(slug)
-    if isinstance(room, JsonResponse):
-        return room
     try:
-        before = _positive_int(request.GET.get("before"), "before")
-        limit = min(_positive_int(request.GET.get("limit"), "limit") or 50, HISTORY_PAGE_MAX)
+        before = _positive_int(request.GET.get("before"), BEFORE_INVALID)
+        limit = _positive_int(request.GET.get("limit"), LIMIT_INVALID) or HISTORY_LENGTH
     except ValueError as exc:
         return JsonResponse({"error": "invalid", "detail": str(exc)}, status=400)
+    limit = min(limit, HISTORY_PAGE_MAX)
     messages = message_list_latest(room=room, before=before, limit=limit + 1)
     has_more = len(messages) > limit
     return JsonResponse({"messages": messages[-limit:], "has_more": has_more})

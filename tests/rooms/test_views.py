@@ -8,7 +8,7 @@ import pytest
 from asgiref.sync import async_to_sync
 
 from chatsite import health
-from rooms import tokens
+from rooms import tokens, views
 from rooms.models import Room
 from rooms.presence import Member, get_presence
 from tests import factories
@@ -305,15 +305,35 @@ def test_history_endpoint_hides_deleted_messages(signed_in, user, general):
 
 
 @pytest.mark.parametrize(
-    "query", ["limit=abc", "before=-1", "before=abc", "limit=0", "limit=-5", "before=1.5", "limit=2e3"]
+    ("query", "detail"),
+    [
+        ("limit=abc", views.LIMIT_INVALID),
+        ("limit=0", views.LIMIT_INVALID),
+        ("limit=-5", views.LIMIT_INVALID),
+        ("limit=2e3", views.LIMIT_INVALID),
+        ("limit=%D9%A1%D9%A2", views.LIMIT_INVALID),  # Arabic-Indic "12": int() would take it
+        ("before=-1", views.BEFORE_INVALID),
+        ("before=abc", views.BEFORE_INVALID),
+        ("before=1.5", views.BEFORE_INVALID),
+        ("before=%C2%B2", views.BEFORE_INVALID),  # "²": isdigit() says yes, int() raises
+    ],
 )
-def test_history_endpoint_answers_400_json_for_bad_paging(signed_in, query):
-    """Nonsense `before` or `limit` gives 400 JSON that says what is wrong."""
+def test_history_endpoint_answers_400_json_for_bad_paging(signed_in, query, detail):
+    """Nonsense `before` or `limit` gives 400 JSON with a fixed message, never Python's error text."""
     response = signed_in.get(f"/rooms/general/messages/?{query}")
 
     assert response.status_code == 400
-    assert response.json()["error"] == "invalid"
-    assert response.json()["detail"]
+    assert response.json() == {"error": "invalid", "detail": detail}
+
+
+def test_history_endpoint_caps_huge_numbers(signed_in, user, general):
+    """A `before` or `limit` past any bigint is capped, not an error."""
+    messages = factories.messages_insert(room=general, author=user, count=2)
+    huge = "9" * 5000
+
+    body = signed_in.get(f"/rooms/general/messages/?before={huge}&limit={huge}").json()
+
+    assert [m["id"] for m in body["messages"]] == [m.pk for m in messages]
 
 
 # Online counts ------------------------------------------------------------------------
