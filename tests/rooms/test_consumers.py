@@ -16,7 +16,7 @@ from rooms import consumers, selectors, tokens
 from rooms.models import Message, Room
 from rooms.presence import get_presence
 from rooms.services import message_delete, room_archive, user_sockets_close
-from tests.factories import message_insert, token_claims, token_sign, user_create
+from tests.factories import messages_insert, token_claims, token_sign, user_create
 
 # serialized_rollback: keep the seeded rooms that a transactional flush would wipe.
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -76,6 +76,13 @@ def store_failing(**kwargs):
     raise RuntimeError("database went away")
 
 
+async def messages_in_general(author, count: int) -> list[int]:
+    """Store `count` messages ("m1", "m2", …) in General; their ids, in order."""
+    room = await database_sync_to_async(Room.objects.get)(slug="general")
+    messages = await database_sync_to_async(messages_insert)(room=room, author=author, count=count)
+    return [message.pk for message in messages]
+
+
 async def message_count() -> int:
     return await database_sync_to_async(Message.objects.count)()
 
@@ -85,6 +92,14 @@ async def send_text(communicator, text: str, client_id: str | None = None) -> No
     if client_id:
         frame["client_id"] = client_id
     await communicator.send_json_to(frame)
+
+
+async def say(sender, listener, text: str, client_id: str) -> dict:
+    """Send a message and return it as both the sender and a listener receive it."""
+    await send_text(sender, text, client_id)
+    frame = await sender.receive_json_from(timeout=TIMEOUT)
+    assert await listener.receive_json_from(timeout=TIMEOUT) == frame
+    return frame
 
 
 async def assert_refused(connect, observer, path: str, headers=None) -> None:
@@ -100,6 +115,15 @@ async def observer(connect, bob):
     """Bob, sitting in General, to prove refused handshakes broadcast nothing."""
     communicator, _welcome = await join(connect, bob)
     return communicator
+
+
+@pytest_asyncio.fixture
+async def alice_and_bob(connect, alice, bob):
+    """Alice's and Bob's sockets in General, past the news of Bob joining."""
+    alice_socket, _ = await join(connect, alice)
+    bob_socket, _ = await join(connect, bob)
+    await alice_socket.receive_json_from(timeout=TIMEOUT)  # bob joined
+    return alice_socket, bob_socket
 
 
 # Handshake refusals (SPEC "WebSocket surface"): each refused with 403, nothing stored or sent.
@@ -236,14 +260,12 @@ async def test_bearer_header_opens_the_room(connect, alice):
 
 async def test_welcome_describes_room_user_people_and_history(connect, alice):
     """The first frame names the room and the user, who is online, and recent history."""
-    room = await database_sync_to_async(Room.objects.get)(slug="general")
-    for n in range(55):
-        await database_sync_to_async(message_insert)(room=room, author=alice, text=f"m{n}")
+    await messages_in_general(alice, 55)
     _communicator, welcome = await join(connect, alice)
     assert welcome["room"] == {"slug": "general", "name": "General"}
     assert welcome["user"] == {"id": alice.pk, "name": "Alice"}
     assert welcome["users"] == [{"id": alice.pk, "name": "Alice"}]
-    assert [m["text"] for m in welcome["history"]] == [f"m{n}" for n in range(5, 55)]
+    assert [m["text"] for m in welcome["history"]] == [f"m{n}" for n in range(6, 56)]
 
 
 async def test_two_members_see_each_others_messages_and_presence(connect, alice, bob):
@@ -368,11 +390,7 @@ async def test_second_tab_after_a_name_change_counts_once(connect, alice, bob):
 
 async def test_resume_after_returns_every_message_after_that_id(connect, alice):
     """A reconnecting client with ?after=<id> gets exactly the messages it missed."""
-    room = await database_sync_to_async(Room.objects.get)(slug="general")
-    ids = [
-        (await database_sync_to_async(message_insert)(room=room, author=alice, text=f"m{n}")).pk
-        for n in range(5)
-    ]
+    ids = await messages_in_general(alice, 5)
     _socket, welcome = await join(connect, alice, query=f"&after={ids[1]}")
     assert [m["id"] for m in welcome["history"]] == ids[2:]
 
@@ -380,11 +398,7 @@ async def test_resume_after_returns_every_message_after_that_id(connect, alice):
 async def test_resume_past_resume_max_says_has_more(connect, alice, monkeypatch):
     """A client away for more than RESUME_MAX messages gets the newest and has_more true."""
     monkeypatch.setattr(selectors, "RESUME_MAX", 3)
-    room = await database_sync_to_async(Room.objects.get)(slug="general")
-    ids = [
-        (await database_sync_to_async(message_insert)(room=room, author=alice, text=f"m{n}")).pk
-        for n in range(5)
-    ]
+    ids = await messages_in_general(alice, 5)
     _socket, truncated = await join(connect, alice, query=f"&after={ids[0]}")
     _socket, complete = await join(connect, alice, query=f"&after={ids[1]}")
     _socket, fresh = await join(connect, alice)
@@ -398,31 +412,24 @@ async def test_resume_past_resume_max_says_has_more(connect, alice, monkeypatch)
 @pytest.mark.parametrize("after", ["%C2%B2", "%D9%A1%D9%A2", "-1", "1.5", "abc", "", "1e3"])
 async def test_resume_ignores_an_after_that_is_not_a_whole_number(connect, alice, after):
     """A bad `after` ("²", Arabic-Indic digits, signs…) gives the latest history and leaves no ghost."""
-    room = await database_sync_to_async(Room.objects.get)(slug="general")
-    stored = await database_sync_to_async(message_insert)(room=room, author=alice, text="latest")
+    ids = await messages_in_general(alice, 1)
     socket, welcome = await join(connect, alice, query=f"&after={after}")
-    assert [m["id"] for m in welcome["history"]] == [stored.pk]
+    assert [m["id"] for m in welcome["history"]] == ids
     await socket.disconnect()
     assert await online_ids() == []
 
 
 async def test_resume_after_beyond_bigint_gets_nothing_newer(connect, alice):
     """An `after` past any possible id is capped, not an error: nothing is newer."""
-    room = await database_sync_to_async(Room.objects.get)(slug="general")
-    await database_sync_to_async(message_insert)(room=room, author=alice, text="older")
+    await messages_in_general(alice, 1)
     _socket, welcome = await join(connect, alice, query="&after=" + "9" * 5000)
     assert welcome["history"] == []
 
 
-async def test_same_client_id_is_stored_once_and_echoed_to_sender(connect, alice, bob):
+async def test_same_client_id_is_stored_once_and_echoed_to_sender(alice_and_bob):
     """A retried send is not stored or broadcast twice; the sender gets the stored one back."""
-    alice_socket, _ = await join(connect, alice)
-    bob_socket, _ = await join(connect, bob)
-    await alice_socket.receive_json_from(timeout=TIMEOUT)
-
-    await send_text(alice_socket, "once", client_id="retry-1")
-    first = await alice_socket.receive_json_from(timeout=TIMEOUT)
-    assert (await bob_socket.receive_json_from(timeout=TIMEOUT))["id"] == first["id"]
+    alice_socket, bob_socket = alice_and_bob
+    first = await say(alice_socket, bob_socket, "once", client_id="retry-1")
 
     await send_text(alice_socket, "once", client_id="retry-1")
     echo = await alice_socket.receive_json_from(timeout=TIMEOUT)
@@ -431,15 +438,11 @@ async def test_same_client_id_is_stored_once_and_echoed_to_sender(connect, alice
     assert await message_count() == 1
 
 
-async def test_retry_past_the_rate_limit_is_echoed_not_refused(connect, alice, bob, settings):
+async def test_retry_past_the_rate_limit_is_echoed_not_refused(alice_and_bob, settings):
     """A rate-limited sender resending a stored client_id gets its message back; new text is refused."""
     settings.CHAT_RATE_LIMIT = 1
-    alice_socket, _ = await join(connect, alice)
-    bob_socket, _ = await join(connect, bob)
-    await alice_socket.receive_json_from(timeout=TIMEOUT)  # bob joined
-    await send_text(alice_socket, "once", client_id="retry-1")
-    first = await alice_socket.receive_json_from(timeout=TIMEOUT)
-    await bob_socket.receive_json_from(timeout=TIMEOUT)
+    alice_socket, bob_socket = alice_and_bob
+    first = await say(alice_socket, bob_socket, "once", client_id="retry-1")
 
     await send_text(alice_socket, "once", client_id="retry-1")
     assert await alice_socket.receive_json_from(timeout=TIMEOUT) == first
@@ -449,14 +452,10 @@ async def test_retry_past_the_rate_limit_is_echoed_not_refused(connect, alice, b
     assert await message_count() == 1
 
 
-async def test_retry_of_a_deleted_message_gets_its_deletion_not_its_text(connect, alice, bob):
+async def test_retry_of_a_deleted_message_gets_its_deletion_not_its_text(alice_and_bob, bob):
     """Resending a client_id a moderator deleted answers message_deleted to the sender only."""
-    alice_socket, _ = await join(connect, alice)
-    bob_socket, _ = await join(connect, bob)
-    await alice_socket.receive_json_from(timeout=TIMEOUT)  # bob joined
-    await send_text(alice_socket, "regrettable", client_id="retry-1")
-    sent = await alice_socket.receive_json_from(timeout=TIMEOUT)
-    await bob_socket.receive_json_from(timeout=TIMEOUT)
+    alice_socket, bob_socket = alice_and_bob
+    sent = await say(alice_socket, bob_socket, "regrettable", client_id="retry-1")
     message = await database_sync_to_async(Message.objects.select_related("room").get)(pk=sent["id"])
     await database_sync_to_async(message_delete)(message=message, moderator=bob)
     await alice_socket.receive_json_from(timeout=TIMEOUT)  # the moderator's message_deleted
