@@ -42,9 +42,12 @@ class MessageAdmin(admin.ModelAdmin):
     list_filter = ("room", ("deleted_at", admin.EmptyFieldListFilter), "created_at")
     search_fields = ("text", "author__username", "author__display_name")
     list_select_related = ("room", "author")
-    raw_id_fields = ("author",)
-    readonly_fields = ("created_at", "client_id", "deleted_at")
+    # Messages are what people said: moderators can read and delete them, never rewrite or forge them.
+    readonly_fields = ("room", "author", "text", "created_at", "client_id", "deleted_at")
     actions = ["delete_for_everyone"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Message | None = None) -> bool:
         # A hard delete never reaches the screens showing the message: moderate with

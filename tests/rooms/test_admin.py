@@ -166,3 +166,11 @@ def test_admin_is_closed_to_people_who_are_not_staff(client):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+def test_message_admin_cannot_add_or_rewrite_messages(admin_client, message):
+    """Moderators read and delete messages; they cannot write one or change what someone said."""
+    assert admin_client.get("/admin/rooms/message/add/").status_code == 403
+    admin_client.post(f"/admin/rooms/message/{message.pk}/change/", {"text": "forged words"})
+    message.refresh_from_db()
+    assert message.text == "chapter 3!"
