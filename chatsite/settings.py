@@ -102,6 +102,11 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Persistent connections, checked before reuse: under ASGI each sync
+    # thread keeps one instead of reconnecting for every message.
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at
     # BEGIN so concurrent writers queue on busy_timeout instead of failing with
@@ -189,13 +194,32 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
-CHANNEL_LAYERS = {
-    "default": {
-        "BACKEND": "channels.layers.InMemoryChannelLayer",
-        # A busy room must not drop frames for a consumer that is a little behind.
-        "CONFIG": {"capacity": 1000},
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    # Pub/Sub: one PUBLISH per group send and one Redis subscription per group
+    # per process, fanned out in-process; the core layer pushes a copy per
+    # member through Redis (7x the CPU per delivery, measured: docs/SCALING.md)
+    # and loses group memberships when Redis restarts.
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {
+                "hosts": [
+                    # redis-py 8 times out idle reads after 5 s by default.
+                    {"address": REDIS_URL, "socket_timeout": 30, "health_check_interval": 15}
+                ],
+                "prefix": "lets-talk",
+            },
+        }
     }
-}
+else:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            # A busy room must not drop frames for a consumer that is a little behind.
+            "CONFIG": {"capacity": 1000},
+        }
+    }
 
 # Chat limits (SPEC "Configuration").
 CHAT_JWT_ISSUER = env.str("CHAT_JWT_ISSUER", default="lets-talk")

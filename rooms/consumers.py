@@ -28,15 +28,17 @@ from rooms.selectors import (
     room_get_active,
 )
 from rooms.services import message_clean_text, message_create
+from rooms.upkeep import upkeep
 
 logger = logging.getLogger("rooms.ws")
 
 # daphne lets an application close only with 1000 or 3000-4999, so ours mirror
 # the standard codes: 4008 ~ 1008 policy violation, 4009 ~ 1009 too big,
-# 4011 ~ 1011 internal error.
+# 4011 ~ 1011 internal error, 4012 ~ 1012 service restart.
 CLOSE_POLICY_VIOLATION = 4008
 CLOSE_TOO_BIG = 4009
 CLOSE_INTERNAL_ERROR = 4011
+CLOSE_SERVICE_RESTART = 4012
 CLOSE_SIGNED_OUT = 4401
 CLOSE_ROOM_CLOSED = 4404
 # Refused frames in a row before we stop listening to a client.
@@ -71,6 +73,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
         # Parsed before joining presence, so a bad query string cannot fail half-way.
         after = after_from_scope(self.scope)
+        self.room_slug = slug
         self.user = user
         self.member = Member(id=user.pk, name=user.get_display_name())
         try:
@@ -82,11 +85,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
         """Join presence and the groups, accept, and send the welcome frame."""
         slug = self.room.slug
         presence = get_presence()
+        upkeep.watch(self)
         first = await presence.join(room=slug, member=self.member, connection=self.channel_name)
         if first:
-            # Announced before joining the group: the newcomer learns who is
-            # here from the welcome frame, not from an echo of its own arrival.
-            await self.broadcast(events.user_joined(self.member_frame(self.member)))
+            # Announced as soon as presence counts the member, so a failure
+            # below ends in the matching user_left. Not echoed to the newcomer:
+            # it learns who is here from the welcome frame.
+            await self.broadcast(events.user_joined(self.member_frame(self.member)), skip=self.channel_name)
         self.groups = [room_group(slug), user_group(self.user.pk)]
         for group in self.groups:
             await self.channel_layer.group_add(group, self.channel_name)
@@ -117,11 +122,17 @@ class RoomConsumer(AsyncWebsocketConsumer):
         """Leave presence; announce the member's departure if this was their last socket."""
         if self.member is None:
             return
-        last = await get_presence().leave(
-            room=self.room.slug, member=self.member, connection=self.channel_name
-        )
-        if last:
-            await self.broadcast(events.user_left(self.member_frame(self.member)))
+        upkeep.forget(self)
+        try:
+            last = await get_presence().leave(
+                room=self.room.slug, member=self.member, connection=self.channel_name
+            )
+            if last:
+                await self.broadcast(events.user_left(self.member_frame(self.member)))
+        except Exception:
+            # Shared presence unreachable: the expiry of this connection in it
+            # (PRESENCE_TTL) and another process's reaping announce the leave.
+            logger.exception("leaving presence failed in %r (user %s)", self.room.slug, self.user.pk)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Handle one client frame; refused frames get an `error` frame."""
@@ -197,11 +208,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
         logger.exception("websocket failed while %s in %r (user %s)", during, self.room.slug, self.user.pk)
         await self.close(code=CLOSE_INTERNAL_ERROR)
 
-    async def broadcast(self, frame: events.Frame) -> None:
-        """Send a frame to everyone in the room, encoded once for all of them."""
-        await self.channel_layer.group_send(
-            room_group(self.room.slug), {"type": "room.frame", "frame": events.encode(frame)}
-        )
+    async def broadcast(self, frame: events.Frame, skip: str | None = None) -> None:
+        """Send a frame to everyone in the room (but the `skip` channel), encoded once for all."""
+        await self.channel_layer.group_send(room_group(self.room.slug), events.layer_event(frame, skip=skip))
 
     async def send_frame(self, frame: events.Frame) -> None:
         """Send a frame to this socket only."""
@@ -215,12 +224,17 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def room_frame(self, event: dict) -> None:
         """Write an already-encoded room frame to this socket."""
-        await self.send(text_data=event["frame"])
+        if event.get("skip") != self.channel_name:
+            await self.send(text_data=event["frame"])
 
     async def room_closed(self, event: dict) -> None:
         """The room was archived: tell the client, then close with 4404."""
         await self.send(text_data=event["frame"])
         await self.close(code=CLOSE_ROOM_CLOSED)
+
+    async def restart(self) -> None:
+        """Shared state was lost (Redis restarted): close with 4012 so the client resumes."""
+        await self.close(code=CLOSE_SERVICE_RESTART)
 
     async def user_signed_out(self, event: dict) -> None:
         """The user signed out or was deactivated: close with 4401."""

@@ -18,6 +18,17 @@ def encode(frame: Frame) -> str:
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
 
 
+def layer_event(frame: Frame, skip: str | None = None) -> dict[str, str]:
+    """The channel-layer event that writes `frame`, encoded once, to every socket of a group.
+
+    `skip` names one channel that does not get it (a newcomer's own arrival).
+    """
+    event = {"type": "room.frame", "frame": encode(frame)}
+    if skip:
+        event["skip"] = skip
+    return event
+
+
 def iso_utc(moment: datetime) -> str:
     """ISO 8601 in UTC with a Z, as browsers parse it everywhere."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

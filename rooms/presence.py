@@ -1,8 +1,8 @@
 """Who is online in which room, counted per (room, user id) over live connections.
 
 `Presence` is the interface the consumer and views use; `InMemoryPresence`
-serves one process (the embedded default). A shared store for many processes
-implements the same four methods.
+serves one process (the embedded default), `rooms.presence_redis.RedisPresence`
+many processes sharing Redis (REDIS_URL).
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ class Presence(Protocol):
     async def members(self, *, room: str) -> list[Member]:
         """Everyone with at least one connection to the room."""
 
-    async def counts(self, *, rooms: list[str]) -> dict[str, int]:
-        """How many people are in each room."""
+    def counts(self, *, rooms: list[str]) -> dict[str, int]:
+        """How many people are in each room (sync: the dashboard's views call it)."""
 
 
 @dataclass
@@ -74,14 +74,24 @@ class InMemoryPresence:
         people = [Member(id=user_id, name=p.name) for user_id, p in self._rooms.get(room, {}).items()]
         return sorted(people, key=lambda m: (m.name.lower(), m.id))
 
-    async def counts(self, *, rooms: list[str]) -> dict[str, int]:
+    def counts(self, *, rooms: list[str]) -> dict[str, int]:
         """How many people are in each room."""
         return {room: len(self._rooms.get(room, {})) for room in rooms}
 
 
-_presence: Presence = InMemoryPresence()
+_presence: Presence | None = None
 
 
 def get_presence() -> Presence:
-    """The presence store this process uses."""
+    """The presence store this process uses: Redis when REDIS_URL is set."""
+    global _presence
+    if _presence is None:
+        from django.conf import settings
+
+        if settings.REDIS_URL:
+            from rooms.presence_redis import RedisPresence
+
+            _presence = RedisPresence()
+        else:
+            _presence = InMemoryPresence()
     return _presence

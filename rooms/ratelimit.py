@@ -1,12 +1,13 @@
 """Per-user, per-room message rate limit (CHAT_RATE_LIMIT per CHAT_RATE_WINDOW s).
 
-`RateLimiter` is the interface; `InMemoryRateLimiter` counts for one process.
-A shared store for many processes implements the same method.
+`RateLimiter` is the interface; `InMemoryRateLimiter` counts for one process,
+`RedisRateLimiter` for every process sharing Redis (REDIS_URL).
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -45,9 +46,39 @@ class InMemoryRateLimiter:
             del self._sent[key]
 
 
-_limiter: RateLimiter = InMemoryRateLimiter()
+# KEYS: the key. ARGV: window (ms), limit, a unique member. The server's clock
+# is the one clock all processes share.
+SLIDING_WINDOW = """
+local now = redis.call('TIME')
+local now_ms = now[1] * 1000 + math.floor(now[2] / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_ms - tonumber(ARGV[1]))
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], now_ms, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+"""
+
+
+class RedisRateLimiter:
+    """A sliding-window log per key in Redis, shared by every process."""
+
+    async def allow(self, *, key: str) -> bool:
+        """Count one message for `key`; False when it goes past the limit."""
+        from rooms.redis_client import async_redis
+
+        window_ms = int(settings.CHAT_RATE_WINDOW * 1000)
+        allowed = await async_redis().eval(
+            SLIDING_WINDOW, 1, f"lets-talk:rate:{key}", window_ms, settings.CHAT_RATE_LIMIT, uuid.uuid4().hex
+        )
+        return bool(allowed)
+
+
+_limiter: RateLimiter | None = None
 
 
 def get_rate_limiter() -> RateLimiter:
-    """The rate limiter this process uses."""
+    """The rate limiter this process uses: Redis when REDIS_URL is set."""
+    global _limiter
+    if _limiter is None:
+        _limiter = RedisRateLimiter() if settings.REDIS_URL else InMemoryRateLimiter()
     return _limiter

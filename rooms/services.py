@@ -70,8 +70,8 @@ def message_delete(*, message: Message, moderator) -> None:
     message.deleted_at = timezone.now()
     message.save(update_fields=["deleted_at"])
     logger.info("message %s in %s deleted by %s", message.pk, message.room.slug, moderator)
-    frame = events.encode(events.message_deleted(message.pk))
-    _group_send_on_commit(room_group(message.room.slug), {"type": "room.frame", "frame": frame})
+    event = events.layer_event(events.message_deleted(message.pk))
+    _group_send_on_commit(room_group(message.room.slug), event)
 
 
 @transaction.atomic

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from functools import wraps
 
-from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -61,7 +60,7 @@ def room_json_view(view):
 
 
 def _online_counts(rooms: list[Room]) -> dict[str, int]:
-    return async_to_sync(get_presence().counts)(rooms=[room.slug for room in rooms])
+    return get_presence().counts(rooms=[room.slug for room in rooms])
 
 
 @require_GET

@@ -11,3 +11,7 @@ from chatsite.settings import *  # noqa: F403
 
 # Fast hashing: tests create many users.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Persistent connections would outlive each test's threads and keep the test
+# database busy at teardown; the servers of the integration tests keep theirs.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from rooms.presence import InMemoryPresence, Member
+from rooms.presence_redis import RedisPresence
+from tests.services import KINDS
 
 pytestmark = pytest.mark.asyncio
 
@@ -12,10 +14,10 @@ ALICE = Member(id=1, name="Alice")
 BOB = Member(id=2, name="Bob")
 
 
-@pytest.fixture
-def presence():
-    """An empty presence store, as a fresh process has."""
-    return InMemoryPresence()
+@pytest.fixture(params=KINDS)
+def presence(request, shared_state):
+    """An empty presence store of each kind: in-memory, and Redis when the suite runs on it."""
+    return RedisPresence() if request.param == "redis" else InMemoryPresence()
 
 
 async def test_first_connection_joins_and_last_one_leaves(presence):
@@ -35,7 +37,7 @@ async def test_two_tabs_count_once(presence):
     await presence.join(room="general", member=ALICE, connection="tab-2")
 
     assert await presence.members(room="general") == [ALICE]
-    assert await presence.counts(rooms=["general"]) == {"general": 1}
+    assert presence.counts(rooms=["general"]) == {"general": 1}
 
 
 async def test_name_change_between_tabs_counts_once_with_the_latest_name(presence):
@@ -45,11 +47,11 @@ async def test_name_change_between_tabs_counts_once_with_the_latest_name(presenc
 
     assert await presence.join(room="general", member=renamed, connection="tab-2") is False
     assert await presence.members(room="general") == [renamed]
-    assert await presence.counts(rooms=["general"]) == {"general": 1}
+    assert presence.counts(rooms=["general"]) == {"general": 1}
 
     assert await presence.leave(room="general", member=renamed, connection="tab-2") is False
     assert await presence.leave(room="general", member=ALICE, connection="tab-1") is True
-    assert await presence.counts(rooms=["general"]) == {"general": 0}
+    assert presence.counts(rooms=["general"]) == {"general": 0}
 
 
 async def test_leaving_an_unknown_connection_changes_nothing(presence):
@@ -77,6 +79,6 @@ async def test_counts_cover_every_room_asked_for(presence):
     await presence.join(room="general", member=BOB, connection="b-general")
     await presence.join(room="music", member=ALICE, connection="a-music")
 
-    counts = await presence.counts(rooms=["general", "music", "sports"])
+    counts = presence.counts(rooms=["general", "music", "sports"])
 
     assert counts == {"general": 2, "music": 1, "sports": 0}

@@ -1,0 +1,116 @@
+"""Per-process upkeep when processes share Redis (REDIS_URL).
+
+Every PRESENCE_TTL / 3 seconds each process renews its sockets' presence,
+reaps the connections of processes that died (announcing `user_left` for
+their people), and checks that Redis still holds what it was given. Redis
+keeps nothing on disk here: after a restart (or an outage, during which
+broadcasts were lost) every socket of this process is closed with 4012, so
+clients reconnect and resume with `after` from the stored messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+import weakref
+from typing import Protocol
+
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from rooms import events
+from rooms.groups import room_group
+from rooms.presence import Member, get_presence
+from rooms.redis_client import async_redis
+
+logger = logging.getLogger("rooms.upkeep")
+
+EPOCH_KEY = "lets-talk:epoch"
+
+
+class LiveSocket(Protocol):
+    """What upkeep needs of a consumer."""
+
+    room_slug: str
+    member: Member
+    channel_name: str
+
+    async def restart(self) -> None: ...
+
+
+class Upkeep:
+    """This process's sockets, and the loop that keeps their shared state true."""
+
+    def __init__(self) -> None:
+        self.sockets: weakref.WeakSet[LiveSocket] = weakref.WeakSet()
+        self._tasks: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
+        self._epoch: str | None = None
+        self._failed = False
+
+    def watch(self, socket: LiveSocket) -> None:
+        """Track a socket that joined a room; start the loop when Redis is shared."""
+        self.sockets.add(socket)
+        if settings.REDIS_URL:
+            loop = asyncio.get_running_loop()
+            task = self._tasks.get(loop)
+            if task is None or task.done():
+                self._tasks[loop] = loop.create_task(self.run_forever())
+
+    def forget(self, socket: LiveSocket) -> None:
+        """Stop tracking a socket that left."""
+        self.sockets.discard(socket)
+
+    @staticmethod
+    def interval() -> float:
+        return max(settings.PRESENCE_TTL / 3, 0.5)
+
+    async def run_forever(self) -> None:
+        """Tick until the event loop ends; a failed tick is retried on the next one."""
+        while True:
+            await asyncio.sleep(self.interval())
+            try:
+                await self.tick()
+            except Exception as exc:
+                if not self._failed:
+                    logger.error("upkeep failed (Redis down?): %s", exc)
+                self._failed = True
+
+    async def tick(self) -> None:
+        """Notice a Redis reset, renew our presence, reap dead processes' presence."""
+        if await self.redis_was_reset() or self._failed:
+            self._failed = False
+            await self.restart_sockets()
+            return
+        presence = get_presence()
+        live = [(s.room_slug, s.member, s.channel_name) for s in list(self.sockets)]
+        for room, member, first in await presence.renew(connections=live):
+            if first:
+                await broadcast(room, events.user_joined(events.member(user_id=member.id, name=member.name)))
+        for room, member in await presence.reap():
+            logger.info("reaped %s from %s: its server stopped renewing", member.id, room)
+            await broadcast(room, events.user_left(events.member(user_id=member.id, name=member.name)))
+
+    async def redis_was_reset(self) -> bool:
+        """True when Redis no longer holds the epoch this process saw (restarted or flushed)."""
+        client = async_redis()
+        await client.set(EPOCH_KEY, uuid.uuid4().hex, nx=True)
+        epoch = (await client.get(EPOCH_KEY)).decode()
+        reset = self._epoch is not None and epoch != self._epoch
+        self._epoch = epoch
+        return reset
+
+    async def restart_sockets(self) -> None:
+        """Close every socket of this process with 4012: its clients resume from storage."""
+        sockets = list(self.sockets)
+        logger.warning("Redis lost state or was unreachable: restarting %s sockets", len(sockets))
+        for socket in sockets:
+            await socket.restart()
+
+
+async def broadcast(room: str, frame: events.Frame) -> None:
+    """Send a frame to everyone in a room, from outside any consumer."""
+    await get_channel_layer().group_send(room_group(room), events.layer_event(frame))
+
+
+upkeep = Upkeep()
