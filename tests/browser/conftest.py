@@ -6,19 +6,16 @@ need no pytest-django database and no in-process state.
 
 from __future__ import annotations
 
-import http.client
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Dialog, Page, expect, sync_playwright
+
+from tests.servers import manage, server_env, start_daphne
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -73,63 +70,6 @@ class Person:
         return self.page
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if result.returncode != 0:
-        pytest.fail(
-            f"manage.py {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
-        )
-    return result.stdout
-
-
-def _healthz_status(port: int) -> int | None:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-    try:
-        connection.request("GET", "/healthz")
-        return connection.getresponse().status
-    except OSError:
-        return None
-    finally:
-        connection.close()
-
-
-def _wait_until_healthy(process: subprocess.Popen, port: int, log_path: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"daphne exited with {process.returncode}:\n{log_path.read_text(errors='replace')}")
-        if _healthz_status(port) == 200:
-            return
-        time.sleep(0.2)
-    pytest.fail(
-        f"daphne did not answer GET /healthz with 200 within {SERVER_START_TIMEOUT_S:.0f}s:\n"
-        f"{log_path.read_text(errors='replace')}"
-    )
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @pytest.fixture(autouse=True)
 def fresh_process_state():
     """Skip the suite's in-process reset: the server is another process, and its
@@ -140,33 +80,18 @@ def fresh_process_state():
 def chat_server(tmp_path_factory) -> Iterator[ChatServer]:
     """The embedded default served by daphne on a free port, with fresh demo accounts."""
     workdir = tmp_path_factory.mktemp("chat_server")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "chatsite.settings",
-        "DJANGO_DEBUG": "1",
-        "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
-    }
-    _manage(env, "migrate", "--no-input")
-    demo_output = _manage(env, "ensure_demo_users")
+    env = server_env(DJANGO_DEBUG="1", DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}")
+    manage(env, "migrate", "--no-input")
+    demo_output = manage(env, "ensure_demo_users")
     passwords = {m["username"]: m["password"] for m in PASSWORD_LINE.finditer(demo_output)}
     if not {"alice", "bob"} <= passwords.keys():
         pytest.fail(f"ensure_demo_users printed no passwords for alice and bob:\n{demo_output}")
 
-    port = _free_port()
-    log_path = workdir / "daphne.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "chatsite.asgi:application"],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    server = start_daphne(env, workdir)
     try:
-        _wait_until_healthy(process, port, log_path)
-        yield ChatServer(url=f"http://127.0.0.1:{port}", passwords=passwords, log_path=log_path)
+        yield ChatServer(url=server.url, passwords=passwords, log_path=server.log_path)
     finally:
-        _stop(process)
+        server.stop()
 
 
 @pytest.fixture(scope="module")

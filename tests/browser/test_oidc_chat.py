@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import ChatServer, _free_port, _manage, _stop, _wait_until_healthy
+from tests.browser.conftest import ChatServer
 from tests.oidc_provider import OpenIDProvider
+from tests.servers import manage, server_env, start_daphne
 
 pytestmark = pytest.mark.browser
 
@@ -30,32 +28,20 @@ def provider() -> Iterator[OpenIDProvider]:
 def oidc_server(tmp_path_factory, provider: OpenIDProvider) -> Iterator[ChatServer]:
     """daphne configured with only the three OIDC variables (plus debug and a database)."""
     workdir = tmp_path_factory.mktemp("oidc_server")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "chatsite.settings",
-        "DJANGO_DEBUG": "1",
-        "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
-        "OIDC_ISSUER": provider.issuer,
-        "OIDC_CLIENT_ID": provider.client_id,
-        "OIDC_CLIENT_SECRET": provider.client_secret,
-        "OIDC_PROVIDER_NAME": PROVIDER_NAME,
-    }
-    _manage(env, "migrate", "--no-input")
-    port = _free_port()
-    log_path = workdir / "daphne.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "chatsite.asgi:application"],
-            cwd=os.getcwd(),
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    env = server_env(
+        DJANGO_DEBUG="1",
+        DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
+        OIDC_ISSUER=provider.issuer,
+        OIDC_CLIENT_ID=provider.client_id,
+        OIDC_CLIENT_SECRET=provider.client_secret,
+        OIDC_PROVIDER_NAME=PROVIDER_NAME,
+    )
+    manage(env, "migrate", "--no-input")
+    server = start_daphne(env, workdir)
     try:
-        _wait_until_healthy(process, port, log_path)
-        yield ChatServer(url=f"http://127.0.0.1:{port}", passwords={}, log_path=log_path)
+        yield ChatServer(url=server.url, passwords={}, log_path=server.log_path)
     finally:
-        _stop(process)
+        server.stop()
 
 
 def sign_in_with_provider(page: Page, username: str, server: ChatServer) -> None:

@@ -1,0 +1,190 @@
+"""Two real daphne processes sharing PostgreSQL and Redis (REDIS_URL/DATABASE_URL pass only)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import uuid
+from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+import pytest_asyncio
+from django.conf import settings
+
+from tests.integration.room_client import RoomClient
+from tests.servers import Daphne, RedisServer, manage, server_env, start_daphne
+
+pytestmark = [pytest.mark.services, pytest.mark.asyncio]
+
+PRESENCE_TTL = 2  # seconds; renewed every TTL/3
+RATE_LIMIT = 4
+CREATE_USERS = (
+    "from accounts.models import User\n"
+    "for name in ('alice', 'bob'):\n"
+    "    user, _ = User.objects.get_or_create(username=name, defaults={'display_name': name.title()})\n"
+    "    print(name, user.pk)\n"
+)
+
+
+def admin_url(database_url: str, name: str) -> str:
+    parts = urlsplit(database_url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="module")
+def database() -> Iterator[str]:
+    """A PostgreSQL database of this module's own, migrated."""
+    base = os.environ["DATABASE_URL"]
+    name = f"lets_talk_scale_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url(base, "postgres"), autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    url = admin_url(base, name)
+    try:
+        yield url
+    finally:
+        with psycopg.connect(admin_url(base, "postgres"), autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def redis_server(tmp_path) -> Iterator[RedisServer]:
+    """A Redis of the test's own, which the test may crash and restart."""
+    server = RedisServer(tmp_path).start()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+@pytest.fixture
+def cluster(tmp_path, database, redis_server):
+    """Two server processes (A and B) on one database and one Redis, and the users' ids."""
+    env = server_env(
+        DJANGO_DEBUG="1",
+        DATABASE_URL=database,
+        REDIS_URL=redis_server.url,
+        CHAT_JWT_SECRET=settings.CHAT_JWT_SECRET,
+        CHAT_JWT_ISSUER=settings.CHAT_JWT_ISSUER,
+        PRESENCE_TTL=str(PRESENCE_TTL),
+        CHAT_RATE_LIMIT=str(RATE_LIMIT),
+        CHAT_RATE_WINDOW="60",
+    )
+    manage(env, "migrate", "--no-input")
+    printed = manage(env, "shell", "-v", "0", "-c", CREATE_USERS)
+    users = dict(line.split() for line in printed.splitlines() if line)
+    servers = [start_daphne(env, tmp_path, name) for name in ("a", "b")]
+    with psycopg.connect(database, autocommit=True) as connection:
+        connection.execute("DELETE FROM rooms_message")
+    try:
+        yield Cluster(servers=servers, users={name: int(pk) for name, pk in users.items()}, database=database)
+    finally:
+        for server in servers:
+            server.stop()
+
+
+class Cluster:
+    def __init__(self, servers: list[Daphne], users: dict[str, int], database: str) -> None:
+        self.a, self.b = servers
+        self.users = users
+        self.database = database
+
+    def client(self, server: Daphne, name: str, **options) -> RoomClient:
+        return RoomClient(base_url=server.url, user_id=self.users[name], name=name.title(), **options)
+
+    def stored_ids(self) -> list[int]:
+        with psycopg.connect(self.database) as connection:
+            rows = connection.execute("SELECT id FROM rooms_message ORDER BY id").fetchall()
+        return [row[0] for row in rows]
+
+
+@pytest_asyncio.fixture
+async def clients():
+    """Clients opened by a test; all closed at the end."""
+    opened: list[RoomClient] = []
+
+    async def _open(client: RoomClient) -> RoomClient:
+        opened.append(client)
+        await client.connect()
+        return client
+
+    yield _open
+    for client in opened:
+        await client.close()
+
+
+async def test_people_on_two_servers_chat_and_see_each_other(cluster, clients):
+    """Alice on A and Bob on B get each other's messages and presence."""
+    alice = await clients(cluster.client(cluster.a, "alice"))
+    bob = await clients(cluster.client(cluster.b, "bob"))
+    assert {u["name"] for u in bob.welcome["users"]} == {"Alice", "Bob"}
+    async with asyncio.timeout(5):
+        joined = await alice.next_frame("user_joined")
+    assert joined["user"]["name"] == "Bob"
+
+    await alice.say("hello across processes")
+    async with asyncio.timeout(5):
+        to_bob = await bob.next_frame("message")
+        to_alice = await alice.next_frame("message")
+    assert to_bob == to_alice
+    assert to_bob["text"] == "hello across processes"
+    assert cluster.stored_ids() == [to_bob["id"]]
+
+
+async def test_rate_limit_is_shared_across_servers(cluster, clients):
+    """Alice's messages through A and through B count against one limit."""
+    on_a = await clients(cluster.client(cluster.a, "alice"))
+    on_b = await clients(cluster.client(cluster.b, "alice"))
+    for client in (on_a, on_a, on_b, on_b):
+        await client.say("counted")
+        async with asyncio.timeout(5):
+            await client.next_frame("message")
+    await on_b.say("one too many")
+    async with asyncio.timeout(5):
+        refused = await on_b.next_frame("error")
+    assert refused["code"] == "rate_limited"
+    assert len(cluster.stored_ids()) == RATE_LIMIT
+
+
+async def test_users_of_a_killed_server_leave_within_the_ttl(cluster, clients):
+    """SIGKILL B: Bob (connected there) leaves presence and Alice is told."""
+    alice = await clients(cluster.client(cluster.a, "alice"))
+    await clients(cluster.client(cluster.b, "bob"))
+    async with asyncio.timeout(5):
+        await alice.next_frame("user_joined")
+
+    cluster.b.process.send_signal(signal.SIGKILL)
+    async with asyncio.timeout(PRESENCE_TTL * 5):
+        left = await alice.next_frame("user_left")
+    assert left["user"]["name"] == "Bob"
+    newcomer = await clients(cluster.client(cluster.a, "bob"))
+    assert [u["name"] for u in newcomer.welcome["users"]] == ["Alice", "Bob"]
+
+
+async def test_clients_converge_after_a_redis_restart(cluster, clients, redis_server):
+    """Redis dies mid-conversation and comes back empty: everyone ends with the stored history."""
+    alice = await clients(cluster.client(cluster.a, "alice", reconnect=True))
+    bob = await clients(cluster.client(cluster.b, "bob", reconnect=True))
+    await alice.say("before the crash")
+    async with asyncio.timeout(5):
+        await bob.next_frame("message")
+
+    # Alice talks while Redis is down; Bob only listens, so nothing of his own
+    # would make him reconnect: his server must notice and restart his socket.
+    redis_server.kill()
+    for n in range(2):
+        await alice.say(f"during the outage {n}")
+        await asyncio.sleep(0.5)
+    redis_server.start()
+    await alice.say("after the restart")
+
+    async with asyncio.timeout(30):
+        while True:
+            stored = cluster.stored_ids()
+            if len(stored) == 4 and sorted(alice.messages) == stored == sorted(bob.messages):
+                break
+            await asyncio.sleep(0.2)
+    assert not alice.pending
+    assert 4012 in bob.closes

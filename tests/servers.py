@@ -1,0 +1,154 @@
+"""Real server processes for integration and browser tests: daphne, redis-server."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+START_TIMEOUT_S = 30.0
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    """Run manage.py with `env`; fail the test with its output if it fails."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if result.returncode != 0:
+        output = f"{result.stdout}\n{result.stderr}"
+        pytest.fail(f"manage.py {' '.join(args)} failed ({result.returncode}):\n{output}")
+    return result.stdout
+
+
+def server_env(**variables: str) -> dict[str, str]:
+    """This environment for a server process, with `variables` on top and no .env file."""
+    fixed = {"DJANGO_SETTINGS_MODULE": "chatsite.settings", "DJANGO_ENV_FILE": os.devnull}
+    return {**os.environ, **fixed, **variables}
+
+
+@dataclass
+class Daphne:
+    """A daphne process serving chatsite.asgi:application."""
+
+    process: subprocess.Popen
+    port: int
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log(self) -> str:
+        """What the server printed so far, for failure messages."""
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        """Terminate (then kill) the process."""
+        stop(self.process)
+
+
+def start_daphne(env: dict[str, str], workdir: Path, name: str = "daphne") -> Daphne:
+    """Start daphne on a free port and wait until /healthz answers 200."""
+    port = free_port()
+    log_path = workdir / f"{name}.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "chatsite.asgi:application"],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    server = Daphne(process=process, port=port, log_path=log_path)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"daphne exited with {process.returncode}:\n{server.log()}")
+        if _healthz_status(port) == 200:
+            return server
+        time.sleep(0.2)
+    server.stop()
+    pytest.fail(f"daphne did not answer /healthz with 200 in {START_TIMEOUT_S:.0f}s:\n{server.log()}")
+
+
+def _healthz_status(port: int) -> int | None:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    try:
+        connection.request("GET", "/healthz")
+        return connection.getresponse().status
+    except OSError:
+        return None
+    finally:
+        connection.close()
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Terminate a process, killing it if it lingers."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class RedisServer:
+    """A redis-server of the test's own on a free port, keeping nothing on disk, restartable."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.workdir = workdir
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+        self.process = subprocess.Popen(
+            [*command, "--save", "", "--appendonly", "no"],
+            cwd=self.workdir,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return self
+            time.sleep(0.05)
+        pytest.fail("redis-server did not start")
+
+    def kill(self) -> None:
+        """Die at once, losing everything (SIGKILL, no persistence)."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+
+    def restart(self) -> None:
+        """A crash and a restart: Redis comes back empty."""
+        self.kill()
+        self.start()
