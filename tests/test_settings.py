@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -116,3 +117,13 @@ def test_production_passes_the_deploy_checks():
     )
 
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_env_example_lists_every_variable_the_settings_read():
+    """.env.example documents every environment variable chatsite/settings.py reads."""
+    source = (REPO_ROOT / "chatsite" / "settings.py").read_text()
+    read = set(re.findall(r'env\.\w+\(\s*"([A-Z0-9_]+)"', source))
+    example = (REPO_ROOT / ".env.example").read_text()
+    listed = set(re.findall(r"^#?\s*([A-Z0-9_]+)=", example, re.MULTILINE))
+    assert read
+    assert read - listed == set()
