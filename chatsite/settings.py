@@ -53,6 +53,9 @@ if not DEBUG:
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+if not DEBUG and "*" in ALLOWED_HOSTS:
+    # Any Host would pass, and with it any Origin claiming that host.
+    raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must name this site's hosts, not '*'.")
 
 INSTALLED_APPS = [
     # daphne first: its runserver replaces Django's so `manage.py runserver` speaks ASGI.
@@ -80,7 +83,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.ProviderSessionRefresh",
-    "csp.middleware.CSPMiddleware",
+    "chatsite.csp.ChatCSPMiddleware",
 ]
 
 ROOT_URLCONF = "chatsite.urls"
@@ -229,6 +232,8 @@ CHAT_MAX_FRAME_BYTES = env.int("CHAT_MAX_FRAME_BYTES", default=16 * 1024)
 CHAT_RATE_LIMIT = env.int("CHAT_RATE_LIMIT", default=10)
 CHAT_RATE_WINDOW = env.float("CHAT_RATE_WINDOW", default=10.0)
 PRESENCE_TTL = env.int("PRESENCE_TTL", default=60)
+# Sockets one user may hold open on one server process, all rooms together.
+CHAT_MAX_SOCKETS_PER_USER = env.int("CHAT_MAX_SOCKETS_PER_USER", default=20)
 
 
 def _origin(url: str | None) -> str | None:

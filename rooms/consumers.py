@@ -11,9 +11,11 @@ import logging
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from rooms import events
-from rooms.exceptions import ChatError, InvalidFrame, RateLimited
+from rooms.exceptions import ChatError, InvalidFrame, Muted, RateLimited
 from rooms.frames import parse_client_frame
 from rooms.groups import room_group, user_group
 from rooms.models import Message
@@ -25,6 +27,7 @@ from rooms.selectors import (
     message_get_by_client_id,
     message_list_after,
     message_list_latest,
+    mute_until,
     room_get_active,
 )
 from rooms.services import message_clean_text, message_create
@@ -55,6 +58,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     """A member's socket in a room: welcome, messages, presence."""
 
     member: Member | None = None
+    muted_until = None
     strikes = 0
 
     async def connect(self) -> None:
@@ -75,7 +79,16 @@ class RoomConsumer(AsyncWebsocketConsumer):
         after = after_from_scope(self.scope)
         self.room_slug = slug
         self.user = user
-        self.member = Member(id=user.pk, name=user.get_display_name())
+        member = Member(id=user.pk, name=user.get_display_name())
+        self.member = member
+        if not upkeep.admit(self):
+            logger.warning(
+                "websocket refused: user %s already has %s sockets here",
+                user.pk,
+                settings.CHAT_MAX_SOCKETS_PER_USER,
+            )
+            self.member = None
+            return await self.close()
         try:
             await self.enter(after)
         except Exception:
@@ -85,7 +98,6 @@ class RoomConsumer(AsyncWebsocketConsumer):
         """Join presence and the groups, accept, and send the welcome frame."""
         slug = self.room.slug
         presence = get_presence()
-        upkeep.watch(self)
         first = await presence.join(room=slug, member=self.member, connection=self.channel_name)
         if first:
             # Announced as soon as presence counts the member, so a failure
@@ -100,7 +112,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         # In the group before reading history and members: a message stored
         # meanwhile arrives twice at worst (clients de-duplicate by id), never
         # zero times; likewise a member who leaves meanwhile gets a user_left.
-        history, has_more = await database_sync_to_async(self.history)(after)
+        history, has_more, self.muted_until = await database_sync_to_async(self.load)(after)
         members = await presence.members(room=slug)
         await self.send_frame(
             events.welcome(
@@ -112,11 +124,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
             )
         )
 
-    def history(self, after: int | None) -> tuple[list[events.Frame], bool]:
-        """The welcome frame's history (the latest messages, or those after `after`) and has_more."""
+    def load(self, after: int | None):
+        """What joining reads in one trip: the welcome's history and has_more, and any mute."""
+        muted = mute_until(room=self.room, user_id=self.user.pk)
         if after is None:
-            return message_list_latest(room=self.room), False
-        return message_list_after(room=self.room, after=after)
+            return message_list_latest(room=self.room), False, muted
+        return *message_list_after(room=self.room, after=after), muted
 
     async def disconnect(self, code: int) -> None:
         """Leave presence; announce the member's departure if this was their last socket."""
@@ -146,6 +159,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         try:
             outgoing = parse_client_frame(text_data)
             text = message_clean_text(outgoing.text)
+            if self.muted_until is not None and timezone.now() < self.muted_until:
+                raise Muted(f"A moderator muted you in this room until {self.muted_until:%H:%M} UTC.")
             if await get_rate_limiter().allow(key=f"{self.room.slug}:{self.user.pk}"):
                 await self.post(text=text, client_id=outgoing.client_id)
             elif not await self.echo_stored(client_id=outgoing.client_id):
@@ -192,6 +207,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def refuse(self, error: ChatError) -> None:
         """Answer a bad frame with an `error` frame; close a client that keeps at it."""
         await self.send_frame(events.error(code=error.code, detail=error.detail))
+        if not error.strike:
+            return
         self.strikes += 1
         if self.strikes >= MAX_STRIKES:
             logger.warning(
@@ -235,6 +252,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def restart(self) -> None:
         """Shared state was lost (Redis restarted): close with 4012 so the client resumes."""
         await self.close(code=CLOSE_SERVICE_RESTART)
+
+    async def user_muted(self, event: dict) -> None:
+        """A moderator muted (or unmuted, until None) this user in some room."""
+        if event["room"] == self.room_slug:
+            self.muted_until = parse_datetime(event["until"]) if event["until"] else None
 
     async def user_signed_out(self, event: dict) -> None:
         """The user signed out or was deactivated: close with 4401."""

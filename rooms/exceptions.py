@@ -8,6 +8,8 @@ class ChatError(Exception):
 
     code = "error"
     detail = "That could not be done."
+    # Counts towards closing a client that keeps sending refused frames (4008).
+    strike = True
 
     def __init__(self, detail: str | None = None) -> None:
         super().__init__(detail or self.detail)
@@ -47,3 +49,11 @@ class RateLimited(ChatError):
 
     code = "rate_limited"
     detail = "You are sending messages too fast; wait a moment."
+
+
+class Muted(ChatError):
+    """A moderator muted the sender in this room for a while."""
+
+    code = "muted"
+    detail = "A moderator muted you in this room for a while."
+    strike = False  # a muted person retrying is not abuse

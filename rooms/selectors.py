@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from rooms import events
-from rooms.models import Message, Room
+from rooms.models import Message, Room, RoomMute
 
 HISTORY_LENGTH = 50
 HISTORY_PAGE_MAX = 100
@@ -18,6 +19,12 @@ RESUME_MAX = 1000
 def room_get_active(*, slug: str) -> Room | None:
     """The room with this slug, unless it is unknown or archived."""
     return Room.objects.filter(slug=slug, archived=False).first()
+
+
+def mute_until(*, room: Room, user_id: int):  # -> datetime | None
+    """Until when this user is muted in this room, if a mute is still running."""
+    mute = RoomMute.objects.filter(room=room, user_id=user_id, until__gt=timezone.now()).first()
+    return mute.until if mute else None
 
 
 def room_list_active() -> QuerySet[Room]:
@@ -41,6 +48,11 @@ def message_frame(message: Message) -> events.Frame:
         sent_at=events.iso_utc(message.created_at),
         client_id=message.client_id,
     )
+
+
+def message_get_in_room(*, room: Room, message_id: int) -> Message | None:
+    """A message of this room by id, deleted or not."""
+    return Message.objects.filter(room=room, pk=message_id).select_related("room").first()
 
 
 def message_get_by_client_id(

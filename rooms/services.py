@@ -13,7 +13,7 @@ from django.utils import timezone
 from rooms import events
 from rooms.exceptions import EmptyMessage, MessageTooLong
 from rooms.groups import room_group, user_group
-from rooms.models import Message, Room
+from rooms.models import Message, Room, RoomMute
 from rooms.selectors import message_get_by_client_id
 
 logger = logging.getLogger(__name__)
@@ -100,3 +100,26 @@ def user_deactivate(*, user) -> None:
     user.save(update_fields=["is_active"])
     logger.info("user %s (%s) deactivated", user.pk, user)
     user_sockets_close(user_id=user.pk)
+
+
+def _mute_event(*, room: Room, until) -> dict:
+    return {"type": "user.muted", "room": room.slug, "until": events.iso_utc(until) if until else None}
+
+
+@transaction.atomic
+def user_mute(*, room: Room, user, until, moderator, reason: str = "") -> RoomMute:
+    """Mute a user in a room until `until`; their open sockets learn it at once."""
+    mute, _ = RoomMute.objects.update_or_create(
+        room=room, user=user, defaults={"until": until, "reason": reason, "created_by": moderator}
+    )
+    logger.info("user %s muted in %s until %s by %s: %s", user.pk, room.slug, until, moderator, reason)
+    _group_send_on_commit(user_group(user.pk), _mute_event(room=room, until=until))
+    return mute
+
+
+@transaction.atomic
+def user_unmute(*, room: Room, user, moderator) -> None:
+    """Lift a mute before its time."""
+    RoomMute.objects.filter(room=room, user=user).delete()
+    logger.info("user %s unmuted in %s by %s", user.pk, room.slug, moderator)
+    _group_send_on_commit(user_group(user.pk), _mute_event(room=room, until=None))

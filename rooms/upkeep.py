@@ -14,6 +14,7 @@ import asyncio
 import logging
 import uuid
 import weakref
+from collections import Counter
 from typing import Protocol
 
 from channels.layers import get_channel_layer
@@ -44,22 +45,35 @@ class Upkeep:
 
     def __init__(self) -> None:
         self.sockets: weakref.WeakSet[LiveSocket] = weakref.WeakSet()
+        self.per_user: Counter[int] = Counter()
         self._tasks: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
         self._epoch: str | None = None
         self._failed = False
 
-    def watch(self, socket: LiveSocket) -> None:
-        """Track a socket that joined a room; start the loop when Redis is shared."""
+    def admit(self, socket: LiveSocket) -> bool:
+        """Track a socket joining a room, unless its user is at CHAT_MAX_SOCKETS_PER_USER here.
+
+        Checked and counted in one step (no await between), so concurrent
+        handshakes cannot overshoot the cap. Starts the loop when Redis is shared.
+        """
+        if self.per_user[socket.member.id] >= settings.CHAT_MAX_SOCKETS_PER_USER:
+            return False
+        self.per_user[socket.member.id] += 1
         self.sockets.add(socket)
         if settings.REDIS_URL:
             loop = asyncio.get_running_loop()
             task = self._tasks.get(loop)
             if task is None or task.done():
                 self._tasks[loop] = loop.create_task(self.run_forever())
+        return True
 
     def forget(self, socket: LiveSocket) -> None:
         """Stop tracking a socket that left."""
-        self.sockets.discard(socket)
+        if socket in self.sockets:
+            self.sockets.discard(socket)
+            self.per_user[socket.member.id] -= 1
+            if self.per_user[socket.member.id] <= 0:
+                del self.per_user[socket.member.id]
 
     @staticmethod
     def interval() -> float:

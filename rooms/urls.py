@@ -11,4 +11,9 @@ urlpatterns = [
     path("<slug:slug>/", views.room_detail, name="room_detail"),
     path("<slug:slug>/token/", views.room_token, name="room_token"),
     path("<slug:slug>/messages/", views.room_messages, name="room_messages"),
+    path(
+        "<slug:slug>/messages/<int:message_id>/delete/",
+        views.message_moderate_delete,
+        name="message_moderate_delete",
+    ),
 ]

@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from rooms import tokens
 from rooms.models import Room
@@ -19,12 +19,16 @@ from rooms.presence import get_presence
 from rooms.selectors import (
     HISTORY_LENGTH,
     HISTORY_PAGE_MAX,
+    message_get_in_room,
     message_list_latest,
     room_get_active,
     room_list_active,
 )
+from rooms.services import message_delete
 
 SIGNED_OUT = "You are not signed in."
+MODERATORS_ONLY = "Only moderators can delete messages."
+MESSAGE_NOT_FOUND = "No such message in this room."
 ROOM_NOT_FOUND = "No such room, or it was closed."
 BEFORE_INVALID = "before must be a positive whole number (a message id)."
 LIMIT_INVALID = "limit must be a positive whole number."
@@ -50,11 +54,11 @@ def room_json_view(view):
 
     @login_required_json
     @wraps(view)
-    def wrapper(request: HttpRequest, slug: str) -> HttpResponse:
+    def wrapper(request: HttpRequest, slug: str, **kwargs) -> HttpResponse:
         room = room_get_active(slug=slug)
         if room is None:
             return JsonResponse({"error": "not_found", "detail": ROOM_NOT_FOUND}, status=404)
-        return view(request, room)
+        return view(request, room, **kwargs)
 
     return wrapper
 
@@ -93,6 +97,9 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "token_url": reverse("rooms:room_token", args=[room.slug]),
         "user_id": request.user.pk,
         "max_length": settings.CHAT_MAX_MESSAGE_LENGTH,
+        # Staff get a delete control on each message (the endpoint checks again).
+        "moderator": request.user.is_staff,
+        "messages_url": reverse("rooms:room_messages", args=[room.slug]),
     }
     context = {"room": room, "history": message_list_latest(room=room), "config": config}
     return render(request, "rooms/room_detail.html", context)
@@ -133,3 +140,16 @@ def room_messages(request: HttpRequest, room: Room) -> JsonResponse:
     messages = message_list_latest(room=room, before=before, limit=limit + 1)
     has_more = len(messages) > limit
     return JsonResponse({"messages": messages[-limit:], "has_more": has_more})
+
+
+@require_POST
+@room_json_view
+def message_moderate_delete(request: HttpRequest, room: Room, message_id: int) -> JsonResponse:
+    """Staff delete a message from the room page: gone for everyone, live."""
+    if not request.user.is_staff:
+        return JsonResponse({"error": "forbidden", "detail": MODERATORS_ONLY}, status=403)
+    message = message_get_in_room(room=room, message_id=message_id)
+    if message is None:
+        return JsonResponse({"error": "not_found", "detail": MESSAGE_NOT_FOUND}, status=404)
+    message_delete(message=message, moderator=request.user)
+    return JsonResponse({"deleted": message.pk})

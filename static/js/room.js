@@ -32,6 +32,9 @@ const config = root && {
   maxLength: Number.parseInt(root.dataset.maxLength, 10) || 0,
   slug: root.dataset.roomSlug || '',
   loginUrl: root.dataset.loginUrl || '/accounts/login/',
+  // Staff only: each message gets a delete control posting to messagesUrl.
+  moderator: root.dataset.moderator === '1',
+  messagesUrl: root.dataset.messagesUrl || '',
 };
 
 // --- state -----------------------------------------------------------------
@@ -162,7 +165,34 @@ function buildMessage(msg) {
 
   // Same shape (including the separating spaces) as the server-rendered rows.
   li.append(author, ' ', time, ' ', text);
+  if (config.moderator) li.append(buildDeleteButton(msg.id));
   return li;
+}
+
+function buildDeleteButton(id) {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'message-delete';
+  button.dataset.id = String(id);
+  button.setAttribute('aria-label', 'Delete this message for everyone');
+  button.textContent = 'Delete';
+  return button;
+}
+
+function csrfToken() {
+  const cookie = document.cookie.split('; ').find((c) => c.startsWith('csrftoken='));
+  return cookie ? decodeURIComponent(cookie.slice('csrftoken='.length)) : '';
+}
+
+// The server answers with message_deleted to everyone, this page included,
+// so the row goes away the same way for all.
+async function deleteMessage(id) {
+  const response = await fetch(`${config.messagesUrl}${encodeURIComponent(id)}/delete/`, {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { Accept: 'application/json', 'X-CSRFToken': csrfToken() },
+  }).catch(() => null);
+  if (!response || !response.ok) showError('That message could not be deleted. Try again.');
 }
 
 // Insert a message keeping the list sorted by id. Returns true if inserted.
@@ -528,6 +558,13 @@ function openSocket(ticket) {
 
 function init() {
   adoptServerRenderedHistory();
+
+  if (config.moderator) {
+    els.log.addEventListener('click', (event) => {
+      const button = event.target.closest('button.message-delete');
+      if (button) deleteMessage(button.dataset.id);
+    });
+  }
 
   els.form.addEventListener('submit', (event) => {
     event.preventDefault();

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import pytest
+import pytest_asyncio
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
 
+from chatsite.asgi import application
 from tests import factories
+from tests.factories import user_create
+
+# What a browser on this site sends: the site's own Origin and Host.
+SITE_HEADERS = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
+TIMEOUT = 2
 
 
 @pytest.fixture
@@ -17,3 +26,29 @@ def room():
 def author():
     """Someone who writes in it."""
     return factories.user_create(display_name="Alice")
+
+
+@pytest_asyncio.fixture
+async def connect():
+    """Open sockets through chatsite.asgi.application; every one is disconnected afterwards."""
+    opened: list[WebsocketCommunicator] = []
+
+    async def _connect(path: str, headers=None) -> tuple[WebsocketCommunicator, bool, int | None]:
+        communicator = WebsocketCommunicator(application, path, headers=headers or SITE_HEADERS)
+        opened.append(communicator)
+        connected, code = await communicator.connect(timeout=TIMEOUT)
+        return communicator, connected, code
+
+    yield _connect
+    for communicator in opened:
+        await communicator.disconnect()
+
+
+@pytest_asyncio.fixture
+async def alice():
+    return await database_sync_to_async(user_create)(username="alice", display_name="Alice")
+
+
+@pytest_asyncio.fixture
+async def bob():
+    return await database_sync_to_async(user_create)(username="bob", display_name="Bob")

@@ -8,47 +8,17 @@ import jwt
 import pytest
 import pytest_asyncio
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-from chatsite.asgi import application
 from rooms import consumers, selectors, tokens
 from rooms.models import Message, Room
 from rooms.presence import get_presence
 from rooms.services import message_delete, room_archive, user_sockets_close
-from tests.factories import messages_insert, token_claims, token_sign, user_create
+from tests.factories import messages_insert, token_claims, token_sign
+from tests.rooms.conftest import SITE_HEADERS, TIMEOUT
 
 # serialized_rollback: keep the seeded rooms that a transactional flush would wipe.
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-SITE_HEADERS = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
-TIMEOUT = 2
-
-
-@pytest_asyncio.fixture
-async def connect():
-    """Open sockets through chatsite.asgi.application; every one is disconnected afterwards."""
-    opened: list[WebsocketCommunicator] = []
-
-    async def _connect(path: str, headers=None) -> tuple[WebsocketCommunicator, bool, int | None]:
-        communicator = WebsocketCommunicator(application, path, headers=headers or SITE_HEADERS)
-        opened.append(communicator)
-        connected, code = await communicator.connect(timeout=TIMEOUT)
-        return communicator, connected, code
-
-    yield _connect
-    for communicator in opened:
-        await communicator.disconnect()
-
-
-@pytest_asyncio.fixture
-async def alice():
-    return await database_sync_to_async(user_create)(username="alice", display_name="Alice")
-
-
-@pytest_asyncio.fixture
-async def bob():
-    return await database_sync_to_async(user_create)(username="bob", display_name="Bob")
 
 
 def ticket(user, room: str = "general") -> str:
