@@ -416,7 +416,7 @@ function handleFrame(data) {
       break;
     case 'error':
       showError(data.detail || 'Something went wrong.');
-      if (['empty', 'too_long', 'rate_limited'].includes(data.code)) rejectLatestPending();
+      if (['empty', 'too_long', 'rate_limited', 'muted'].includes(data.code)) rejectLatestPending();
       break;
     default:
       // Unknown frame types are ignored so the server can add new ones.
