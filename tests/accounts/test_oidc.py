@@ -47,6 +47,13 @@ def sign_in(client, provider, username: str = "alice", next_url: str = "/rooms/g
     return client.get(callback_path(sign_in_at_provider(provider, params, username)))
 
 
+def let_the_id_token_expire(client) -> None:
+    """Move the session past OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS."""
+    session = client.session
+    session["oidc_id_token_expiration"] = 0
+    session.save()
+
+
 def assert_refused(client, response) -> None:
     """The sign-in was refused politely: back to the sign-in page with a message, nobody signed in."""
     assert response.status_code == 302
@@ -264,9 +271,7 @@ def test_oidc_endpoints_are_404_without_a_provider(client, settings):
 def test_stale_session_is_sent_round_the_provider(client, provider):
     """After OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS, pages re-check silently with prompt=none."""
     sign_in(client, provider)
-    session = client.session
-    session["oidc_id_token_expiration"] = 0
-    session.save()
+    let_the_id_token_expire(client)
     response = client.get("/rooms/")
     assert response.status_code == 302
     query = parse_qs(urlsplit(response["Location"]).query)
@@ -276,9 +281,7 @@ def test_stale_session_is_sent_round_the_provider(client, provider):
 def test_stale_session_gets_401_json_from_the_token_endpoint(client, provider):
     """The room page's token fetch cannot follow the provider: it gets 401 JSON instead."""
     sign_in(client, provider)
-    session = client.session
-    session["oidc_id_token_expiration"] = 0
-    session.save()
+    let_the_id_token_expire(client)
     response = client.get("/rooms/general/token/", headers={"Accept": "application/json"})
     assert response.status_code == 401
     assert response.json()["error"] == "session_expired"
@@ -287,9 +290,7 @@ def test_stale_session_gets_401_json_from_the_token_endpoint(client, provider):
 def test_provider_ending_the_session_signs_the_user_out(client, provider):
     """When the silent re-check answers login_required, the user is signed out."""
     sign_in(client, provider)
-    session = client.session
-    session["oidc_id_token_expiration"] = 0
-    session.save()
+    let_the_id_token_expire(client)
     refresh = client.get("/rooms/")
     state = parse_qs(urlsplit(refresh["Location"]).query)["state"][0]
     # The provider's own session is gone (no cookie): it answers login_required.
