@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,13 +69,19 @@ class Daphne:
         stop(self.process)
 
 
-def start_daphne(env: dict[str, str], workdir: Path, name: str = "daphne") -> Daphne:
-    """Start daphne on a free port and wait until /healthz answers 200."""
+def start_daphne(
+    env: dict[str, str], workdir: Path, name: str = "daphne", extra_args: Sequence[str] = ()
+) -> Daphne:
+    """Start daphne on a free port and wait until /healthz answers 200.
+
+    `extra_args` are daphne options (e.g. ``--ping-interval 1``), put before the application.
+    """
     port = free_port()
     log_path = workdir / f"{name}.log"
+    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *extra_args]
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "chatsite.asgi:application"],
+            [*command, "chatsite.asgi:application"],
             cwd=BASE_DIR,
             env=env,
             stdout=log,

@@ -103,6 +103,22 @@ def test_production_starts_with_good_secrets():
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.parametrize("hosts", ["*", "chat.example.com,*"])
+def test_production_refuses_a_wildcard_in_allowed_hosts(hosts):
+    """DJANGO_ALLOWED_HOSTS with '*' stops a production start: any Host (and Origin) would pass."""
+    result = run_python(
+        "-c",
+        DJANGO_SETUP,
+        DJANGO_SECRET_KEY=GOOD_SECRET_KEY,
+        CHAT_JWT_SECRET=GOOD_JWT_SECRET,
+        DJANGO_ALLOWED_HOSTS=hosts,
+    )
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "DJANGO_ALLOWED_HOSTS" in result.stderr
+
+
 def test_production_passes_the_deploy_checks():
     """`manage.py check --deploy` finds nothing to warn about in the production settings."""
     result = run_python(

@@ -1,0 +1,244 @@
+"""The WebSocket transport against a real daphne: pings, invalid UTF-8, frame size, the access log.
+
+Each of these depends on the ASGI server itself (autobahn's framing, daphne's
+pings and access log), so a WebsocketCommunicator cannot prove them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import socket
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import websockets
+from django.conf import settings
+
+from rooms import tokens
+from tests.integration.room_client import RoomClient
+from tests.servers import Daphne, manage, server_env, start_daphne
+
+pytestmark = pytest.mark.asyncio
+
+PING_INTERVAL_S = 1
+PING_TIMEOUT_S = 1
+# daphne checks its sockets every 2 s: an unanswered ping is noticed within
+# interval + timeout + two checks. The bound only stops a broken server from
+# hanging the suite; how fast it closes is not asserted.
+IDLE_CLOSE_BOUND_S = 30.0
+TIMEOUT = 5
+OPCODE_PING = 0x9
+CREATE_USERS = (
+    "from accounts.models import User\n"
+    "for name in ('alice', 'bob'):\n"
+    "    user, _ = User.objects.get_or_create(username=name, defaults={'display_name': name.title()})\n"
+    "    print(name, user.pk)\n"
+)
+
+
+class Server:
+    """A daphne with short pings on its own SQLite database, and the ids of alice and bob."""
+
+    def __init__(self, daphne: Daphne, database: Path, users: dict[str, int]) -> None:
+        self.daphne = daphne
+        self.database = database
+        self.users = users
+
+    def client(self, name: str) -> RoomClient:
+        return RoomClient(base_url=self.daphne.url, user_id=self.users[name], name=name.title())
+
+    def token(self, name: str, room: str = "general") -> str:
+        return tokens.issue(user_id=self.users[name], name=name.title(), room=room)
+
+    def message_count(self) -> int:
+        with sqlite3.connect(self.database) as connection:
+            return connection.execute("SELECT COUNT(*) FROM rooms_message").fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[Server]:
+    """The embedded default under daphne --ping-interval 1 --ping-timeout 1, access log on stdout."""
+    workdir = tmp_path_factory.mktemp("daphne_transport")
+    database = workdir / "db.sqlite3"
+    env = server_env(
+        DJANGO_DEBUG="1",
+        DATABASE_URL=f"sqlite:///{database}",
+        REDIS_URL="",
+        CHAT_JWT_SECRET=settings.CHAT_JWT_SECRET,
+        CHAT_JWT_ISSUER=settings.CHAT_JWT_ISSUER,
+        # The access log is daphne's stdout: unbuffered, so the test reads what was written.
+        PYTHONUNBUFFERED="1",
+    )
+    manage(env, "migrate", "--no-input")
+    printed = manage(env, "shell", "-v", "0", "-c", CREATE_USERS)
+    users = {name: int(pk) for name, pk in (line.split() for line in printed.splitlines() if line)}
+    ping_args = ["--ping-interval", str(PING_INTERVAL_S), "--ping-timeout", str(PING_TIMEOUT_S)]
+    daphne = start_daphne(env, workdir, "daphne", extra_args=ping_args)
+    try:
+        yield Server(daphne, database, users)
+    finally:
+        daphne.stop()
+
+
+@pytest.fixture
+def stored_before(server) -> int:
+    """How many messages the server had stored when the test began."""
+    return server.message_count()
+
+
+async def next_frame(client: RoomClient, kind: str) -> dict:
+    return await asyncio.wait_for(client.next_frame(kind), TIMEOUT)
+
+
+def raw_handshake(server: Server, path: str) -> socket.socket:
+    """Open a TCP connection and complete a WebSocket handshake by hand; nothing more."""
+    sock = socket.create_connection(("127.0.0.1", server.daphne.port), timeout=TIMEOUT)
+    key = base64.b64encode(os.urandom(16)).decode()
+    request = (
+        f"GET {path} HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{server.daphne.port}\r\n"
+        "Upgrade: websocket\r\n"
+        "Connection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\n"
+        "Sec-WebSocket-Version: 13\r\n"
+        f"Origin: {server.daphne.url}\r\n"
+        "\r\n"
+    )
+    sock.sendall(request.encode())
+    response = b""
+    while b"\r\n\r\n" not in response:
+        chunk = sock.recv(4096)
+        assert chunk, f"the server hung up during the handshake: {response!r}"
+        response += chunk
+    assert response.startswith(b"HTTP/1.1 101"), response
+    return sock
+
+
+def read_until_closed(sock: socket.socket, bound: float) -> tuple[bytes, bool]:
+    """Read (never write: no pong) until the server drops the connection; (bytes read, dropped)."""
+    deadline = time.monotonic() + bound
+    received = b""
+    while (left := deadline - time.monotonic()) > 0:
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(65536)
+        except TimeoutError:
+            break
+        except ConnectionResetError:
+            return received, True
+        if not chunk:
+            return received, True
+        received += chunk
+    return received, False
+
+
+def frame_opcodes(data: bytes) -> list[int]:
+    """The opcodes of the (unmasked, server-to-client) frames in `data`."""
+    opcodes, offset = [], 0
+    while offset + 2 <= len(data):
+        opcodes.append(data[offset] & 0x0F)
+        length, offset = data[offset + 1] & 0x7F, offset + 2
+        if length == 126:
+            length, offset = int.from_bytes(data[offset : offset + 2], "big"), offset + 2
+        elif length == 127:
+            length, offset = int.from_bytes(data[offset : offset + 8], "big"), offset + 8
+        offset += length
+    return opcodes
+
+
+async def test_idle_socket_that_never_answers_pings_is_dropped(server, stored_before):
+    """A client that completes the handshake and then never answers a ping is disconnected by the server."""
+    answering = server.client("bob")
+    await answering.connect()  # websockets answers pings by itself
+    try:
+        sock = raw_handshake(server, f"/ws/rooms/general/?token={server.token('alice')}")
+        try:
+            received, dropped = await asyncio.to_thread(read_until_closed, sock, IDLE_CLOSE_BOUND_S)
+        finally:
+            sock.close()
+        assert dropped, f"the server kept a socket that never answered pings open: {received!r}"
+        assert OPCODE_PING in frame_opcodes(received), "the server never pinged"
+
+        # The client that answers its pings was pinged just as long and is still served.
+        await answering.say("still here")
+        assert (await next_frame(answering, "message"))["text"] == "still here"
+    finally:
+        await answering.close()
+    assert server.message_count() == stored_before + 1
+
+
+async def test_invalid_utf8_text_frame_fails_the_connection(server, stored_before):
+    """A text frame that is not UTF-8 fails the connection (RFC 6455 §8.1); nothing is stored or broadcast."""
+    listener = server.client("bob")
+    await listener.connect()
+    try:
+        url = f"{server.daphne.url.replace('http', 'ws')}/ws/rooms/general/?token={server.token('alice')}"
+        async with websockets.connect(url, origin=server.daphne.url, open_timeout=TIMEOUT) as sender:
+            assert json.loads(await asyncio.wait_for(sender.recv(), TIMEOUT))["type"] == "welcome"
+            await next_frame(listener, "user_joined")
+            await sender.send(b'{"type": "message", "text": "\xff\xfe"}', text=True)
+            with pytest.raises(websockets.ConnectionClosedError) as closed:
+                await asyncio.wait_for(sender.recv(), TIMEOUT)
+        # autobahn fails connections by dropping TCP (failByDrop): the client sees 1006.
+        # A close frame, if a server sends one, must say 1007.
+        assert closed.value.rcvd is None or closed.value.rcvd.code == 1007
+
+        await next_frame(listener, "user_left")
+        await listener.say("after the garbage")
+        assert (await next_frame(listener, "message"))["text"] == "after the garbage"
+    finally:
+        await listener.close()
+    assert server.message_count() == stored_before + 1
+
+
+async def test_frame_over_the_limit_is_closed_with_4009_by_a_real_server(server, stored_before):
+    """Through daphne, a frame over CHAT_MAX_FRAME_BYTES closes with 4009 (not 1009, which daphne refuses)."""
+    url = f"{server.daphne.url.replace('http', 'ws')}/ws/rooms/general/?token={server.token('alice')}"
+    async with websockets.connect(url, origin=server.daphne.url, open_timeout=TIMEOUT) as sender:
+        await asyncio.wait_for(sender.recv(), TIMEOUT)  # welcome
+        text = "x" * (settings.CHAT_MAX_FRAME_BYTES + 1)
+        await sender.send(json.dumps({"type": "message", "text": text}))
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(sender.recv(), TIMEOUT)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4009
+    assert server.message_count() == stored_before
+
+
+async def test_access_log_has_the_path_but_never_the_token(server):
+    """daphne's access log names the socket's path, never the ?token= of an accepted or refused handshake."""
+    accepted, other_room = server.token("alice"), server.token("alice", "sports")
+    foreign = server.token("bob")
+    ws_url = server.daphne.url.replace("http", "ws")
+    async with websockets.connect(
+        f"{ws_url}/ws/rooms/general/?token={accepted}", origin=server.daphne.url, open_timeout=TIMEOUT
+    ) as connection:
+        await asyncio.wait_for(connection.recv(), TIMEOUT)
+    refusals = [
+        (f"{ws_url}/ws/rooms/general/?token={other_room}", server.daphne.url),
+        (f"{ws_url}/ws/rooms/general/?token={foreign}", "http://evil.example"),
+    ]
+    for url, origin in refusals:
+        with pytest.raises(websockets.InvalidStatus):
+            await websockets.connect(url, origin=origin, open_timeout=TIMEOUT)
+
+    log = await asyncio.to_thread(wait_for_log, server.daphne, "WSREJECT /ws/rooms/general/", count=2)
+    assert "WSCONNECT /ws/rooms/general/" in log
+    assert "WSDISCONNECT /ws/rooms/general/" in log
+    for token in (accepted, other_room, foreign):
+        assert token not in log
+        assert token.rsplit(".", 1)[-1] not in log  # not even the signature
+
+
+def wait_for_log(daphne: Daphne, line: str, count: int = 1, bound: float = 10.0) -> str:
+    """The server's log once `line` appears `count` times in it (or the bound passes)."""
+    deadline = time.monotonic() + bound
+    while (log := daphne.log()).count(line) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return log
