@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# bench/serve.sh: start Let's Talk for a benchmark, the way bench/run_compare.sh and
+# /tmp/bench/load/compare.sh expect a target: listen on 127.0.0.1:$PORT and `exec`
+# the server, so its pid (and its children) are what gets measured.
+#
+#   PORT=18100 CHAT_JWT_SECRET=<32+ bytes> CHAT_JWT_ISS=rooms bench/serve.sh [memory|redis] [daphne|uvicorn] [PROCS]
+#
+# memory: InMemoryChannelLayer (one process only); redis: RedisPubSubChannelLayer on
+# $BENCH_REDIS_URL (default redis://127.0.0.1:6379/13). PROCS > 1 (redis only) starts
+# that many daphne processes on one shared listening socket (bench/multiproc.py).
+# The database is $BENCH_DATABASE_URL (default the SQLite file `make bench` prepares).
+# Production settings (DJANGO_DEBUG off) with a bench-only secret key; the rate limit
+# is raised out of the way.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+LAYER="${1:-memory}"
+SERVER="${2:-daphne}"
+PROCS="${3:-1}"
+: "${PORT:?PORT must be set}"
+: "${CHAT_JWT_SECRET:?CHAT_JWT_SECRET must be set (32+ bytes)}"
+
+export DJANGO_ENV_FILE=/dev/null
+export DJANGO_DEBUG=0
+export DJANGO_SECRET_KEY="${BENCH_SECRET_KEY:-bench-only-NOT-for-production-7q2x9v4k1m8z3w6r5t0y}"
+export DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost
+export CHAT_JWT_ISSUER="${CHAT_JWT_ISS:-${CHAT_JWT_ISSUER:-lets-talk}}"
+export CHAT_RATE_LIMIT="${CHAT_RATE_LIMIT:-1000000}"
+export DATABASE_URL="${BENCH_DATABASE_URL:-sqlite:////tmp/letstalk-bench.sqlite3}"
+case "$LAYER" in
+  memory) unset REDIS_URL ;;
+  redis) export REDIS_URL="${BENCH_REDIS_URL:-redis://127.0.0.1:6379/13}" ;;
+  *) echo "serve.sh: layer must be memory or redis" >&2; exit 2 ;;
+esac
+if [ "$PROCS" -gt 1 ]; then
+  [ "$LAYER" = redis ] || { echo "serve.sh: several processes need the redis layer" >&2; exit 2; }
+  exec .venv/bin/python bench/multiproc.py --port "$PORT" --procs "$PROCS" --server "$SERVER"
+fi
+case "$SERVER" in
+  daphne) exec .venv/bin/daphne -b 127.0.0.1 -p "$PORT" --websocket-max-message-size 65536 chatsite.asgi:application ;;
+  uvicorn) exec .venv/bin/uvicorn --host 127.0.0.1 --port "$PORT" --no-access-log --log-level warning \
+             --ws-max-size 65536 chatsite.asgi:application ;;
+  *) echo "serve.sh: server must be daphne or uvicorn" >&2; exit 2 ;;
+esac
