@@ -50,3 +50,11 @@ format: $(STAMP)
 
 migrations-check: $(STAMP)
 	DJANGO_DEBUG=1 $(PYTHON) manage.py makemigrations --check --dry-run
+
+# Benchmark (not part of `make test`): start Let's Talk pinned to one CPU and run the
+# load client's scenarios A, B, C against it; docs/PERFORMANCE.md. For example
+#   make bench BENCH_ARGS="--layer redis --procs 2 --presets A"
+.PHONY: bench
+BENCH_ARGS ?=
+bench: $(STAMP)
+	$(PYTHON) -m bench.local $(BENCH_ARGS)
