@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,10 +40,22 @@ class ChatServer:
     url: str
     passwords: dict[str, str]
     log_path: Path
+    env: dict[str, str] = field(default_factory=dict, repr=False)  # the server's environment, for manage.py
 
     def log(self) -> str:
         """What the server has printed so far, for failure messages."""
         return self.log_path.read_text(errors="replace")
+
+    def add_users(self, display_names: dict[str, str]) -> None:
+        """Create local accounts {username: display name} in the server's database; sign_in knows them."""
+        passwords = {username: secrets.token_urlsafe(12) for username in display_names}
+        code = "from accounts.models import User\n" + "".join(
+            f"User.objects.create_user(username={username!r}, password={passwords[username]!r}, "
+            f"display_name={name!r})\n"
+            for username, name in display_names.items()
+        )
+        manage(self.env, "shell", "-v", "0", "-c", code)
+        self.passwords.update(passwords)
 
 
 @dataclass
@@ -89,7 +102,7 @@ def chat_server(tmp_path_factory) -> Iterator[ChatServer]:
 
     server = start_daphne(env, workdir)
     try:
-        yield ChatServer(url=server.url, passwords=passwords, log_path=server.log_path)
+        yield ChatServer(url=server.url, passwords=passwords, log_path=server.log_path, env=env)
     finally:
         server.stop()
 
