@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from chatsite.settings import _DEV_JWT_SECRET
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 GOOD_SECRET_KEY = secrets.token_urlsafe(50)
 GOOD_JWT_SECRET = secrets.token_urlsafe(32)
@@ -79,6 +81,25 @@ def test_production_refuses_to_start_without_a_jwt_secret():
 def test_production_refuses_a_jwt_secret_shorter_than_32_bytes():
     """A good secret key but a 31-byte CHAT_JWT_SECRET stops the start, naming CHAT_JWT_SECRET."""
     result = run_python("-c", DJANGO_SETUP, DJANGO_SECRET_KEY=GOOD_SECRET_KEY, CHAT_JWT_SECRET="x" * 31)
+
+    assert result.returncode != 0
+    assert "CHAT_JWT_SECRET" in result.stderr
+
+
+def test_production_refuses_the_dev_only_jwt_secret():
+    """The embedded default's CHAT_JWT_SECRET (public, in the source) never signs production tokens."""
+    result = run_python(
+        "-c", DJANGO_SETUP, DJANGO_SECRET_KEY=GOOD_SECRET_KEY, CHAT_JWT_SECRET=_DEV_JWT_SECRET
+    )
+
+    assert result.returncode != 0
+    assert "CHAT_JWT_SECRET" in result.stderr
+
+
+@pytest.mark.parametrize("repetitive", ["a" * 64, "abcd" * 16], ids=["one-character", "four-characters"])
+def test_production_refuses_a_repetitive_jwt_secret(repetitive):
+    """32+ bytes are not enough when they are one character repeated: the key must look random."""
+    result = run_python("-c", DJANGO_SETUP, DJANGO_SECRET_KEY=GOOD_SECRET_KEY, CHAT_JWT_SECRET=repetitive)
 
     assert result.returncode != 0
     assert "CHAT_JWT_SECRET" in result.stderr
