@@ -39,9 +39,15 @@ def _refuse_weak_secrets() -> None:
             "DJANGO_SECRET_KEY is missing or weak. Set it to 50+ random characters, e.g. "
             "python -c 'import secrets; print(secrets.token_urlsafe(50))'."
         )
-    if len(CHAT_JWT_SECRET.encode()) < 32 or CHAT_JWT_SECRET == _DEV_JWT_SECRET:
+    # 32 random bytes, e.g. token_urlsafe(32), use far more than 8 distinct characters.
+    if (
+        len(CHAT_JWT_SECRET.encode()) < 32
+        or len(set(CHAT_JWT_SECRET)) < 8
+        or CHAT_JWT_SECRET == _DEV_JWT_SECRET
+    ):
         raise ImproperlyConfigured(
-            "CHAT_JWT_SECRET is missing or shorter than 32 bytes. Set it to 32+ random bytes, e.g. "
+            "CHAT_JWT_SECRET is missing, shorter than 32 bytes or not random. "
+            "Set it to 32+ random bytes, e.g. "
             "python -c 'import secrets; print(secrets.token_urlsafe(32))'."
         )
     if CHAT_JWT_SECRET == SECRET_KEY:
@@ -218,7 +224,8 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            # Channels' in-memory layer, minus its per-recipient copies and scans.
+            "BACKEND": "rooms.layers.FanOutInMemoryChannelLayer",
             # A busy room must not drop frames for a consumer that is a little behind.
             "CONFIG": {"capacity": 1000},
         }

@@ -151,7 +151,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         """Handle one client frame; refused frames get an `error` frame."""
         if text_data is None:
             return await self.refuse(InvalidFrame("Frames must be JSON text, not binary."))
-        if len(text_data.encode()) > settings.CHAT_MAX_FRAME_BYTES:
+        # surrogatepass: measuring must not fail on text the parser refuses next.
+        if len(text_data.encode("utf-8", "surrogatepass")) > settings.CHAT_MAX_FRAME_BYTES:
             logger.info(
                 "websocket closed: frame over %s bytes (user %s)", settings.CHAT_MAX_FRAME_BYTES, self.user.pk
             )

@@ -34,4 +34,21 @@ def parse_client_frame(raw: str) -> OutgoingMessage:
         raise InvalidFrame("A message needs a text string.")
     if not isinstance(client_id, str) or len(client_id) > CLIENT_ID_MAX_LENGTH:
         raise InvalidFrame(f"client_id must be a string of at most {CLIENT_ID_MAX_LENGTH} characters.")
+    if not (_storable(text) and _storable(client_id)):
+        raise InvalidFrame(UNSTORABLE_TEXT)
     return OutgoingMessage(text=text, client_id=client_id)
+
+
+UNSTORABLE_TEXT = "Text must be valid Unicode without NUL characters."
+
+
+def _storable(value: str) -> bool:
+    # JSON escapes can smuggle in what no database stores: NUL (PostgreSQL
+    # refuses it) and lone surrogates (not encodable as UTF-8).
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
