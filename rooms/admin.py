@@ -23,7 +23,7 @@ class RoomAdmin(admin.ModelAdmin):
             obj.archived = False  # room_archive flips it and tells the room
         super().save_model(request, obj, form, change)
         if archiving:
-            room_archive(room=obj)
+            room_archive(room=obj, moderator=request.user)
 
     def has_delete_permission(self, request: HttpRequest, obj: Room | None = None) -> bool:
         # Deleting would drop the room's history under its open sockets: archive it instead.
@@ -32,7 +32,7 @@ class RoomAdmin(admin.ModelAdmin):
     @admin.action(description="Archive selected rooms (closes their sockets)")
     def archive_rooms(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
         for room in queryset.filter(archived=False):
-            room_archive(room=room)
+            room_archive(room=room, moderator=request.user)
         self.message_user(request, "Archived.", messages.SUCCESS)
 
 

@@ -75,13 +75,13 @@ def message_delete(*, message: Message, moderator) -> None:
 
 
 @transaction.atomic
-def room_archive(*, room: Room) -> None:
+def room_archive(*, room: Room, moderator=None) -> None:
     """Archive a room: it leaves the dashboard and its sockets close with 4404."""
     if room.archived:
         return
     room.archived = True
     room.save(update_fields=["archived"])
-    logger.info("room %s archived", room.slug)
+    logger.info("room %s archived by %s", room.slug, moderator)
     frame = events.encode(events.room_closed())
     _group_send_on_commit(room_group(room.slug), {"type": "room.closed", "frame": frame})
 
@@ -92,13 +92,13 @@ def user_sockets_close(*, user_id: int) -> None:
 
 
 @transaction.atomic
-def user_deactivate(*, user) -> None:
+def user_deactivate(*, user, moderator=None) -> None:
     """Deactivate a user: no more sign-in or tokens, and every open socket closes (4401)."""
     if not user.is_active:
         return
     user.is_active = False
     user.save(update_fields=["is_active"])
-    logger.info("user %s (%s) deactivated", user.pk, user)
+    logger.info("user %s (%s) deactivated by %s", user.pk, user, moderator)
     user_sockets_close(user_id=user.pk)
 
 

@@ -79,3 +79,13 @@ def test_sign_out_is_logged_with_the_user(client, caplog):
     (record,) = [r for r in caplog.records if r.name == "accounts.views"]
     assert record.levelno in LOGGED
     assert f"user {user.pk} signed out" in record.getMessage()
+
+
+def test_archive_and_deactivation_name_the_moderator(caplog, admin_user):
+    """Archiving a room and deactivating a user say which moderator did it."""
+    caplog.set_level("INFO")
+    room_archive(room=Room.objects.get(slug="music"), moderator=admin_user)
+    user_deactivate(user=user_create(username="carol"), moderator=admin_user)
+    lines = [r.getMessage() for r in caplog.records]
+    assert any("music archived by admin" in line for line in lines)
+    assert any("carol) deactivated by admin" in line for line in lines)
