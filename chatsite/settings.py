@@ -217,7 +217,12 @@ if REDIS_URL:
                     # redis-py 8 times out idle reads after 5 s by default.
                     {"address": REDIS_URL, "socket_timeout": 30, "health_check_interval": 15}
                 ],
-                "prefix": "lets-talk",
+                # Pub/Sub channels ignore Redis database numbers: without the
+                # number in the prefix, two sites sharing one Redis server
+                # (say production and staging on /0 and /1) hear each other.
+                "prefix": env.str(
+                    "CHANNEL_LAYER_PREFIX", default=f"lets-talk.{urlsplit(REDIS_URL).path.strip('/') or '0'}."
+                ),
             },
         }
     }

@@ -164,3 +164,19 @@ def test_env_example_lists_every_variable_the_settings_read():
     listed = set(re.findall(r"^#?\s*([A-Z0-9_]+)=", example, re.MULTILINE))
     assert read
     assert read - listed == set()
+
+
+def test_sites_on_two_redis_databases_do_not_share_pubsub_channels():
+    """Pub/Sub ignores database numbers, so the layer's prefix carries the number."""
+    show_prefix = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.CHANNEL_LAYERS['default']['CONFIG']['prefix'])"
+    )
+    prefixes = {
+        run_python(
+            "-c", show_prefix, DJANGO_DEBUG="1", REDIS_URL=f"redis://127.0.0.1:6379/{db}"
+        ).stdout.strip()
+        for db in (1, 2)
+    }
+    assert len(prefixes) == 2
+    assert all(prefix.startswith("lets-talk.") for prefix in prefixes)
