@@ -23,12 +23,12 @@ def production_env(**variables: str) -> dict[str, str]:
     """This environment minus every DJANGO_*/CHAT_* variable, in production mode, plus `variables`."""
     env = {name: value for name, value in os.environ.items() if not name.startswith(("DJANGO_", "CHAT_"))}
     # DJANGO_ENV_FILE at nothing: a developer's .env must not decide these tests.
-    env.update(
-        DJANGO_SETTINGS_MODULE="chatsite.settings",
-        DJANGO_DEBUG="0",
-        DJANGO_ENV_FILE=os.devnull,
-        **variables,
-    )
+    defaults = {
+        "DJANGO_SETTINGS_MODULE": "chatsite.settings",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_ENV_FILE": os.devnull,
+    }
+    env.update({**defaults, **variables})
     return env
 
 
