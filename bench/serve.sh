@@ -10,7 +10,8 @@
 # that many daphne processes on one shared listening socket (bench/multiproc.py).
 # The database is $BENCH_DATABASE_URL (default the SQLite file `make bench` prepares).
 # Production settings (DJANGO_DEBUG off) with a bench-only secret key; the rate limit
-# is raised out of the way.
+# is raised out of the way. With the default BENCH_REDIS_URL (database 13) the Redis
+# database is flushed first (BENCH_REDIS_FLUSH=0 keeps it; =1 flushes another one).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 LAYER="${1:-memory}"
@@ -28,7 +29,13 @@ export CHAT_RATE_LIMIT="${CHAT_RATE_LIMIT:-1000000}"
 export DATABASE_URL="${BENCH_DATABASE_URL:-sqlite:////tmp/letstalk-bench.sqlite3}"
 case "$LAYER" in
   memory) unset REDIS_URL ;;
-  redis) export REDIS_URL="${BENCH_REDIS_URL:-redis://127.0.0.1:6379/13}" ;;
+  redis)
+    export REDIS_URL="${BENCH_REDIS_URL:-redis://127.0.0.1:6379/13}"
+    # Start from an empty presence/rate-limit state: a killed run leaves its users
+    # "online" for PRESENCE_TTL. Only the bench's own database by default.
+    if [ "${BENCH_REDIS_FLUSH:-$([ -z "${BENCH_REDIS_URL:-}" ] && echo 1 || echo 0)}" = 1 ]; then
+      .venv/bin/python -c 'import redis, sys; redis.Redis.from_url(sys.argv[1]).flushdb()' "$REDIS_URL"
+    fi ;;
   *) echo "serve.sh: layer must be memory or redis" >&2; exit 2 ;;
 esac
 if [ "$PROCS" -gt 1 ]; then

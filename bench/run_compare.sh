@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# bench/run_compare.sh: Let's Talk side by side with the original Node.js server
+# (seed-socketio) and the bare-Python ceiling (limit-py), with the Node load generator
+# of the shared bench kit (compare.sh: server pinned to CPU 1, generator to CPU 0).
+#
+#   bench/run_compare.sh [-s "A B C"] [-r 2] [-t "memory redis"] [--peers "seed-socketio limit-py"]
+#
+# -t takes any of: memory (daphne, in-memory layer), redis (daphne, Redis Pub/Sub layer),
+# redis2 (two daphne processes on one socket, Redis layer; both on the server CPU).
+# Needs the kit at $BENCH_KIT (default /tmp/bench; copied from ../shared/bench and set up
+# when missing), Node 20 and, for redis*, a Redis at $BENCH_REDIS_URL
+# (default redis://127.0.0.1:6379/13). Runs go to $BENCH_OUT (default /tmp/bench-runs/lets-talk);
+# the markdown table is printed at the end. docs/PERFORMANCE.md has the figures.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+KIT="${BENCH_KIT:-/tmp/bench}"
+OUT="${BENCH_OUT:-/tmp/bench-runs/lets-talk}"
+SCENARIOS="A B C"
+REPEAT=2
+TARGETS="memory"
+PEERS="seed-socketio limit-py"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -s) SCENARIOS="$2"; shift 2 ;;
+    -r) REPEAT="$2"; shift 2 ;;
+    -t) TARGETS="$2"; shift 2 ;;
+    --peers) PEERS="$2"; shift 2 ;;
+    *) sed -n '2,14p' "$0"; exit 2 ;;
+  esac
+done
+
+if [ ! -x "$KIT/load/compare.sh" ]; then
+  cp -r "$HERE/../../shared/bench" "$KIT"
+fi
+[ -d "$KIT/load/node_modules" ] || (cd "$KIT/load" && npm ci --silent)
+[ -d "$KIT/peers/seed-socketio/node_modules" ] || (cd "$KIT/peers/seed-socketio" && npm ci --silent)
+if [ ! -x "$KIT/peers/limit-py/.venv/bin/python" ]; then
+  python3 -m venv "$KIT/peers/limit-py/.venv"
+  "$KIT/peers/limit-py/.venv/bin/pip" install -q -r "$KIT/peers/limit-py/requirements.txt"
+fi
+
+# The bench database: migrated, users 1..1000 (the generator's token subs).
+DB="${BENCH_DATABASE_URL:-sqlite:////tmp/letstalk-bench.sqlite3}"
+(cd "$HERE/.." && env -u REDIS_URL DJANGO_ENV_FILE=/dev/null DJANGO_DEBUG=1 DATABASE_URL="$DB" \
+  .venv/bin/python manage.py migrate --no-input -v 0 &&
+  env -u REDIS_URL DJANGO_ENV_FILE=/dev/null DJANGO_DEBUG=1 DATABASE_URL="$DB" \
+  .venv/bin/python bench/prepare_db.py 1000)
+
+specs=()
+for t in $TARGETS; do
+  case "$t" in
+    memory) specs+=("ours-daphne=ours:exec '$HERE/serve.sh' memory daphne") ;;
+    redis) specs+=("ours-daphne-redis=ours:exec '$HERE/serve.sh' redis daphne") ;;
+    redis2) specs+=("ours-daphne-redis-x2=ours:exec '$HERE/serve.sh' redis daphne 2") ;;
+    uvicorn) specs+=("ours-uvicorn=ours:exec '$HERE/serve.sh' memory uvicorn") ;;
+    *) echo "unknown target $t" >&2; exit 2 ;;
+  esac
+done
+# shellcheck disable=SC2206
+peers=($PEERS)
+mkdir -p "$OUT"
+for s in $SCENARIOS; do
+  echo "== scenario $s" >&2
+  "$KIT/load/compare.sh" -s "$s" -r "$REPEAT" -o "$OUT" --iss rooms "${specs[@]}" "${peers[@]}" \
+    -- --user-ids 1-1000 | tee "$OUT/agg-$s.jsonl"
+done
+node "$KIT/load/summarize.js" table "$OUT"/2*.json
