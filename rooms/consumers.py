@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -60,6 +61,19 @@ class RoomConsumer(AsyncWebsocketConsumer):
     member: Member | None = None
     muted_until = None
     strikes = 0
+
+    async def dispatch(self, message: dict) -> None:
+        """Run the handler for an event, without Channels' per-event DB clean-up.
+
+        Channels closes stale database connections (a hop to the sync thread)
+        before *every* event, so every delivered frame waited on that thread.
+        Here every database call goes through database_sync_to_async, which
+        does that clean-up itself.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         """Check the ticket against the room, join, and send the welcome frame."""

@@ -27,7 +27,12 @@ def async_redis() -> aioredis.Redis:
     loop = asyncio.get_running_loop()
     client = _async_clients.get(loop)
     if client is None:
-        client = aioredis.Redis.from_url(settings.REDIS_URL, **CONNECTION_OPTIONS)
+        # Blocking pool: a connect storm waits for a free connection instead
+        # of failing with MaxConnectionsError past the pool's size.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            settings.REDIS_URL, max_connections=200, timeout=10, **CONNECTION_OPTIONS
+        )
+        client = aioredis.Redis(connection_pool=pool)
         _async_clients[loop] = client
         _close_with(loop)
     return client
@@ -49,7 +54,7 @@ def _close_with(loop: asyncio.AbstractEventLoop) -> None:
     def close(self, *args, **kwargs):
         client = _async_clients.pop(loop, None)
         if client is not None and not loop.is_running():
-            loop.run_until_complete(client.aclose())
+            loop.run_until_complete(client.aclose(close_connection_pool=True))
         self.close = original_close
         return original_close(*args, **kwargs)
 
