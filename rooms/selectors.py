@@ -59,7 +59,9 @@ def message_get_by_client_id(
     *, room: Room, author, client_id: str, include_deleted: bool = False
 ) -> Message | None:
     """The message `author` sent to `room` with this client_id; deleted ones only when asked."""
-    messages = Message.objects.filter(room=room, author=author, client_id=client_id)
+    # exclude(client_id="") repeats the partial unique index's condition, so
+    # SQLite and PostgreSQL use that index instead of scanning the room.
+    messages = Message.objects.filter(room=room, author=author, client_id=client_id).exclude(client_id="")
     if not include_deleted:
         messages = messages.filter(deleted_at__isnull=True)
     return messages.select_related("author", "room").first()

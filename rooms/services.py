@@ -38,16 +38,14 @@ def message_create(*, room: Room, author, text: str, client_id: str = "") -> tup
     callers check `deleted_at` before showing it to anyone.
     """
     text = message_clean_text(text)
-    if client_id:
-        existing = message_get_by_client_id(room=room, author=author, client_id=client_id)
-        if existing is not None:
-            return existing, False
+    # Insert first: retries are rare, so the usual message costs one statement;
+    # the unique (room, author, client_id) index turns a retry into IntegrityError.
     try:
         with transaction.atomic():
             message = Message.objects.create(room=room, author=author, text=text, client_id=client_id)
     except IntegrityError:
-        # Two sockets of the same user raced with the same client_id, or this
-        # retries a message that has since been deleted.
+        # A retry (a resend after a reconnect, or two tabs racing), perhaps
+        # of a message that has since been deleted.
         existing = message_get_by_client_id(
             room=room, author=author, client_id=client_id, include_deleted=True
         )
