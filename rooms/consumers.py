@@ -19,6 +19,7 @@ from rooms import events
 from rooms.exceptions import ChatError, InvalidFrame, Muted, RateLimited
 from rooms.frames import parse_client_frame
 from rooms.groups import room_group, user_group
+from rooms.hub import get_hub
 from rooms.models import Message
 from rooms.params import query_param, whole_number
 from rooms.presence import Member, get_presence
@@ -118,12 +119,15 @@ class RoomConsumer(AsyncWebsocketConsumer):
             # below ends in the matching user_left. Not echoed to the newcomer:
             # it learns who is here from the welcome frame.
             await self.broadcast(events.user_joined(self.member_frame(self.member)), skip=self.channel_name)
-        self.groups = [room_group(slug), user_group(self.user.pk)]
-        for group in self.groups:
-            await self.channel_layer.group_add(group, self.channel_name)
+        self.groups = [user_group(self.user.pk)]
+        await self.channel_layer.group_add(self.groups[0], self.channel_name)
         await self.accept()
+        # Frames of the room start arriving now; they wait in self.held until
+        # the welcome frame is out, so the welcome is always the first frame.
+        self.held: list[str] | None = []
+        await get_hub().add(slug, self)
 
-        # In the group before reading history and members: a message stored
+        # Receiving before reading history and members: a message stored
         # meanwhile arrives twice at worst (clients de-duplicate by id), never
         # zero times; likewise a member who leaves meanwhile gets a user_left.
         history, has_more, self.muted_until = await database_sync_to_async(self.load)(after)
@@ -137,6 +141,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 has_more=has_more,
             )
         )
+        while self.held:
+            await self.send(text_data=self.held.pop(0))
+        self.held = None
 
     def load(self, after: int | None):
         """What joining reads in one trip: the welcome's history and has_more, and any mute."""
@@ -151,6 +158,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return
         upkeep.forget(self)
         try:
+            await get_hub().remove(self.room.slug, self)
             last = await get_presence().leave(
                 room=self.room.slug, member=self.member, connection=self.channel_name
             )
@@ -252,17 +260,23 @@ class RoomConsumer(AsyncWebsocketConsumer):
     def member_frame(member: Member) -> events.Frame:
         return events.member(user_id=member.id, name=member.name)
 
-    # Channel-layer events ("type" with dots becomes the method name).
+    # From the room hub: the room's frames, already encoded.
 
-    async def room_frame(self, event: dict) -> None:
-        """Write an already-encoded room frame to this socket."""
-        if event.get("skip") != self.channel_name:
-            await self.send(text_data=event["frame"])
+    held: list[str] | None = None
 
-    async def room_closed(self, event: dict) -> None:
+    async def deliver(self, text: str) -> None:
+        """Write a room frame to this socket (held back until the welcome is out)."""
+        if self.held is not None:
+            self.held.append(text)
+        else:
+            await self.base_send({"type": "websocket.send", "text": text})
+
+    async def close_room(self, text: str) -> None:
         """The room was archived: tell the client, then close with 4404."""
-        await self.send(text_data=event["frame"])
+        await self.deliver(text)
         await self.close(code=CLOSE_ROOM_CLOSED)
+
+    # Channel-layer events on this socket's own channel ("user.muted" -> user_muted).
 
     async def restart(self) -> None:
         """Shared state was lost (Redis restarted): close with 4012 so the client resumes."""

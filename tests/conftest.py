@@ -5,7 +5,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from rooms import presence, ratelimit
+from rooms import hub, presence, ratelimit
 
 
 @pytest.fixture
@@ -22,4 +22,5 @@ def fresh_process_state(monkeypatch, shared_state):
     """Each test starts like a fresh server process: nobody online, no rate counts, empty layer."""
     monkeypatch.setattr(presence, "_presence", None)
     monkeypatch.setattr(ratelimit, "_limiter", None)
+    monkeypatch.setattr(hub, "_hub", hub.RoomHub())
     async_to_sync(get_channel_layer().flush)()

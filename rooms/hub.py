@@ -1,0 +1,107 @@
+"""This process's sockets per room, and one channel-layer subscription per room.
+
+Channels' usual pattern puts every socket in its room's group, so a broadcast
+becomes one channel-layer message, one receive task and one dispatch per
+socket. Here the process holds one channel per room in that group; what
+arrives on it is written, already encoded, straight to each local socket.
+Everything else (sign-out, mutes) still reaches consumers through their own
+channels and the per-user group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from channels.layers import get_channel_layer
+
+from rooms.groups import room_group
+
+logger = logging.getLogger("rooms.hub")
+
+
+class RoomSocket(Protocol):
+    """What the hub needs of a consumer."""
+
+    channel_name: str
+
+    async def deliver(self, text: str) -> None: ...
+
+    async def close_room(self, text: str) -> None: ...
+
+
+@dataclass
+class _Room:
+    channel: str
+    task: asyncio.Task
+    sockets: dict[str, RoomSocket] = field(default_factory=dict)
+
+
+class RoomHub:
+    """Fans a room's frames out to this process's sockets in that room."""
+
+    def __init__(self) -> None:
+        self._rooms: dict[str, _Room] = {}
+
+    async def add(self, slug: str, socket: RoomSocket) -> None:
+        """Deliver this room's frames to `socket` from now on."""
+        room = self._rooms.get(slug)
+        if room is None or room.task.done():
+            layer = get_channel_layer()
+            channel = await layer.new_channel()
+            await layer.group_add(room_group(slug), channel)
+            room = self._rooms.get(slug)  # another socket may have set it up meanwhile
+            if room is None or room.task.done():
+                task = asyncio.get_running_loop().create_task(self._pump(slug, channel))
+                room = self._rooms[slug] = _Room(channel=channel, task=task)
+            else:
+                await layer.group_discard(room_group(slug), channel)
+        room.sockets[socket.channel_name] = socket
+
+    async def remove(self, slug: str, socket: RoomSocket) -> None:
+        """Stop delivering to `socket`; leave the group when the room has no socket here."""
+        room = self._rooms.get(slug)
+        if room is None or room.sockets.pop(socket.channel_name, None) is None or room.sockets:
+            return
+        del self._rooms[slug]
+        room.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await room.task
+        await get_channel_layer().group_discard(room_group(slug), room.channel)
+
+    def sockets(self, slug: str) -> list[RoomSocket]:
+        room = self._rooms.get(slug)
+        return list(room.sockets.values()) if room else []
+
+    async def _pump(self, slug: str, channel: str) -> None:
+        layer = get_channel_layer()
+        while True:
+            event = await layer.receive(channel)
+            try:
+                await self.deliver(slug, event)
+            except Exception:
+                logger.exception("delivering %s to %r failed", event.get("type"), slug)
+
+    async def deliver(self, slug: str, event: dict) -> None:
+        """Write one room event to every local socket of the room (but the one it skips)."""
+        text, skip = event["frame"], event.get("skip")
+        closing = event["type"] == "room.closed"
+        for name, socket in list(self._rooms[slug].sockets.items()) if slug in self._rooms else []:
+            if name == skip:
+                continue
+            try:
+                await (socket.close_room(text) if closing else socket.deliver(text))
+            except Exception:
+                # A socket closing right now: its disconnect() removes it.
+                logger.debug("could not write to %s", name, exc_info=True)
+
+
+_hub = RoomHub()
+
+
+def get_hub() -> RoomHub:
+    """This process's room hub."""
+    return _hub
