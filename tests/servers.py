@@ -70,15 +70,22 @@ class Daphne:
 
 
 def start_daphne(
-    env: dict[str, str], workdir: Path, name: str = "daphne", extra_args: Sequence[str] = ()
+    env: dict[str, str],
+    workdir: Path,
+    name: str = "daphne",
+    extra_args: Sequence[str] = (),
+    server: str = "daphne",
 ) -> Daphne:
-    """Start daphne on a free port and wait until /healthz answers 200.
+    """Start daphne (or uvicorn, with server="uvicorn") on a free port; wait for /healthz 200.
 
-    `extra_args` are daphne options (e.g. ``--ping-interval 1``), put before the application.
+    `extra_args` are server options (e.g. ``--ping-interval 1``), put before the application.
     """
     port = free_port()
     log_path = workdir / f"{name}.log"
-    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *extra_args]
+    if server == "uvicorn":
+        command = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port), *extra_args]
+    else:
+        command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *extra_args]
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [*command, "chatsite.asgi:application"],

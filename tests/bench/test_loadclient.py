@@ -12,9 +12,9 @@ from bench import loadclient
 from tests.servers import BASE_DIR, manage, server_env, start_daphne
 
 
-@pytest.fixture
-def server(tmp_path):
-    """A daphne on a SQLite database of its own with users 1..3 and the rate limit out of the way."""
+@pytest.fixture(params=["daphne", "uvicorn"])
+def server(request, tmp_path):
+    """daphne (and uvicorn, the measured faster server) on a SQLite database of its own, users 1..3."""
     env = server_env(
         DJANGO_DEBUG="1",
         DATABASE_URL=f"sqlite:///{tmp_path / 'bench.sqlite3'}",
@@ -24,7 +24,7 @@ def server(tmp_path):
     )
     manage(env, "migrate", "--no-input")
     subprocess.run([sys.executable, "bench/prepare_db.py", "3"], cwd=BASE_DIR, env=env, check=True)
-    daphne = start_daphne(env, tmp_path, "bench")
+    daphne = start_daphne(env, tmp_path, "bench", server=request.param)
     try:
         yield daphne
     finally:
