@@ -3,10 +3,14 @@
 # (seed-socketio) and the bare-Python ceiling (limit-py), with the Node load generator
 # of the shared bench kit (compare.sh: server pinned to CPU 1, generator to CPU 0).
 #
-#   bench/run_compare.sh [-s "A B C"] [-r 2] [-t "memory redis"] [--peers "seed-socketio limit-py"]
+#   bench/run_compare.sh [-s "A B C"] [-r 2] [-t "memory uvicorn redis"] [--peers "seed-socketio limit-py"]
+#                        [--retries N] [--quiet-wait S]
 #
-# -t takes any of: memory (daphne, in-memory layer), redis (daphne, Redis Pub/Sub layer),
-# redis2 (two daphne processes on one socket, Redis layer; both on the server CPU).
+# -t takes any of: memory (daphne, in-memory layer), uvicorn (uvicorn, in-memory layer;
+# uvicorn-nodeflate: with permessage-deflate off),
+# redis (daphne, Redis Pub/Sub layer), redis2 (two daphne processes on one socket, Redis
+# layer; both on the server CPU). --retries and --quiet-wait go to compare.sh (bound a run
+# on a busy machine: rerun a noisy run at most N times, wait at most S s for quiet).
 # Needs the kit at $BENCH_KIT (default /tmp/bench; copied from ../shared/bench and set up
 # when missing), Node 20 and, for redis*, a Redis at $BENCH_REDIS_URL
 # (default redis://127.0.0.1:6379/13). Runs go to $BENCH_OUT (default /tmp/bench-runs/lets-talk);
@@ -19,13 +23,16 @@ SCENARIOS="A B C"
 REPEAT=2
 TARGETS="memory"
 PEERS="seed-socketio limit-py"
+KIT_ARGS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     -s) SCENARIOS="$2"; shift 2 ;;
     -r) REPEAT="$2"; shift 2 ;;
     -t) TARGETS="$2"; shift 2 ;;
     --peers) PEERS="$2"; shift 2 ;;
-    *) sed -n '2,14p' "$0"; exit 2 ;;
+    --retries) KIT_ARGS+=(--retries "$2"); shift 2 ;;
+    --quiet-wait) KIT_ARGS+=(--quiet-wait "$2"); shift 2 ;;
+    *) sed -n '2,17p' "$0"; exit 2 ;;
   esac
 done
 
@@ -53,6 +60,7 @@ for t in $TARGETS; do
     redis) specs+=("ours-daphne-redis=ours:exec '$HERE/serve.sh' redis daphne") ;;
     redis2) specs+=("ours-daphne-redis-x2=ours:exec '$HERE/serve.sh' redis daphne 2") ;;
     uvicorn) specs+=("ours-uvicorn=ours:exec '$HERE/serve.sh' memory uvicorn") ;;
+    uvicorn-nodeflate) specs+=("ours-uvicorn-nodeflate=ours:BENCH_WS_DEFLATE=false exec '$HERE/serve.sh' memory uvicorn") ;;
     *) echo "unknown target $t" >&2; exit 2 ;;
   esac
 done
@@ -61,7 +69,7 @@ peers=($PEERS)
 mkdir -p "$OUT"
 for s in $SCENARIOS; do
   echo "== scenario $s" >&2
-  "$KIT/load/compare.sh" -s "$s" -r "$REPEAT" -o "$OUT" --iss rooms "${specs[@]}" "${peers[@]}" \
+  "$KIT/load/compare.sh" -s "$s" -r "$REPEAT" -o "$OUT" --iss rooms ${KIT_ARGS[@]+"${KIT_ARGS[@]}"} "${specs[@]}" "${peers[@]}" \
     -- --user-ids 1-1000 | tee "$OUT/agg-$s.jsonl"
 done
 node "$KIT/load/summarize.js" table "$OUT"/2*.json

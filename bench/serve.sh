@@ -10,7 +10,9 @@
 # that many daphne processes on one shared listening socket (bench/multiproc.py).
 # The database is $BENCH_DATABASE_URL (default the SQLite file `make bench` prepares).
 # Production settings (DJANGO_DEBUG off) with a bench-only secret key; the rate limit
-# is raised out of the way. With the default BENCH_REDIS_URL (database 13) the Redis
+# is raised out of the way. uvicorn negotiates permessage-deflate when the client offers
+# it, as browsers and the kit's generator do (its default); BENCH_WS_DEFLATE=false turns
+# that off (daphne does not negotiate it). With the default BENCH_REDIS_URL (database 13) the Redis
 # database is flushed first (BENCH_REDIS_FLUSH=0 keeps it; =1 flushes another one).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -45,6 +47,6 @@ fi
 case "$SERVER" in
   daphne) exec .venv/bin/daphne -e "tcp:port=$PORT:interface=127.0.0.1:backlog=1024" --websocket-max-message-size 65536 chatsite.asgi:application ;;
   uvicorn) exec .venv/bin/uvicorn --host 127.0.0.1 --port "$PORT" --no-access-log --log-level warning \
-             --ws-max-size 65536 chatsite.asgi:application ;;
+             --ws-max-size 65536 --ws-per-message-deflate "${BENCH_WS_DEFLATE:-true}" chatsite.asgi:application ;;
   *) echo "serve.sh: server must be daphne or uvicorn" >&2; exit 2 ;;
 esac
