@@ -110,8 +110,15 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.fail("joining")
 
     async def enter(self, after: int | None) -> None:
-        """Join presence and the groups, accept, and send the welcome frame."""
+        """Start receiving the room, join presence, accept, and send the welcome frame."""
         slug = self.room.slug
+        # Receive the room's frames before announcing ourselves: whoever joins
+        # at the same moment is then announced to us (with Redis, a frame
+        # published before this process subscribes to the room is lost).
+        # They wait in self.held until the welcome frame is out, so the
+        # welcome is always the first frame.
+        self.held: list[str] | None = []
+        await get_hub().add(slug, self)
         presence = get_presence()
         first = await presence.join(room=slug, member=self.member, connection=self.channel_name)
         if first:
@@ -122,10 +129,6 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.groups = [user_group(self.user.pk)]
         await self.channel_layer.group_add(self.groups[0], self.channel_name)
         await self.accept()
-        # Frames of the room start arriving now; they wait in self.held until
-        # the welcome frame is out, so the welcome is always the first frame.
-        self.held: list[str] | None = []
-        await get_hub().add(slug, self)
 
         # Receiving before reading history and members: a message stored
         # meanwhile arrives twice at worst (clients de-duplicate by id), never
@@ -141,8 +144,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 has_more=has_more,
             )
         )
+        self.present = {m.id for m in members}
         while self.held:
-            await self.send(text_data=self.held.pop(0))
+            await self.deliver(self.held.pop(0), held=False)
         self.held = None
 
     def load(self, after: int | None):
@@ -262,18 +266,36 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     # From the room hub: the room's frames, already encoded.
 
-    held: list[str] | None = None
+    held: list[dict] | None = None
+    present: set[int]
 
-    async def deliver(self, text: str) -> None:
+    async def deliver(self, event: dict, held: bool = True) -> None:
         """Write a room frame to this socket (held back until the welcome is out)."""
-        if self.held is not None:
-            self.held.append(text)
-        else:
-            await self.base_send({"type": "websocket.send", "text": text})
+        if held and self.held is not None:
+            self.held.append(event)
+        elif "presence" not in event or self.note_presence(event["presence"], event["member"]):
+            await self.base_send({"type": "websocket.send", "text": event["frame"]})
+
+    def note_presence(self, kind: str, member_id: int) -> bool:
+        """Track who this client knows is here; False for news it already has.
+
+        Joins racing with ours reach us both in the welcome and as user_joined
+        (at least once, never zero times): the client gets each change once.
+        """
+        if kind == "user_joined":
+            if member_id in self.present:
+                return False
+            self.present.add(member_id)
+            return True
+        if member_id not in self.present:
+            return False
+        self.present.discard(member_id)
+        return True
 
     async def close_room(self, text: str) -> None:
         """The room was archived: tell the client, then close with 4404."""
-        await self.deliver(text)
+        if self.held is None:
+            await self.base_send({"type": "websocket.send", "text": text})
         await self.close(code=CLOSE_ROOM_CLOSED)
 
     # Channel-layer events on this socket's own channel ("user.muted" -> user_muted).

@@ -26,6 +26,10 @@ def layer_event(frame: Frame, skip: str | None = None) -> dict[str, str]:
     event = {"type": "room.frame", "frame": encode(frame)}
     if skip:
         event["skip"] = skip
+    if frame["type"] in ("user_joined", "user_left"):
+        # Lets each socket drop what its welcome frame already told (no re-parsing).
+        event["presence"] = frame["type"]
+        event["member"] = frame["user"]["id"]
     return event
 
 

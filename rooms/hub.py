@@ -28,7 +28,7 @@ class RoomSocket(Protocol):
 
     channel_name: str
 
-    async def deliver(self, text: str) -> None: ...
+    async def deliver(self, event: dict) -> None: ...
 
     async def close_room(self, text: str) -> None: ...
 
@@ -87,13 +87,13 @@ class RoomHub:
 
     async def deliver(self, slug: str, event: dict) -> None:
         """Write one room event to every local socket of the room (but the one it skips)."""
-        text, skip = event["frame"], event.get("skip")
+        skip = event.get("skip")
         closing = event["type"] == "room.closed"
         for name, socket in list(self._rooms[slug].sockets.items()) if slug in self._rooms else []:
             if name == skip:
                 continue
             try:
-                await (socket.close_room(text) if closing else socket.deliver(text))
+                await (socket.close_room(event["frame"]) if closing else socket.deliver(event))
             except Exception:
                 # A socket closing right now: its disconnect() removes it.
                 logger.debug("could not write to %s", name, exc_info=True)
