@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import jwt
@@ -639,3 +640,17 @@ async def test_deleted_message_is_announced_and_left_out_of_history(connect, ali
     assert await socket.receive_json_from(timeout=TIMEOUT) == {"type": "message_deleted", "id": sent["id"]}
     _later, welcome = await join(connect, bob)
     assert welcome["history"] == []
+
+
+async def test_people_joining_at_once_learn_of_each_other_exactly_once(connect, alice, bob):
+    """Racing joins: each side hears of the other once, in its welcome or as user_joined."""
+    (alice_socket, alice_welcome), (bob_socket, bob_welcome) = await asyncio.gather(
+        join(connect, alice), join(connect, bob)
+    )
+    for socket, welcome, other in ((alice_socket, alice_welcome, bob), (bob_socket, bob_welcome, alice)):
+        in_welcome = [u["id"] for u in welcome["users"]].count(other.pk)
+        announced = 0
+        while not await socket.receive_nothing(timeout=0.3):
+            frame = await socket.receive_json_from()
+            announced += frame["type"] == "user_joined" and frame["user"]["id"] == other.pk
+        assert in_welcome + announced == 1
