@@ -24,3 +24,24 @@ def fresh_process_state(monkeypatch, shared_state):
     monkeypatch.setattr(ratelimit, "_limiter", None)
     monkeypatch.setattr(hub, "_hub", hub.RoomHub())
     async_to_sync(get_channel_layer().flush)()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_database_session_left_at_the_end(django_db_setup, django_db_blocker):
+    """Before the test database is dropped, end any session still attached to it.
+
+    A connection opened by a worker thread of an async test (the sync-to-async
+    executor) can outlive its test; PostgreSQL then refuses DROP DATABASE.
+    """
+    yield
+    from django.db import connection, connections
+
+    with django_db_blocker.unblock():
+        connections.close_all()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            connection.close()
