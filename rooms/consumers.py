@@ -18,8 +18,8 @@ from django.utils.dateparse import parse_datetime
 from rooms import events
 from rooms.exceptions import ChatError, InvalidFrame, Muted, RateLimited
 from rooms.frames import parse_client_frame
-from rooms.groups import room_group, user_group
-from rooms.hub import get_hub
+from rooms.groups import user_group
+from rooms.hub import broadcast, get_hub
 from rooms.models import Message
 from rooms.params import query_param, whole_number
 from rooms.presence import Member, get_presence
@@ -117,7 +117,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         # published before this process subscribes to the room is lost).
         # They wait in self.held until the welcome frame is out, so the
         # welcome is always the first frame.
-        self.held: list[str] | None = []
+        self.held = []
         await get_hub().add(slug, self)
         presence = get_presence()
         first = await presence.join(room=slug, member=self.member, connection=self.channel_name)
@@ -254,7 +254,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def broadcast(self, frame: events.Frame, skip: str | None = None) -> None:
         """Send a frame to everyone in the room (but the `skip` channel), encoded once for all."""
-        await self.channel_layer.group_send(room_group(self.room.slug), events.layer_event(frame, skip=skip))
+        await broadcast(self.room.slug, frame, skip=skip)
 
     async def send_frame(self, frame: events.Frame) -> None:
         """Send a frame to this socket only."""

@@ -18,12 +18,12 @@ def encode(frame: Frame) -> str:
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
 
 
-def layer_event(frame: Frame, skip: str | None = None) -> dict[str, str]:
+def layer_event(frame: Frame, skip: str | None = None, kind: str = "room.frame") -> dict[str, str]:
     """The channel-layer event that writes `frame`, encoded once, to every socket of a group.
 
     `skip` names one channel that does not get it (a newcomer's own arrival).
     """
-    event = {"type": "room.frame", "frame": encode(frame)}
+    event = {"type": kind, "frame": encode(frame)}
     if skip:
         event["skip"] = skip
     if frame["type"] in ("user_joined", "user_left"):

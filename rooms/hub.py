@@ -18,6 +18,7 @@ from typing import Protocol
 
 from channels.layers import get_channel_layer
 
+from rooms import events
 from rooms.groups import room_group
 
 logger = logging.getLogger("rooms.hub")
@@ -89,7 +90,8 @@ class RoomHub:
         """Write one room event to every local socket of the room (but the one it skips)."""
         skip = event.get("skip")
         closing = event["type"] == "room.closed"
-        for name, socket in list(self._rooms[slug].sockets.items()) if slug in self._rooms else []:
+        room = self._rooms.get(slug)
+        for name, socket in list(room.sockets.items()) if room else []:
             if name == skip:
                 continue
             try:
@@ -97,6 +99,11 @@ class RoomHub:
             except Exception:
                 # A socket closing right now: its disconnect() removes it.
                 logger.debug("could not write to %s", name, exc_info=True)
+
+
+async def broadcast(room: str, frame: dict, skip: str | None = None) -> None:
+    """Send a frame to everyone in a room, on every process, encoded once (but to `skip`)."""
+    await get_channel_layer().group_send(room_group(room), events.layer_event(frame, skip=skip))
 
 
 _hub = RoomHub()

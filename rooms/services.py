@@ -80,8 +80,8 @@ def room_archive(*, room: Room, moderator=None) -> None:
     room.archived = True
     room.save(update_fields=["archived"])
     logger.info("room %s archived by %s", room.slug, moderator)
-    frame = events.encode(events.room_closed())
-    _group_send_on_commit(room_group(room.slug), {"type": "room.closed", "frame": frame})
+    event = events.layer_event(events.room_closed(), kind="room.closed")
+    _group_send_on_commit(room_group(room.slug), event)
 
 
 def user_sockets_close(*, user_id: int) -> None:

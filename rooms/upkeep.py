@@ -17,11 +17,10 @@ import weakref
 from collections import Counter
 from typing import Protocol
 
-from channels.layers import get_channel_layer
 from django.conf import settings
 
 from rooms import events
-from rooms.groups import room_group
+from rooms.hub import broadcast
 from rooms.presence import Member, get_presence
 from rooms.redis_client import async_redis
 
@@ -120,11 +119,6 @@ class Upkeep:
         logger.warning("Redis lost state or was unreachable: restarting %s sockets", len(sockets))
         for socket in sockets:
             await socket.restart()
-
-
-async def broadcast(room: str, frame: events.Frame) -> None:
-    """Send a frame to everyone in a room, from outside any consumer."""
-    await get_channel_layer().group_send(room_group(room), events.layer_event(frame))
 
 
 upkeep = Upkeep()
