@@ -64,8 +64,10 @@ if not DEBUG and "*" in ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must name this site's hosts, not '*'.")
 
 INSTALLED_APPS = [
-    # daphne first: its runserver replaces Django's so `manage.py runserver` speaks ASGI.
-    "daphne",
+    # daphne first: its runserver replaces Django's so `manage.py runserver`
+    # speaks ASGI. Only when debugging: the app loads daphne's server and
+    # Twisted (~20 MB) into every process, uvicorn's included.
+    *(["daphne"] if DEBUG else []),
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

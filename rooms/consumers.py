@@ -24,14 +24,7 @@ from rooms.models import Message
 from rooms.params import query_param, whole_number
 from rooms.presence import Member, get_presence
 from rooms.ratelimit import get_rate_limiter
-from rooms.selectors import (
-    message_frame,
-    message_get_by_client_id,
-    message_list_after,
-    message_list_latest,
-    mute_until,
-    room_get_active,
-)
+from rooms.selectors import message_frame, message_get_by_client_id, room_entry
 from rooms.services import message_clean_text, message_create
 from rooms.upkeep import upkeep
 
@@ -85,17 +78,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if ticket.room != slug:
             logger.info("websocket refused: token for %r used on %r (user %s)", ticket.room, slug, user.pk)
             return await self.close()
-        self.room = await database_sync_to_async(room_get_active)(slug=slug)
-        if self.room is None:
-            logger.info("websocket refused: room %r unknown or archived (user %s)", slug, user.pk)
-            return await self.close()
-
-        # Parsed before joining presence, so a bad query string cannot fail half-way.
+        # Parsed before joining anything, so a bad query string cannot fail half-way.
         after = after_from_scope(self.scope)
         self.room_slug = slug
         self.user = user
-        member = Member(id=user.pk, name=user.get_display_name())
-        self.member = member
+        self.member = Member(id=user.pk, name=user.get_display_name())
         if not upkeep.admit(self):
             logger.warning(
                 "websocket refused: user %s already has %s sockets here",
@@ -110,68 +97,70 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.fail("joining")
 
     async def enter(self, after: int | None) -> None:
-        """Start receiving the room, join presence, accept, and send the welcome frame."""
-        slug = self.room.slug
-        # Receive the room's frames before announcing ourselves: whoever joins
-        # at the same moment is then announced to us (with Redis, a frame
-        # published before this process subscribes to the room is lost).
-        # They wait in self.held until the welcome frame is out, so the
-        # welcome is always the first frame.
+        """Start receiving the room, read it, join presence, accept, and send the welcome frame."""
+        slug = self.room_slug
+        # Receive the room's frames before reading history or announcing
+        # ourselves: a message stored meanwhile then arrives twice at worst
+        # (clients de-duplicate by id), never zero times, and whoever joins at
+        # the same moment is announced to us (with Redis, a frame published
+        # before this process subscribes to the room is lost). Frames wait in
+        # self.held until the welcome frame is out: it is always the first.
         self.held = []
         await get_hub().add(slug, self)
+        entry = await database_sync_to_async(room_entry)(slug=slug, user_id=self.user.pk, after=after)
+        if entry is None:
+            logger.info("websocket refused: room %r unknown or archived (user %s)", slug, self.user.pk)
+            await self.forget()
+            return await self.close()
+        self.room, self.muted_until = entry.room, entry.muted_until
+
         presence = get_presence()
-        first = await presence.join(room=slug, member=self.member, connection=self.channel_name)
-        if first:
+        version = await presence.join(room=slug, member=self.member, connection=self.channel_name)
+        if version is not None:
             # Announced as soon as presence counts the member, so a failure
             # below ends in the matching user_left. Not echoed to the newcomer:
             # it learns who is here from the welcome frame.
-            await self.broadcast(events.user_joined(self.member_frame(self.member)), skip=self.channel_name)
+            joined = events.user_joined(self.member_frame(self.member))
+            await broadcast(slug, joined, skip=self.channel_name, version=version)
         self.groups = [user_group(self.user.pk)]
         await self.channel_layer.group_add(self.groups[0], self.channel_name)
         await self.accept()
 
-        # Receiving before reading history and members: a message stored
-        # meanwhile arrives twice at worst (clients de-duplicate by id), never
-        # zero times; likewise a member who leaves meanwhile gets a user_left.
-        history, has_more, self.muted_until = await database_sync_to_async(self.load)(after)
-        members = await presence.members(room=slug)
-        await self.send_frame(
-            events.welcome(
+        roster = await presence.roster(room=slug)
+        await self.send(
+            text_data=events.encode_welcome(
                 room={"slug": slug, "name": self.room.name},
                 user=self.member_frame(self.member),
-                users=[self.member_frame(m) for m in members],
-                history=history,
-                has_more=has_more,
+                users=roster.encoded,
+                history=entry.history.encoded,
+                has_more=entry.has_more,
             )
         )
-        self.present = {m.id for m in members}
+        self.roster_version = roster.version
         while self.held:
             await self.deliver(self.held.pop(0), held=False)
         self.held = None
 
-    def load(self, after: int | None):
-        """What joining reads in one trip: the welcome's history and has_more, and any mute."""
-        muted = mute_until(room=self.room, user_id=self.user.pk)
-        if after is None:
-            return message_list_latest(room=self.room), False, muted
-        return *message_list_after(room=self.room, after=after), muted
+    async def forget(self) -> None:
+        """Undo what connect() set up for a socket that is not joining after all."""
+        upkeep.forget(self)
+        await get_hub().remove(self.room_slug, self)
+        self.member = None
 
     async def disconnect(self, code: int) -> None:
         """Leave presence; announce the member's departure if this was their last socket."""
         if self.member is None:
             return
-        upkeep.forget(self)
+        slug, member = self.room_slug, self.member
         try:
-            await get_hub().remove(self.room.slug, self)
-            last = await get_presence().leave(
-                room=self.room.slug, member=self.member, connection=self.channel_name
-            )
-            if last:
-                await self.broadcast(events.user_left(self.member_frame(self.member)))
+            await self.forget()
+            version = await get_presence().leave(room=slug, member=member, connection=self.channel_name)
+            if version is not None:
+                await broadcast(slug, events.user_left(self.member_frame(member)), version=version)
         except Exception:
             # Shared presence unreachable: the expiry of this connection in it
             # (PRESENCE_TTL) and another process's reaping announce the leave.
-            logger.exception("leaving presence failed in %r (user %s)", self.room.slug, self.user.pk)
+            logger.exception("leaving presence failed in %r (user %s)", slug, self.user.pk)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Handle one client frame; refused frames get an `error` frame."""
@@ -188,7 +177,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             text = message_clean_text(outgoing.text)
             if self.muted_until is not None and timezone.now() < self.muted_until:
                 raise Muted(f"A moderator muted you in this room until {self.muted_until:%H:%M} UTC.")
-            if await get_rate_limiter().allow(key=f"{self.room.slug}:{self.user.pk}"):
+            if await get_rate_limiter().allow(key=f"{self.room_slug}:{self.user.pk}"):
                 await self.post(text=text, client_id=outgoing.client_id)
             elif not await self.echo_stored(client_id=outgoing.client_id):
                 raise RateLimited()
@@ -204,7 +193,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             room=self.room, author=self.user, text=text, client_id=client_id
         )
         if created:
-            await self.broadcast(message_frame(message))
+            await broadcast(self.room_slug, message_frame(message))
         else:
             await self.answer_retry(message)
 
@@ -249,12 +238,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         An exception escaping the consumer would kill it without disconnect():
         its user would stay "online" for good.
         """
-        logger.exception("websocket failed while %s in %r (user %s)", during, self.room.slug, self.user.pk)
+        logger.exception("websocket failed while %s in %r (user %s)", during, self.room_slug, self.user.pk)
         await self.close(code=CLOSE_INTERNAL_ERROR)
-
-    async def broadcast(self, frame: events.Frame, skip: str | None = None) -> None:
-        """Send a frame to everyone in the room (but the `skip` channel), encoded once for all."""
-        await broadcast(self.room.slug, frame, skip=skip)
 
     async def send_frame(self, frame: events.Frame) -> None:
         """Send a frame to this socket only."""
@@ -267,30 +252,19 @@ class RoomConsumer(AsyncWebsocketConsumer):
     # From the room hub: the room's frames, already encoded.
 
     held: list[dict] | None = None
-    present: set[int]
+    roster_version = 0
 
     async def deliver(self, event: dict, held: bool = True) -> None:
-        """Write a room frame to this socket (held back until the welcome is out)."""
+        """Write a room frame to this socket (held back until the welcome is out).
+
+        Presence news the welcome's roster already covers is dropped: joins
+        racing with ours reach us both in the roster and as user_joined (at
+        least once, never zero times); the client gets each change once.
+        """
         if held and self.held is not None:
             self.held.append(event)
-        elif "presence" not in event or self.note_presence(event["presence"], event["member"]):
+        elif event.get("version", self.roster_version + 1) > self.roster_version:
             await self.base_send({"type": "websocket.send", "text": event["frame"]})
-
-    def note_presence(self, kind: str, member_id: int) -> bool:
-        """Track who this client knows is here; False for news it already has.
-
-        Joins racing with ours reach us both in the welcome and as user_joined
-        (at least once, never zero times): the client gets each change once.
-        """
-        if kind == "user_joined":
-            if member_id in self.present:
-                return False
-            self.present.add(member_id)
-            return True
-        if member_id not in self.present:
-            return False
-        self.present.discard(member_id)
-        return True
 
     async def close_room(self, text: str) -> None:
         """The room was archived: tell the client, then close with 4404."""

@@ -13,23 +13,25 @@ from typing import Any
 Frame = dict[str, Any]
 
 
-def encode(frame: Frame) -> str:
-    """Serialize a frame for the wire."""
+def encode(frame: Frame | list[Frame]) -> str:
+    """Serialize a frame (or a list of them) for the wire."""
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
 
 
-def layer_event(frame: Frame, skip: str | None = None, kind: str = "room.frame") -> dict[str, str]:
+def layer_event(
+    frame: Frame, skip: str | None = None, kind: str = "room.frame", version: int | None = None
+) -> dict[str, str | int]:
     """The channel-layer event that writes `frame`, encoded once, to every socket of a group.
 
     `skip` names one channel that does not get it (a newcomer's own arrival).
+    `version` is the presence version of a user_joined or user_left: each
+    socket drops the ones its welcome frame already told (no re-parsing).
     """
-    event = {"type": kind, "frame": encode(frame)}
+    event: dict[str, str | int] = {"type": kind, "frame": encode(frame)}
     if skip:
         event["skip"] = skip
-    if frame["type"] in ("user_joined", "user_left"):
-        # Lets each socket drop what its welcome frame already told (no re-parsing).
-        event["presence"] = frame["type"]
-        event["member"] = frame["user"]["id"]
+    if version is not None:
+        event["version"] = version
     return event
 
 
@@ -77,6 +79,17 @@ def welcome(
         "history": history,
         "has_more": has_more,
     }
+
+
+def encode_welcome(*, room: Frame, user: Frame, users: str, history: str, has_more: bool = False) -> str:
+    """`encode(welcome(...))` from `users` and `history` already encoded.
+
+    Joiners of one room share those two lists, so each is encoded once and
+    spliced in; a room of N people would otherwise encode N members per join.
+    """
+    frame = welcome(room=room, user=user, users=[], history=[], has_more=has_more)
+    head, _, tail = encode(frame).partition('"users":[],"history":[]')
+    return f'{head}"users":{users},"history":{history}{tail}'
 
 
 def user_joined(user: Frame) -> Frame:

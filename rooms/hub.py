@@ -101,9 +101,13 @@ class RoomHub:
                 logger.debug("could not write to %s", name, exc_info=True)
 
 
-async def broadcast(room: str, frame: dict, skip: str | None = None) -> None:
-    """Send a frame to everyone in a room, on every process, encoded once (but to `skip`)."""
-    await get_channel_layer().group_send(room_group(room), events.layer_event(frame, skip=skip))
+async def broadcast(room: str, frame: dict, skip: str | None = None, version: int | None = None) -> None:
+    """Send a frame to everyone in a room, on every process, encoded once (but to `skip`).
+
+    `version`: the presence version of a user_joined or user_left frame.
+    """
+    event = events.layer_event(frame, skip=skip, version=version)
+    await get_channel_layer().group_send(room_group(room), event)
 
 
 _hub = RoomHub()

@@ -7,8 +7,11 @@ many processes sharing Redis (REDIS_URL).
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from dataclasses import dataclass, field
 from typing import Protocol
+
+from rooms import events
 
 
 @dataclass(frozen=True)
@@ -19,15 +22,52 @@ class Member:
     name: str
 
 
+@dataclass(frozen=True)
+class Roster:
+    """Who is in a room, by name, as of one presence version, and that list encoded.
+
+    Every join or leave that changes who is there (and every new name) takes
+    the next version of its room: a socket drops presence news whose version
+    its roster already covers, so it hears of each change once, with one
+    number to remember.
+    """
+
+    version: int
+    members: tuple[Member, ...]
+    # The members as the welcome frame lists them: encoded once per roster.
+    encoded: str
+
+    @classmethod
+    def of(cls, *, version: int, members) -> Roster:
+        """The roster of these members, sorted and encoded."""
+        entries = sorted(_entry(member) for member in members)
+        return cls(version=version, members=tuple(e[2] for e in entries), encoded=_encoded(entries))
+
+
+# A member as rosters keep them: (sort key, encoded member, member); sort
+# keys are unique, so entries compare by their key alone.
+_Entry = tuple[tuple[str, int], str, Member]
+
+
+def _entry(member: Member) -> _Entry:
+    """By name, case-insensitively, then by id for equal names."""
+    key = (member.name.lower(), member.id)
+    return key, events.encode(events.member(user_id=member.id, name=member.name)), member
+
+
+def _encoded(entries: list[_Entry]) -> str:
+    return "[" + ",".join(e[1] for e in entries) + "]"
+
+
 class Presence(Protocol):
-    async def join(self, *, room: str, member: Member, connection: str) -> bool:
-        """Record a connection; True when it is the member's first in the room."""
+    async def join(self, *, room: str, member: Member, connection: str) -> int | None:
+        """Record a connection; the room's new version if it is the member's first, else None."""
 
-    async def leave(self, *, room: str, member: Member, connection: str) -> bool:
-        """Forget a connection; True when it was the member's last in the room."""
+    async def leave(self, *, room: str, member: Member, connection: str) -> int | None:
+        """Forget a connection; the room's new version if it was the member's last, else None."""
 
-    async def members(self, *, room: str) -> list[Member]:
-        """Everyone with at least one connection to the room."""
+    async def roster(self, *, room: str) -> Roster:
+        """Everyone with at least one connection to the room, and the version that says so."""
 
     def counts(self, *, rooms: list[str]) -> dict[str, int]:
         """How many people are in each room (sync: the dashboard's views call it)."""
@@ -42,41 +82,76 @@ class _Present:
 
 
 @dataclass
+class _RoomPresence:
+    """One room's people, keyed by user id (a name changed between two tabs is still one user)."""
+
+    people: dict[int, _Present] = field(default_factory=dict)
+    # The same people in roster order, kept sorted as they come and go, so a
+    # roster costs a join of encoded strings, not a sort and an encoding.
+    entries: list[_Entry] = field(default_factory=list)
+    # Never reset, even when the room empties: news still in flight keeps its meaning.
+    version: int = 0
+    roster: Roster | None = None
+
+    def add(self, member: Member) -> None:
+        insort(self.entries, _entry(member))
+
+    def remove(self, member_id: int, name: str) -> None:
+        del self.entries[bisect_left(self.entries, ((name.lower(), member_id),))]
+
+    def changed(self) -> int:
+        self.version += 1
+        self.roster = None
+        return self.version
+
+
+@dataclass
 class InMemoryPresence:
     """Presence for a single process; all calls run on its event loop."""
 
-    # room -> user id -> that user's name and connections. Keyed by id, not
-    # Member: a name changed between two tabs must not count the user twice.
-    _rooms: dict[str, dict[int, _Present]] = field(default_factory=dict)
+    _rooms: dict[str, _RoomPresence] = field(default_factory=dict)
 
-    async def join(self, *, room: str, member: Member, connection: str) -> bool:
-        """Record a connection; True when it is the member's first in the room."""
-        present = self._rooms.setdefault(room, {}).setdefault(member.id, _Present(name=member.name))
-        present.name = member.name
-        first = not present.connections
+    async def join(self, *, room: str, member: Member, connection: str) -> int | None:
+        """Record a connection; the room's new version if it is the member's first, else None."""
+        state = self._rooms.setdefault(room, _RoomPresence())
+        present = state.people.get(member.id)
+        if present is None:
+            state.people[member.id] = _Present(name=member.name, connections={connection})
+            state.add(member)
+            return state.changed()
         present.connections.add(connection)
-        return first
+        if present.name != member.name:
+            # A new name from a second tab takes a version too, announcing nobody.
+            state.remove(member.id, present.name)
+            present.name = member.name
+            state.add(member)
+            state.changed()
+        return None
 
-    async def leave(self, *, room: str, member: Member, connection: str) -> bool:
-        """Forget a connection; True when it was the member's last in the room."""
-        people = self._rooms.get(room, {})
-        present = people.get(member.id)
+    async def leave(self, *, room: str, member: Member, connection: str) -> int | None:
+        """Forget a connection; the room's new version if it was the member's last, else None."""
+        state = self._rooms.get(room)
+        present = state.people.get(member.id) if state else None
         if present is None or connection not in present.connections:
-            return False
+            return None
         present.connections.discard(connection)
         if present.connections:
-            return False
-        del people[member.id]
-        return True
+            return None
+        del state.people[member.id]
+        state.remove(member.id, present.name)
+        return state.changed()
 
-    async def members(self, *, room: str) -> list[Member]:
+    async def roster(self, *, room: str) -> Roster:
         """Everyone with at least one connection to the room, by name, with their latest name."""
-        people = [Member(id=user_id, name=p.name) for user_id, p in self._rooms.get(room, {}).items()]
-        return sorted(people, key=lambda m: (m.name.lower(), m.id))
+        state = self._rooms.setdefault(room, _RoomPresence())
+        if state.roster is None:
+            members = tuple(e[2] for e in state.entries)
+            state.roster = Roster(version=state.version, members=members, encoded=_encoded(state.entries))
+        return state.roster
 
     def counts(self, *, rooms: list[str]) -> dict[str, int]:
         """How many people are in each room."""
-        return {room: len(self._rooms.get(room, {})) for room in rooms}
+        return {room: len(self._rooms[room].people) if room in self._rooms else 0 for room in rooms}
 
 
 _presence: Presence | None = None

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -21,7 +25,7 @@ def room_get_active(*, slug: str) -> Room | None:
     return Room.objects.filter(slug=slug, archived=False).first()
 
 
-def mute_until(*, room: Room, user_id: int):  # -> datetime | None
+def mute_until(*, room: Room, user_id: int) -> datetime | None:
     """Until when this user is muted in this room, if a mute is still running."""
     mute = RoomMute.objects.filter(room=room, user_id=user_id, until__gt=timezone.now()).first()
     return mute.until if mute else None
@@ -90,3 +94,71 @@ def message_list_after(*, room: Room, after: int) -> tuple[list[events.Frame], b
     newest_first = list(_visible(room).filter(id__gt=after).order_by("-id")[: RESUME_MAX + 1])
     truncated = len(newest_first) > RESUME_MAX
     return [message_frame(m) for m in reversed(newest_first[:RESUME_MAX])], truncated
+
+
+@dataclass(frozen=True)
+class History:
+    """Message frames, oldest first, encoded for the wire at most once.
+
+    `key` identifies the messages: (id, created_at) of each, since SQLite
+    can hand a hard-deleted message's id to the next one.
+    """
+
+    frames: tuple[events.Frame, ...]
+    key: tuple[tuple[int, datetime], ...] = ()
+
+    @cached_property
+    def encoded(self) -> str:
+        return events.encode(list(self.frames))
+
+
+# Room pk -> the welcome history last built for it: one entry per room
+# anyone joined through this process, replaced when it changes.
+_latest_history: dict[int, History] = {}
+
+
+def history_latest(*, room: Room) -> History:
+    """The welcome's history: the newest HISTORY_LENGTH visible messages, oldest first.
+
+    Everyone joining a room gets the same messages until someone posts or a
+    moderator deletes one, so they are built (and encoded) once and reused
+    while the newest visible messages are the same ones: checking that is
+    one query on the (room, id) index for ids and times only. Author names
+    are as of the build.
+    """
+    visible = Message.objects.filter(room=room, deleted_at__isnull=True).order_by("-id")
+    newest = tuple(reversed(visible.values_list("id", "created_at")[:HISTORY_LENGTH]))
+    cached = _latest_history.get(room.pk)
+    if cached is not None and cached.key == newest:
+        return cached
+    messages = list(reversed(_visible(room).order_by("-id")[:HISTORY_LENGTH]))
+    history = History(
+        frames=tuple(message_frame(m) for m in messages), key=tuple((m.pk, m.created_at) for m in messages)
+    )
+    _latest_history[room.pk] = history
+    return history
+
+
+@dataclass(frozen=True)
+class RoomEntry:
+    """What a socket entering a room reads from the database, in one trip."""
+
+    room: Room
+    history: History
+    has_more: bool
+    muted_until: datetime | None
+
+
+def room_entry(*, slug: str, user_id: int, after: int | None) -> RoomEntry | None:
+    """The active room, the welcome's history (the latest, or what came `after`) and any mute.
+
+    None when the room is unknown or archived.
+    """
+    room = room_get_active(slug=slug)
+    if room is None:
+        return None
+    muted = mute_until(room=room, user_id=user_id)
+    if after is None:
+        return RoomEntry(room=room, history=history_latest(room=room), has_more=False, muted_until=muted)
+    frames, has_more = message_list_after(room=room, after=after)
+    return RoomEntry(room=room, history=History(frames=tuple(frames)), has_more=has_more, muted_until=muted)

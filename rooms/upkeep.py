@@ -22,7 +22,6 @@ from django.conf import settings
 from rooms import events
 from rooms.hub import broadcast
 from rooms.presence import Member, get_presence
-from rooms.redis_client import async_redis
 
 logger = logging.getLogger("rooms.upkeep")
 
@@ -97,15 +96,20 @@ class Upkeep:
             return
         presence = get_presence()
         live = [(s.room_slug, s.member, s.channel_name) for s in list(self.sockets)]
-        for room, member, first in await presence.renew(connections=live):
-            if first:
-                await broadcast(room, events.user_joined(events.member(user_id=member.id, name=member.name)))
-        for room, member in await presence.reap():
+        for room, member, version in await presence.renew(connections=live):
+            if version is not None:
+                user = events.member(user_id=member.id, name=member.name)
+                await broadcast(room, events.user_joined(user), version=version)
+        for room, member, version in await presence.reap():
             logger.info("reaped %s from %s: its server stopped renewing", member.id, room)
-            await broadcast(room, events.user_left(events.member(user_id=member.id, name=member.name)))
+            user = events.member(user_id=member.id, name=member.name)
+            await broadcast(room, events.user_left(user), version=version)
 
     async def redis_was_reset(self) -> bool:
         """True when Redis no longer holds the epoch this process saw (restarted or flushed)."""
+        # Imported here: the embedded default (no REDIS_URL) never loads redis.
+        from rooms.redis_client import async_redis
+
         client = async_redis()
         await client.set(EPOCH_KEY, uuid.uuid4().hex, nx=True)
         epoch = (await client.get(EPOCH_KEY)).decode()

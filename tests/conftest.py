@@ -5,7 +5,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from rooms import hub, presence, ratelimit
+from rooms import hub, presence, ratelimit, selectors
 
 
 @pytest.fixture
@@ -23,6 +23,7 @@ def fresh_process_state(monkeypatch, shared_state):
     monkeypatch.setattr(presence, "_presence", None)
     monkeypatch.setattr(ratelimit, "_limiter", None)
     monkeypatch.setattr(hub, "_hub", hub.RoomHub())
+    monkeypatch.setattr(selectors, "_latest_history", {})
     async_to_sync(get_channel_layer().flush)()
 
 

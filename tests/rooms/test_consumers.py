@@ -40,7 +40,7 @@ async def join(connect, user, room: str = "general", query: str = ""):
 
 
 async def online_ids(room: str = "general") -> list[int]:
-    return [member.id for member in await get_presence().members(room=room)]
+    return [member.id for member in (await get_presence().roster(room=room)).members]
 
 
 def store_failing(**kwargs):
@@ -304,7 +304,7 @@ async def test_crash_while_handling_a_frame_leaves_no_ghost(connect, alice, bob,
 async def test_crash_while_joining_closes_with_4011_and_leaves_no_ghost(connect, alice, bob, monkeypatch):
     """A failure after joining presence closes with 4011 and the member leaves again."""
     bob_socket, _ = await join(connect, bob)
-    monkeypatch.setattr(consumers, "message_list_latest", store_failing)
+    monkeypatch.setattr(consumers.events, "encode_welcome", store_failing)
     alice_socket, connected, _code = await connect(f"/ws/rooms/general/?token={ticket(alice)}")
     assert connected
     assert await alice_socket.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": 4011}

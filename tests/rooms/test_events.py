@@ -118,3 +118,24 @@ def test_encode_keeps_markup_as_plain_text():
     text = "<img src=x onerror=alert(1)>"
 
     assert json.loads(events.encode(message_frame(text=text)))["text"] == text
+
+
+@pytest.mark.parametrize("name", ["General", 'Sneaky "users":[],"history":[] room', "Ünïcode ✓ \u2028"])
+@pytest.mark.parametrize("has_more", [False, True])
+def test_welcome_from_encoded_lists_is_the_same_frame(name, has_more):
+    """A welcome spliced from encoded member and history lists parses to the very same frame."""
+    users = [ALICE, events.member(user_id=4, name=name)]
+    history = [message_frame(text=name)]
+    frame = events.welcome(
+        room={"slug": "general", "name": name}, user=ALICE, users=users, history=history, has_more=has_more
+    )
+
+    text = events.encode_welcome(
+        room={"slug": "general", "name": name},
+        user=ALICE,
+        users=events.encode(users),
+        history=events.encode(history),
+        has_more=has_more,
+    )
+
+    assert text == events.encode(frame)

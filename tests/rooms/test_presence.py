@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from rooms.presence import InMemoryPresence, Member
@@ -20,15 +22,19 @@ def presence(request, shared_state):
     return RedisPresence() if request.param == "redis" else InMemoryPresence()
 
 
-async def test_first_connection_joins_and_last_one_leaves(presence):
-    """join is True only for a user's first connection; leave only for their last."""
-    assert await presence.join(room="general", member=ALICE, connection="tab-1") is True
-    assert await presence.join(room="general", member=ALICE, connection="tab-2") is False
+async def members(presence, room: str = "general") -> list[Member]:
+    return list((await presence.roster(room=room)).members)
 
-    assert await presence.leave(room="general", member=ALICE, connection="tab-1") is False
-    assert await presence.members(room="general") == [ALICE]
-    assert await presence.leave(room="general", member=ALICE, connection="tab-2") is True
-    assert await presence.members(room="general") == []
+
+async def test_first_connection_joins_and_last_one_leaves(presence):
+    """join gives a version only for a user's first connection; leave only for their last."""
+    assert await presence.join(room="general", member=ALICE, connection="tab-1") == 1
+    assert await presence.join(room="general", member=ALICE, connection="tab-2") is None
+
+    assert await presence.leave(room="general", member=ALICE, connection="tab-1") is None
+    assert await members(presence, "general") == [ALICE]
+    assert await presence.leave(room="general", member=ALICE, connection="tab-2") == 2
+    assert await members(presence, "general") == []
 
 
 async def test_two_tabs_count_once(presence):
@@ -36,7 +42,7 @@ async def test_two_tabs_count_once(presence):
     await presence.join(room="general", member=ALICE, connection="tab-1")
     await presence.join(room="general", member=ALICE, connection="tab-2")
 
-    assert await presence.members(room="general") == [ALICE]
+    assert await members(presence, "general") == [ALICE]
     assert presence.counts(rooms=["general"]) == {"general": 1}
 
 
@@ -45,12 +51,12 @@ async def test_name_change_between_tabs_counts_once_with_the_latest_name(presenc
     renamed = Member(id=ALICE.id, name="Alice Liddell")
     await presence.join(room="general", member=ALICE, connection="tab-1")
 
-    assert await presence.join(room="general", member=renamed, connection="tab-2") is False
-    assert await presence.members(room="general") == [renamed]
+    assert await presence.join(room="general", member=renamed, connection="tab-2") is None
+    assert await members(presence, "general") == [renamed]
     assert presence.counts(rooms=["general"]) == {"general": 1}
 
-    assert await presence.leave(room="general", member=renamed, connection="tab-2") is False
-    assert await presence.leave(room="general", member=ALICE, connection="tab-1") is True
+    assert await presence.leave(room="general", member=renamed, connection="tab-2") is None
+    assert await presence.leave(room="general", member=ALICE, connection="tab-1") is not None
     assert presence.counts(rooms=["general"]) == {"general": 0}
 
 
@@ -58,10 +64,10 @@ async def test_leaving_an_unknown_connection_changes_nothing(presence):
     """A connection that never joined (or already left) is not a departure."""
     await presence.join(room="general", member=ALICE, connection="tab-1")
 
-    assert await presence.leave(room="general", member=ALICE, connection="tab-9") is False
-    assert await presence.leave(room="music", member=ALICE, connection="tab-1") is False
-    assert await presence.leave(room="general", member=BOB, connection="tab-1") is False
-    assert await presence.members(room="general") == [ALICE]
+    assert await presence.leave(room="general", member=ALICE, connection="tab-9") is None
+    assert await presence.leave(room="music", member=ALICE, connection="tab-1") is None
+    assert await presence.leave(room="general", member=BOB, connection="tab-1") is None
+    assert await members(presence, "general") == [ALICE]
 
 
 async def test_members_are_listed_by_name(presence):
@@ -70,7 +76,7 @@ async def test_members_are_listed_by_name(presence):
     for member in (zed, BOB, ALICE):
         await presence.join(room="general", member=member, connection=f"conn-{member.id}")
 
-    assert await presence.members(room="general") == [ALICE, BOB, zed]
+    assert await members(presence, "general") == [ALICE, BOB, zed]
 
 
 async def test_counts_cover_every_room_asked_for(presence):
@@ -82,3 +88,37 @@ async def test_counts_cover_every_room_asked_for(presence):
     counts = presence.counts(rooms=["general", "music", "sports"])
 
     assert counts == {"general": 2, "music": 1, "sports": 0}
+
+
+async def test_each_change_of_who_is_here_takes_the_next_version(presence):
+    """Versions count joins and leaves of people per room; a second tab changes nothing."""
+    assert (await presence.roster(room="general")).version == 0
+    assert await presence.join(room="general", member=ALICE, connection="a-1") == 1
+    assert await presence.join(room="general", member=ALICE, connection="a-2") is None
+    assert await presence.join(room="general", member=BOB, connection="b-1") == 2
+    assert await presence.join(room="music", member=BOB, connection="b-music") == 1
+    assert await presence.leave(room="general", member=ALICE, connection="a-1") is None
+    assert await presence.leave(room="general", member=ALICE, connection="a-2") == 3
+
+    roster = await presence.roster(room="general")
+
+    assert (roster.version, roster.members) == (3, (BOB,))
+
+
+async def test_a_room_that_empties_keeps_counting_versions(presence):
+    """Versions never restart, so news still in flight keeps its place after a room empties."""
+    await presence.join(room="general", member=ALICE, connection="a-1")
+    await presence.leave(room="general", member=ALICE, connection="a-1")
+
+    assert await presence.join(room="general", member=BOB, connection="b-1") == 3
+
+
+async def test_the_roster_lists_members_as_the_welcome_frame_does(presence):
+    """The roster's encoding is the welcome's user list, and follows every change."""
+    await presence.join(room="general", member=BOB, connection="b-1")
+    assert json.loads((await presence.roster(room="general")).encoded) == [{"id": 2, "name": "Bob"}]
+
+    await presence.join(room="general", member=ALICE, connection="a-1")
+    await presence.leave(room="general", member=BOB, connection="b-1")
+
+    assert json.loads((await presence.roster(room="general")).encoded) == [{"id": 1, "name": "Alice"}]

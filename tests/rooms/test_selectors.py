@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
 from rooms import selectors
+from rooms.models import RoomMute
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -199,3 +203,70 @@ def test_user_get_active_ignores_inactive_users():
 
     assert selectors.user_get_active(user_id=active.pk) == active
     assert selectors.user_get_active(user_id=inactive.pk) is None
+
+
+def texts(history: selectors.History) -> list[str]:
+    return [frame["text"] for frame in history.frames]
+
+
+def test_entry_reads_the_room_its_latest_history_and_no_mute(room, author):
+    """Entering a room reads the room, its latest visible messages oldest first, and no mute."""
+    messages = factories.messages_insert(room=room, author=author, count=3)
+
+    entry = selectors.room_entry(slug=room.slug, user_id=author.pk, after=None)
+
+    assert entry.room == room
+    assert ids(entry.history.frames) == [m.pk for m in messages]
+    assert json.loads(entry.history.encoded) == list(entry.history.frames)
+    assert entry.has_more is False
+    assert entry.muted_until is None
+
+
+def test_entry_is_none_for_an_archived_room(author):
+    """An archived room cannot be entered."""
+    archived = factories.room_create(archived=True)
+
+    assert selectors.room_entry(slug=archived.slug, user_id=author.pk, after=None) is None
+
+
+def test_entry_after_an_id_reads_only_newer_messages(room, author):
+    """A resuming socket reads what came after the id it last saw."""
+    first, *newer = factories.messages_insert(room=room, author=author, count=3)
+
+    entry = selectors.room_entry(slug=room.slug, user_id=author.pk, after=first.pk)
+
+    assert ids(entry.history.frames) == [m.pk for m in newer]
+
+
+def test_latest_history_follows_new_and_deleted_messages(room, author):
+    """The welcome's history shows a message posted or deleted since the last joiner."""
+    first, _second = factories.messages_insert(room=room, author=author, count=2)
+    assert texts(selectors.history_latest(room=room)) == ["m1", "m2"]
+
+    factories.message_insert(room=room, author=author, text="news")
+    assert texts(selectors.history_latest(room=room)) == ["m1", "m2", "news"]
+
+    first.deleted_at = timezone.now()
+    first.save()
+    assert texts(selectors.history_latest(room=room)) == ["m2", "news"]
+
+
+def test_latest_history_is_not_fooled_by_a_reused_id(room, author):
+    """A new message that takes a hard-deleted message's id shows its own text."""
+    factories.message_insert(room=room, author=author, text="kept")
+    gone = factories.message_insert(room=room, author=factories.user_create(), text="from a deleted user")
+    assert texts(selectors.history_latest(room=room)) == ["kept", "from a deleted user"]
+    gone_id = gone.pk
+    gone.author.delete()
+
+    factories.message_insert(room=room, author=author, text="new", id=gone_id)
+
+    assert texts(selectors.history_latest(room=room)) == ["kept", "new"]
+
+
+def test_entry_carries_a_running_mute(room, author):
+    """A socket entering a room where its user is muted learns until when."""
+    until = timezone.now() + timedelta(minutes=5)
+    RoomMute.objects.create(room=room, user=author, until=until)
+
+    assert selectors.room_entry(slug=room.slug, user_id=author.pk, after=None).muted_until == until
