@@ -1,7 +1,7 @@
 """`make bench`: start Let's Talk locally and run the load client's presets against it.
 
     .venv/bin/python -m bench.local [--presets A,B,C] [--layer memory|redis] [--procs N]
-                                    [--server daphne|uvicorn] [--workers W] [--repeat R]
+                                    [--server uvicorn|daphne] [--workers W] [--repeat R]
 
 Prepares a bench database (SQLite under /tmp, or --database-url; migrated, users
 1..1000), starts bench/serve.sh pinned to the last CPU (taskset, when there are 2+
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.local", description=__doc__.split("\n\n")[0])
     parser.add_argument("--presets", default="A,B,C")
     parser.add_argument("--layer", choices=["memory", "redis"], default="memory")
-    parser.add_argument("--server", choices=["daphne", "uvicorn"], default="daphne")
+    parser.add_argument("--server", choices=["uvicorn", "daphne"], default="uvicorn")
     parser.add_argument("--procs", type=int, default=1, help="server processes (redis layer) [1]")
     parser.add_argument("--workers", type=int, default=1, help="load client processes [1]")
     parser.add_argument("--parse", choices=["full", "fast"], default="full")

@@ -1,9 +1,10 @@
-"""Several daphne processes on one listening socket, for the multi-process benchmark.
+"""Several server processes on one listening socket, for the multi-process benchmark.
 
-    .venv/bin/python bench/multiproc.py --port 18100 --procs 2 [--server daphne]
+    .venv/bin/python bench/multiproc.py --port 18100 --procs 2 [--server uvicorn|daphne]
 
-Binds 127.0.0.1:PORT once and starts PROCS daphne processes that all accept on it
-(`daphne --fd`), so the kernel spreads connections over them with no proxy in the
+Binds 127.0.0.1:PORT once and starts PROCS uvicorn (as production runs it, but
+with permessage-deflate as BENCH_WS_DEFLATE says) or daphne processes that all
+accept on it (`--fd`), so the kernel spreads connections over them with no proxy in the
 way: a stand-in for "one process per core behind a load balancer". They must share
 the Redis channel layer (bench/serve.sh sets it). Stays in the foreground as their
 parent (so /proc accounting of this pid and its children covers them all); SIGTERM
@@ -13,6 +14,7 @@ stops them.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import socket
 import subprocess
@@ -27,7 +29,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--procs", type=int, default=2)
-    parser.add_argument("--server", choices=["daphne"], default="daphne")
+    parser.add_argument("--server", choices=["uvicorn", "daphne"], default="uvicorn")
     args = parser.parse_args()
 
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -36,16 +38,13 @@ def main() -> int:
     listener.listen(2048)
     listener.set_inheritable(True)
     fd = listener.fileno()
-    command = [
-        sys.executable,
-        "-m",
-        "daphne",
-        "--fd",
-        str(fd),
-        "--websocket-max-message-size",
-        "65536",
-        "chatsite.asgi:application",
-    ]
+    if args.server == "uvicorn":
+        deflate = os.environ.get("BENCH_WS_DEFLATE", "false")
+        options = ["--no-access-log", "--log-level", "warning", "--ws-per-message-deflate", deflate]
+        command = [sys.executable, "-m", "uvicorn", "--fd", str(fd), "--ws-max-size", "65536", *options]
+    else:
+        command = [sys.executable, "-m", "daphne", "--fd", str(fd), "--websocket-max-message-size", "65536"]
+    command.append("chatsite.asgi:application")
     children = [subprocess.Popen(command, cwd=ROOT, pass_fds=(fd,)) for _ in range(args.procs)]  # noqa: S603
 
     def stop(*_: object) -> None:

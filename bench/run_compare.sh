@@ -3,13 +3,13 @@
 # (seed-socketio) and the bare-Python ceiling (limit-py), with the Node load generator
 # of the shared bench kit (compare.sh: server pinned to CPU 1, generator to CPU 0).
 #
-#   bench/run_compare.sh [-s "A B C"] [-r 2] [-t "memory uvicorn redis"] [--peers "seed-socketio limit-py"]
+#   bench/run_compare.sh [-s "A B C"] [-r 2] [-t "uvicorn daphne uvicorn-redis"] [--peers "seed-socketio limit-py"]
 #                        [--retries N] [--quiet-wait S]
 #
-# -t takes any of: memory (daphne, in-memory layer), uvicorn (uvicorn, in-memory layer;
-# uvicorn-nodeflate: with permessage-deflate off),
-# redis (daphne, Redis Pub/Sub layer), redis2 (two daphne processes on one socket, Redis
-# layer; both on the server CPU). --retries and --quiet-wait go to compare.sh (bound a run
+# -t takes any of: uvicorn (as the Procfile runs it: permessage-deflate off; in-memory
+# layer), uvicorn-deflate (uvicorn's default: deflate accepted), daphne (in-memory layer),
+# uvicorn-redis / daphne-redis (Redis Pub/Sub layer), uvicorn-redis2 / daphne-redis2 (two
+# processes on one socket, Redis layer; both on the server CPU). --retries and --quiet-wait go to compare.sh (bound a run
 # on a busy machine: rerun a noisy run at most N times, wait at most S s for quiet).
 # Needs the kit at $BENCH_KIT (default /tmp/bench; copied from ../shared/bench and set up
 # when missing), Node 20 and, for redis*, a Redis at $BENCH_REDIS_URL
@@ -21,7 +21,7 @@ KIT="${BENCH_KIT:-/tmp/bench}"
 OUT="${BENCH_OUT:-/tmp/bench-runs/lets-talk}"
 SCENARIOS="A B C"
 REPEAT=2
-TARGETS="memory"
+TARGETS="uvicorn"
 PEERS="seed-socketio limit-py"
 KIT_ARGS=()
 while [ $# -gt 0 ]; do
@@ -56,11 +56,13 @@ DB="${BENCH_DATABASE_URL:-sqlite:////tmp/letstalk-bench.sqlite3}"
 specs=()
 for t in $TARGETS; do
   case "$t" in
-    memory) specs+=("ours-daphne=ours:exec '$HERE/serve.sh' memory daphne") ;;
-    redis) specs+=("ours-daphne-redis=ours:exec '$HERE/serve.sh' redis daphne") ;;
-    redis2) specs+=("ours-daphne-redis-x2=ours:exec '$HERE/serve.sh' redis daphne 2") ;;
     uvicorn) specs+=("ours-uvicorn=ours:exec '$HERE/serve.sh' memory uvicorn") ;;
-    uvicorn-nodeflate) specs+=("ours-uvicorn-nodeflate=ours:BENCH_WS_DEFLATE=false exec '$HERE/serve.sh' memory uvicorn") ;;
+    uvicorn-deflate) specs+=("ours-uvicorn-deflate=ours:BENCH_WS_DEFLATE=true exec '$HERE/serve.sh' memory uvicorn") ;;
+    daphne) specs+=("ours-daphne=ours:exec '$HERE/serve.sh' memory daphne") ;;
+    uvicorn-redis) specs+=("ours-uvicorn-redis=ours:exec '$HERE/serve.sh' redis uvicorn") ;;
+    uvicorn-redis2) specs+=("ours-uvicorn-redis-x2=ours:exec '$HERE/serve.sh' redis uvicorn 2") ;;
+    daphne-redis) specs+=("ours-daphne-redis=ours:exec '$HERE/serve.sh' redis daphne") ;;
+    daphne-redis2) specs+=("ours-daphne-redis-x2=ours:exec '$HERE/serve.sh' redis daphne 2") ;;
     *) echo "unknown target $t" >&2; exit 2 ;;
   esac
 done

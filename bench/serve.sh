@@ -3,21 +3,21 @@
 # /tmp/bench/load/compare.sh expect a target: listen on 127.0.0.1:$PORT and `exec`
 # the server, so its pid (and its children) are what gets measured.
 #
-#   PORT=18100 CHAT_JWT_SECRET=<32+ bytes> CHAT_JWT_ISS=rooms bench/serve.sh [memory|redis] [daphne|uvicorn] [PROCS]
+#   PORT=18100 CHAT_JWT_SECRET=<32+ bytes> CHAT_JWT_ISS=rooms bench/serve.sh [memory|redis] [uvicorn|daphne] [PROCS]
 #
 # memory: InMemoryChannelLayer (one process only); redis: RedisPubSubChannelLayer on
 # $BENCH_REDIS_URL (default redis://127.0.0.1:6379/13). PROCS > 1 (redis only) starts
-# that many daphne processes on one shared listening socket (bench/multiproc.py).
+# that many server processes on one shared listening socket (bench/multiproc.py).
 # The database is $BENCH_DATABASE_URL (default the SQLite file `make bench` prepares).
 # Production settings (DJANGO_DEBUG off) with a bench-only secret key; the rate limit
-# is raised out of the way. uvicorn negotiates permessage-deflate when the client offers
-# it, as browsers and the kit's generator do (its default); BENCH_WS_DEFLATE=false turns
-# that off (daphne does not negotiate it). With the default BENCH_REDIS_URL (database 13) the Redis
+# is raised out of the way. uvicorn runs as the Procfile runs it, permessage-deflate off;
+# BENCH_WS_DEFLATE=true gives uvicorn's own default, which accepts it when the client
+# offers it, as browsers and the kit's generator do (daphne does not negotiate it). With the default BENCH_REDIS_URL (database 13) the Redis
 # database is flushed first (BENCH_REDIS_FLUSH=0 keeps it; =1 flushes another one).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 LAYER="${1:-memory}"
-SERVER="${2:-daphne}"
+SERVER="${2:-uvicorn}"
 PROCS="${3:-1}"
 : "${PORT:?PORT must be set}"
 : "${CHAT_JWT_SECRET:?CHAT_JWT_SECRET must be set (32+ bytes)}"
@@ -42,12 +42,12 @@ case "$LAYER" in
 esac
 if [ "$PROCS" -gt 1 ]; then
   [ "$LAYER" = redis ] || { echo "serve.sh: several processes need the redis layer" >&2; exit 2; }
-  exec .venv/bin/python bench/multiproc.py --port "$PORT" --procs "$PROCS" --server "$SERVER"
+  BENCH_WS_DEFLATE="${BENCH_WS_DEFLATE:-false}" exec .venv/bin/python bench/multiproc.py --port "$PORT" --procs "$PROCS" --server "$SERVER"
 fi
 case "$SERVER" in
   daphne) exec .venv/bin/daphne -e "tcp:port=$PORT:interface=127.0.0.1:backlog=1024" --websocket-max-message-size 65536 \
              --websocket_connect_timeout 30 chatsite.asgi:application ;;
   uvicorn) exec .venv/bin/uvicorn --host 127.0.0.1 --port "$PORT" --no-access-log --log-level warning \
-             --ws-max-size 65536 --ws-per-message-deflate "${BENCH_WS_DEFLATE:-true}" chatsite.asgi:application ;;
+             --ws-max-size 65536 --ws-per-message-deflate "${BENCH_WS_DEFLATE:-false}" chatsite.asgi:application ;;
   *) echo "serve.sh: server must be daphne or uvicorn" >&2; exit 2 ;;
 esac

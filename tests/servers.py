@@ -1,9 +1,10 @@
-"""Real server processes for integration and browser tests: daphne, redis-server."""
+"""Real server processes for integration and browser tests: uvicorn, daphne, redis-server."""
 
 from __future__ import annotations
 
 import http.client
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -16,6 +17,22 @@ import pytest
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 START_TIMEOUT_S = 30.0
+
+
+def production_uvicorn_options() -> list[str]:
+    """uvicorn's options as the Procfile's web process runs it, but --host and --port."""
+    web = next(line for line in (BASE_DIR / "Procfile").read_text().splitlines() if line.startswith("web:"))
+    words = shlex.split(web.removeprefix("web:"))
+    assert words[0] == "uvicorn", f"the web process is not uvicorn: {web}"
+    assert words[-1] == "chatsite.asgi:application", f"the web process serves something else: {web}"
+    options, words = [], words[1:-1]
+    while words:
+        option = words.pop(0)
+        if option in ("--host", "--port"):
+            words.pop(0)
+        else:
+            options.append(option)
+    return options
 
 
 def free_port() -> int:
@@ -49,8 +66,8 @@ def server_env(**variables: str) -> dict[str, str]:
 
 
 @dataclass
-class Daphne:
-    """A daphne process serving chatsite.asgi:application."""
+class AsgiServer:
+    """A daphne or uvicorn process serving chatsite.asgi:application."""
 
     process: subprocess.Popen
     port: int
@@ -69,21 +86,25 @@ class Daphne:
         stop(self.process)
 
 
-def start_daphne(
+def start_server(
     env: dict[str, str],
     workdir: Path,
     name: str = "daphne",
     extra_args: Sequence[str] = (),
     server: str = "daphne",
-) -> Daphne:
-    """Start daphne (or uvicorn, with server="uvicorn") on a free port; wait for /healthz 200.
+) -> AsgiServer:
+    """Start daphne, or uvicorn as the Procfile runs it (server="uvicorn"); wait for /healthz 200.
 
-    `extra_args` are server options (e.g. ``--ping-interval 1``), put before the application.
+    `extra_args` are server options (e.g. ``--ping-interval 1``), put after those (the last one wins).
     """
     port = free_port()
     log_path = workdir / f"{name}.log"
     if server == "uvicorn":
-        command = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port), *extra_args]
+        command = [
+            *(sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port)),
+            *production_uvicorn_options(),
+            *extra_args,
+        ]
     else:
         command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *extra_args]
     with log_path.open("w") as log:
@@ -94,16 +115,16 @@ def start_daphne(
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    server = Daphne(process=process, port=port, log_path=log_path)
+    started = AsgiServer(process=process, port=port, log_path=log_path)
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"daphne exited with {process.returncode}:\n{server.log()}")
+            pytest.fail(f"{command[2]} exited with {process.returncode}:\n{started.log()}")
         if _healthz_status(port) == 200:
-            return server
+            return started
         time.sleep(0.2)
-    server.stop()
-    pytest.fail(f"daphne did not answer /healthz with 200 in {START_TIMEOUT_S:.0f}s:\n{server.log()}")
+    started.stop()
+    pytest.fail(f"{command[2]} did not answer /healthz with 200 in {START_TIMEOUT_S:.0f}s:\n{started.log()}")
 
 
 def _healthz_status(port: int) -> int | None:

@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 
 from bench import loadclient
-from tests.servers import BASE_DIR, manage, server_env, start_daphne
+from tests.servers import BASE_DIR, manage, server_env, start_server
 
 
 @pytest.fixture(params=["daphne", "uvicorn"])
@@ -24,7 +24,7 @@ def server(request, tmp_path):
     )
     manage(env, "migrate", "--no-input")
     subprocess.run([sys.executable, "bench/prepare_db.py", "3"], cwd=BASE_DIR, env=env, check=True)
-    daphne = start_daphne(env, tmp_path, "bench", server=request.param)
+    daphne = start_server(env, tmp_path, "bench", server=request.param)
     try:
         yield daphne
     finally:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Dialog, Page, expect, sync_playwright
 
-from tests.servers import manage, server_env, start_daphne
+from tests.servers import manage, server_env, start_server
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -100,7 +100,7 @@ def chat_server(tmp_path_factory) -> Iterator[ChatServer]:
     if not {"alice", "bob"} <= passwords.keys():
         pytest.fail(f"ensure_demo_users printed no passwords for alice and bob:\n{demo_output}")
 
-    server = start_daphne(env, workdir)
+    server = start_server(env, workdir)
     try:
         yield ChatServer(url=server.url, passwords=passwords, log_path=server.log_path, env=env)
     finally:

@@ -10,7 +10,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import ChatServer
 from tests.oidc_provider import OpenIDProvider
-from tests.servers import manage, server_env, start_daphne
+from tests.servers import manage, server_env, start_server
 
 pytestmark = pytest.mark.browser
 
@@ -37,7 +37,7 @@ def oidc_server(tmp_path_factory, provider: OpenIDProvider) -> Iterator[ChatServ
         OIDC_PROVIDER_NAME=PROVIDER_NAME,
     )
     manage(env, "migrate", "--no-input")
-    server = start_daphne(env, workdir)
+    server = start_server(env, workdir)
     try:
         yield ChatServer(url=server.url, passwords={}, log_path=server.log_path)
     finally:

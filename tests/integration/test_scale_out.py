@@ -1,4 +1,4 @@
-"""Two real daphne processes sharing PostgreSQL and Redis (REDIS_URL/DATABASE_URL pass only)."""
+"""Two real server processes, uvicorn and daphne, sharing PostgreSQL and Redis (services pass only)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest_asyncio
 from django.conf import settings
 
 from tests.integration.room_client import RoomClient
-from tests.servers import Daphne, RedisServer, manage, server_env, start_daphne
+from tests.servers import AsgiServer, RedisServer, manage, server_env, start_server
 
 pytestmark = [pytest.mark.services, pytest.mark.asyncio]
 
@@ -75,7 +75,8 @@ def cluster(tmp_path, database, redis_server):
     manage(env, "migrate", "--no-input")
     printed = manage(env, "shell", "-v", "0", "-c", CREATE_USERS)
     users = dict(line.split() for line in printed.splitlines() if line)
-    servers = [start_daphne(env, tmp_path, name) for name in ("a", "b")]
+    # A runs as production does (uvicorn), B as `manage.py runserver` does (daphne).
+    servers = [start_server(env, tmp_path, "a", server="uvicorn"), start_server(env, tmp_path, "b")]
     with psycopg.connect(database, autocommit=True) as connection:
         connection.execute("DELETE FROM rooms_message")
     try:
@@ -86,12 +87,12 @@ def cluster(tmp_path, database, redis_server):
 
 
 class Cluster:
-    def __init__(self, servers: list[Daphne], users: dict[str, int], database: str) -> None:
+    def __init__(self, servers: list[AsgiServer], users: dict[str, int], database: str) -> None:
         self.a, self.b = servers
         self.users = users
         self.database = database
 
-    def client(self, server: Daphne, name: str, **options) -> RoomClient:
+    def client(self, server: AsgiServer, name: str, **options) -> RoomClient:
         return RoomClient(base_url=server.url, user_id=self.users[name], name=name.title(), **options)
 
     def stored_ids(self) -> list[int]:

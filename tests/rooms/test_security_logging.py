@@ -1,6 +1,6 @@
 """What the WebSocket logs say: never a token; every refused handshake with its reason (and user, when known).
 
-The access log of a real daphne is checked in tests/integration/test_daphne_transport.py,
+The access log of a real daphne is checked in tests/integration/test_server_transport.py,
 moderation and sign-out records in tests/rooms/test_audit_logging.py.
 """
 

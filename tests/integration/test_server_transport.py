@@ -1,7 +1,9 @@
-"""The WebSocket transport against a real daphne: pings, invalid UTF-8, frame size, the access log.
+"""The WebSocket transport against real servers: pings, invalid UTF-8, frame size, the logs.
 
-Each of these depends on the ASGI server itself (autobahn's framing, daphne's
-pings and access log), so a WebsocketCommunicator cannot prove them.
+Each of these depends on the ASGI server itself (its framing, pings and
+logs), so a WebsocketCommunicator cannot prove them. Each runs against
+uvicorn as the Procfile runs it (production) and against daphne (`manage.py
+runserver`).
 """
 
 from __future__ import annotations
@@ -22,12 +24,16 @@ from django.conf import settings
 
 from rooms import tokens
 from tests.integration.room_client import RoomClient
-from tests.servers import Daphne, manage, server_env, start_daphne
+from tests.servers import AsgiServer, manage, server_env, start_server
 
 pytestmark = pytest.mark.asyncio
 
-PING_INTERVAL_S = 1
-PING_TIMEOUT_S = 1
+PING_INTERVAL_S = "1"
+PING_TIMEOUT_S = "1"
+PING_OPTIONS = {
+    "daphne": ["--ping-interval", PING_INTERVAL_S, "--ping-timeout", PING_TIMEOUT_S],
+    "uvicorn": ["--ws-ping-interval", PING_INTERVAL_S, "--ws-ping-timeout", PING_TIMEOUT_S],
+}
 # daphne checks its sockets every 2 s: an unanswered ping is noticed within
 # interval + timeout + two checks. The bound only stops a broken server from
 # hanging the suite; how fast it closes is not asserted.
@@ -43,10 +49,10 @@ CREATE_USERS = (
 
 
 class Server:
-    """A daphne with short pings on its own SQLite database, and the ids of alice and bob."""
+    """A server with short pings on its own SQLite database, and the ids of alice and bob."""
 
-    def __init__(self, daphne: Daphne, database: Path, users: dict[str, int]) -> None:
-        self.daphne = daphne
+    def __init__(self, daphne: AsgiServer, database: Path, users: dict[str, int]) -> None:
+        self.daphne = daphne  # or uvicorn
         self.database = database
         self.users = users
 
@@ -61,10 +67,9 @@ class Server:
             return connection.execute("SELECT COUNT(*) FROM rooms_message").fetchone()[0]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[Server]:
-    """The embedded default under daphne --ping-interval 1 --ping-timeout 1, access log on stdout."""
-    workdir = tmp_path_factory.mktemp("daphne_transport")
+def start_with_short_pings(tmp_path_factory, kind: str) -> tuple[AsgiServer, Server]:
+    """The embedded default under `kind` with 1 s pings, its log on stdout."""
+    workdir = tmp_path_factory.mktemp(f"{kind}_transport")
     database = workdir / "db.sqlite3"
     env = server_env(
         DJANGO_DEBUG="1",
@@ -72,18 +77,40 @@ def server(tmp_path_factory) -> Iterator[Server]:
         REDIS_URL="",
         CHAT_JWT_SECRET=settings.CHAT_JWT_SECRET,
         CHAT_JWT_ISSUER=settings.CHAT_JWT_ISSUER,
-        # The access log is daphne's stdout: unbuffered, so the test reads what was written.
+        # The server logs to stdout: unbuffered, so the test reads what was written.
         PYTHONUNBUFFERED="1",
     )
     manage(env, "migrate", "--no-input")
     printed = manage(env, "shell", "-v", "0", "-c", CREATE_USERS)
     users = {name: int(pk) for name, pk in (line.split() for line in printed.splitlines() if line)}
-    ping_args = ["--ping-interval", str(PING_INTERVAL_S), "--ping-timeout", str(PING_TIMEOUT_S)]
-    daphne = start_daphne(env, workdir, "daphne", extra_args=ping_args)
+    process = start_server(env, workdir, kind, extra_args=PING_OPTIONS[kind], server=kind)
+    return process, Server(process, database, users)
+
+
+@pytest.fixture(scope="module")
+def daphne_server(tmp_path_factory) -> Iterator[Server]:
+    """daphne --ping-interval 1 --ping-timeout 1, access log on."""
+    process, server = start_with_short_pings(tmp_path_factory, "daphne")
     try:
-        yield Server(daphne, database, users)
+        yield server
     finally:
-        daphne.stop()
+        process.stop()
+
+
+@pytest.fixture(scope="module")
+def uvicorn_server(tmp_path_factory) -> Iterator[Server]:
+    """uvicorn with the Procfile's options, but 1 s pings."""
+    process, server = start_with_short_pings(tmp_path_factory, "uvicorn")
+    try:
+        yield server
+    finally:
+        process.stop()
+
+
+@pytest.fixture(params=["uvicorn", "daphne"])
+def server(request) -> Server:
+    """Each server in turn."""
+    return request.getfixturevalue(f"{request.param}_server")
 
 
 @pytest.fixture
@@ -198,7 +225,7 @@ async def test_invalid_utf8_text_frame_fails_the_connection(server, stored_befor
 
 
 async def test_frame_over_the_limit_is_closed_with_4009_by_a_real_server(server, stored_before):
-    """Through daphne, a frame over CHAT_MAX_FRAME_BYTES closes with 4009 (not 1009, which daphne refuses)."""
+    """Through a real server, a frame over CHAT_MAX_FRAME_BYTES closes with 4009 (daphne refuses 1009)."""
     url = f"{server.daphne.url.replace('http', 'ws')}/ws/rooms/general/?token={server.token('alice')}"
     async with websockets.connect(url, origin=server.daphne.url, open_timeout=TIMEOUT) as sender:
         await asyncio.wait_for(sender.recv(), TIMEOUT)  # welcome
@@ -211,8 +238,8 @@ async def test_frame_over_the_limit_is_closed_with_4009_by_a_real_server(server,
     assert server.message_count() == stored_before
 
 
-async def test_access_log_has_the_path_but_never_the_token(server):
-    """daphne's access log names the socket's path, never the ?token= of an accepted or refused handshake."""
+async def handshakes_with_tokens(server: Server) -> list[str]:
+    """One accepted and two refused handshakes; the tokens they carried."""
     accepted, other_room = server.token("alice"), server.token("alice", "sports")
     foreign = server.token("bob")
     ws_url = server.daphne.url.replace("http", "ws")
@@ -227,16 +254,42 @@ async def test_access_log_has_the_path_but_never_the_token(server):
     for url, origin in refusals:
         with pytest.raises(websockets.InvalidStatus):
             await websockets.connect(url, origin=origin, open_timeout=TIMEOUT)
+    return [accepted, other_room, foreign]
 
-    log = await asyncio.to_thread(wait_for_log, server.daphne, "WSREJECT /ws/rooms/general/", count=2)
-    assert "WSCONNECT /ws/rooms/general/" in log
-    assert "WSDISCONNECT /ws/rooms/general/" in log
-    for token in (accepted, other_room, foreign):
+
+def assert_no_token_in(log: str, tokens_sent: list[str]) -> None:
+    for token in tokens_sent:
         assert token not in log
         assert token.rsplit(".", 1)[-1] not in log  # not even the signature
 
 
-def wait_for_log(daphne: Daphne, line: str, count: int = 1, bound: float = 10.0) -> str:
+async def test_daphne_access_log_has_the_path_but_never_the_token(daphne_server):
+    """daphne's access log names the socket's path, never the ?token= of an accepted or refused handshake."""
+    tokens_sent = await handshakes_with_tokens(daphne_server)
+
+    log = await asyncio.to_thread(wait_for_log, daphne_server.daphne, "WSREJECT /ws/rooms/general/", count=2)
+    assert "WSCONNECT /ws/rooms/general/" in log
+    assert "WSDISCONNECT /ws/rooms/general/" in log
+    assert_no_token_in(log, tokens_sent)
+
+
+async def test_production_uvicorn_logs_no_token(uvicorn_server):
+    """uvicorn as the Procfile runs it logs no ?token= (at INFO it would log each accepted socket's URL)."""
+    tokens_sent = await handshakes_with_tokens(uvicorn_server)
+    # A request after the handshakes: whatever they logged is written by the time it is answered.
+    async with websockets.connect(
+        uvicorn_server.daphne.url.replace("http", "ws")
+        + "/ws/rooms/general/?token="
+        + uvicorn_server.token("bob"),
+        origin=uvicorn_server.daphne.url,
+        open_timeout=TIMEOUT,
+    ) as connection:
+        await asyncio.wait_for(connection.recv(), TIMEOUT)
+
+    assert_no_token_in(uvicorn_server.daphne.log(), tokens_sent)
+
+
+def wait_for_log(daphne: AsgiServer, line: str, count: int = 1, bound: float = 10.0) -> str:
     """The server's log once `line` appears `count` times in it (or the bound passes)."""
     deadline = time.monotonic() + bound
     while (log := daphne.log()).count(line) < count and time.monotonic() < deadline:
