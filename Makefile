@@ -54,7 +54,14 @@ migrations-check: $(STAMP)
 # Benchmark (not part of `make test`): start Let's Talk pinned to one CPU and run the
 # load client's scenarios A, B, C against it; docs/PERFORMANCE.md. For example
 #   make bench BENCH_ARGS="--layer redis --procs 2 --presets A"
-.PHONY: bench
+# `make bench-compare` is the side-by-side run of docs/PERFORMANCE.md: Let's Talk's rows
+# beside the original Node.js server and the bare Python ceiling, with the shared kit's
+# Node load generator (needs Node 20; about 20 minutes).
+.PHONY: bench bench-compare
 BENCH_ARGS ?=
 bench: $(STAMP)
 	$(PYTHON) -m bench.local $(BENCH_ARGS)
+
+COMPARE_ARGS ?= -s "A B C" -r 2 -t "uvicorn daphne uvicorn-redis uvicorn-redis2" --retries 1 --quiet-wait 60
+bench-compare: $(STAMP)
+	bench/run_compare.sh $(COMPARE_ARGS)
