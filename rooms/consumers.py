@@ -263,7 +263,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
         """
         if held and self.held is not None:
             self.held.append(event)
-        elif event.get("version", self.roster_version + 1) > self.roster_version:
+            return
+        version = event.get("version")
+        if version is None or version > self.roster_version:
             await self.base_send({"type": "websocket.send", "text": event["frame"]})
 
     async def close_room(self, text: str) -> None:

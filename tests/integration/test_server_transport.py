@@ -51,13 +51,13 @@ CREATE_USERS = (
 class Server:
     """A server with short pings on its own SQLite database, and the ids of alice and bob."""
 
-    def __init__(self, daphne: AsgiServer, database: Path, users: dict[str, int]) -> None:
-        self.daphne = daphne  # or uvicorn
+    def __init__(self, process: AsgiServer, database: Path, users: dict[str, int]) -> None:
+        self.process = process
         self.database = database
         self.users = users
 
     def client(self, name: str) -> RoomClient:
-        return RoomClient(base_url=self.daphne.url, user_id=self.users[name], name=name.title())
+        return RoomClient(base_url=self.process.url, user_id=self.users[name], name=name.title())
 
     def token(self, name: str, room: str = "general") -> str:
         return tokens.issue(user_id=self.users[name], name=name.title(), room=room)
@@ -88,29 +88,22 @@ def start_with_short_pings(tmp_path_factory, kind: str) -> tuple[AsgiServer, Ser
 
 
 @pytest.fixture(scope="module")
-def daphne_server(tmp_path_factory) -> Iterator[Server]:
-    """daphne --ping-interval 1 --ping-timeout 1, access log on."""
-    process, server = start_with_short_pings(tmp_path_factory, "daphne")
+def servers(tmp_path_factory) -> Iterator[dict[str, Server]]:
+    """uvicorn with the Procfile's options and daphne with its access log, both with 1 s pings."""
+    started: dict[str, tuple[AsgiServer, Server]] = {}
     try:
-        yield server
+        for kind in ("uvicorn", "daphne"):
+            started[kind] = start_with_short_pings(tmp_path_factory, kind)
+        yield {kind: server for kind, (_process, server) in started.items()}
     finally:
-        process.stop()
-
-
-@pytest.fixture(scope="module")
-def uvicorn_server(tmp_path_factory) -> Iterator[Server]:
-    """uvicorn with the Procfile's options, but 1 s pings."""
-    process, server = start_with_short_pings(tmp_path_factory, "uvicorn")
-    try:
-        yield server
-    finally:
-        process.stop()
+        for process, _server in started.values():
+            process.stop()
 
 
 @pytest.fixture(params=["uvicorn", "daphne"])
-def server(request) -> Server:
+def server(request, servers) -> Server:
     """Each server in turn."""
-    return request.getfixturevalue(f"{request.param}_server")
+    return servers[request.param]
 
 
 @pytest.fixture
@@ -125,16 +118,16 @@ async def next_frame(client: RoomClient, kind: str) -> dict:
 
 def raw_handshake(server: Server, path: str) -> socket.socket:
     """Open a TCP connection and complete a WebSocket handshake by hand; nothing more."""
-    sock = socket.create_connection(("127.0.0.1", server.daphne.port), timeout=TIMEOUT)
+    sock = socket.create_connection(("127.0.0.1", server.process.port), timeout=TIMEOUT)
     key = base64.b64encode(os.urandom(16)).decode()
     request = (
         f"GET {path} HTTP/1.1\r\n"
-        f"Host: 127.0.0.1:{server.daphne.port}\r\n"
+        f"Host: 127.0.0.1:{server.process.port}\r\n"
         "Upgrade: websocket\r\n"
         "Connection: Upgrade\r\n"
         f"Sec-WebSocket-Key: {key}\r\n"
         "Sec-WebSocket-Version: 13\r\n"
-        f"Origin: {server.daphne.url}\r\n"
+        f"Origin: {server.process.url}\r\n"
         "\r\n"
     )
     sock.sendall(request.encode())
@@ -205,8 +198,8 @@ async def test_invalid_utf8_text_frame_fails_the_connection(server, stored_befor
     listener = server.client("bob")
     await listener.connect()
     try:
-        url = f"{server.daphne.url.replace('http', 'ws')}/ws/rooms/general/?token={server.token('alice')}"
-        async with websockets.connect(url, origin=server.daphne.url, open_timeout=TIMEOUT) as sender:
+        url = f"{server.process.url.replace('http', 'ws')}/ws/rooms/general/?token={server.token('alice')}"
+        async with websockets.connect(url, origin=server.process.url, open_timeout=TIMEOUT) as sender:
             assert json.loads(await asyncio.wait_for(sender.recv(), TIMEOUT))["type"] == "welcome"
             await next_frame(listener, "user_joined")
             await sender.send(b'{"type": "message", "text": "\xff\xfe"}', text=True)
@@ -226,8 +219,8 @@ async def test_invalid_utf8_text_frame_fails_the_connection(server, stored_befor
 
 async def test_frame_over_the_limit_is_closed_with_4009_by_a_real_server(server, stored_before):
     """Through a real server, a frame over CHAT_MAX_FRAME_BYTES closes with 4009 (daphne refuses 1009)."""
-    url = f"{server.daphne.url.replace('http', 'ws')}/ws/rooms/general/?token={server.token('alice')}"
-    async with websockets.connect(url, origin=server.daphne.url, open_timeout=TIMEOUT) as sender:
+    url = f"{server.process.url.replace('http', 'ws')}/ws/rooms/general/?token={server.token('alice')}"
+    async with websockets.connect(url, origin=server.process.url, open_timeout=TIMEOUT) as sender:
         await asyncio.wait_for(sender.recv(), TIMEOUT)  # welcome
         text = "x" * (settings.CHAT_MAX_FRAME_BYTES + 1)
         await sender.send(json.dumps({"type": "message", "text": text}))
@@ -242,13 +235,13 @@ async def handshakes_with_tokens(server: Server) -> list[str]:
     """One accepted and two refused handshakes; the tokens they carried."""
     accepted, other_room = server.token("alice"), server.token("alice", "sports")
     foreign = server.token("bob")
-    ws_url = server.daphne.url.replace("http", "ws")
+    ws_url = server.process.url.replace("http", "ws")
     async with websockets.connect(
-        f"{ws_url}/ws/rooms/general/?token={accepted}", origin=server.daphne.url, open_timeout=TIMEOUT
+        f"{ws_url}/ws/rooms/general/?token={accepted}", origin=server.process.url, open_timeout=TIMEOUT
     ) as connection:
         await asyncio.wait_for(connection.recv(), TIMEOUT)
     refusals = [
-        (f"{ws_url}/ws/rooms/general/?token={other_room}", server.daphne.url),
+        (f"{ws_url}/ws/rooms/general/?token={other_room}", server.process.url),
         (f"{ws_url}/ws/rooms/general/?token={foreign}", "http://evil.example"),
     ]
     for url, origin in refusals:
@@ -263,35 +256,32 @@ def assert_no_token_in(log: str, tokens_sent: list[str]) -> None:
         assert token.rsplit(".", 1)[-1] not in log  # not even the signature
 
 
-async def test_daphne_access_log_has_the_path_but_never_the_token(daphne_server):
+async def test_daphne_access_log_has_the_path_but_never_the_token(servers):
     """daphne's access log names the socket's path, never the ?token= of an accepted or refused handshake."""
-    tokens_sent = await handshakes_with_tokens(daphne_server)
+    daphne = servers["daphne"]
+    tokens_sent = await handshakes_with_tokens(daphne)
 
-    log = await asyncio.to_thread(wait_for_log, daphne_server.daphne, "WSREJECT /ws/rooms/general/", count=2)
+    log = await asyncio.to_thread(wait_for_log, daphne.process, "WSREJECT /ws/rooms/general/", count=2)
     assert "WSCONNECT /ws/rooms/general/" in log
     assert "WSDISCONNECT /ws/rooms/general/" in log
     assert_no_token_in(log, tokens_sent)
 
 
-async def test_production_uvicorn_logs_no_token(uvicorn_server):
+async def test_production_uvicorn_logs_no_token(servers):
     """uvicorn as the Procfile runs it logs no ?token= (at INFO it would log each accepted socket's URL)."""
-    tokens_sent = await handshakes_with_tokens(uvicorn_server)
-    # A request after the handshakes: whatever they logged is written by the time it is answered.
-    async with websockets.connect(
-        uvicorn_server.daphne.url.replace("http", "ws")
-        + "/ws/rooms/general/?token="
-        + uvicorn_server.token("bob"),
-        origin=uvicorn_server.daphne.url,
-        open_timeout=TIMEOUT,
-    ) as connection:
+    uvicorn = servers["uvicorn"]
+    tokens_sent = await handshakes_with_tokens(uvicorn)
+    # One more socket after those: what they logged is written by the time it is welcomed.
+    url = f"{uvicorn.process.url.replace('http', 'ws')}/ws/rooms/general/?token={uvicorn.token('bob')}"
+    async with websockets.connect(url, origin=uvicorn.process.url, open_timeout=TIMEOUT) as connection:
         await asyncio.wait_for(connection.recv(), TIMEOUT)
 
-    assert_no_token_in(uvicorn_server.daphne.log(), tokens_sent)
+    assert_no_token_in(uvicorn.process.log(), tokens_sent)
 
 
-def wait_for_log(daphne: AsgiServer, line: str, count: int = 1, bound: float = 10.0) -> str:
+def wait_for_log(process: AsgiServer, line: str, count: int = 1, bound: float = 10.0) -> str:
     """The server's log once `line` appears `count` times in it (or the bound passes)."""
     deadline = time.monotonic() + bound
-    while (log := daphne.log()).count(line) < count and time.monotonic() < deadline:
+    while (log := process.log()).count(line) < count and time.monotonic() < deadline:
         time.sleep(0.05)
     return log
