@@ -4,6 +4,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db.backends.base.creation import TEST_DATABASE_PREFIX
 
 from rooms import hub, presence, ratelimit, selectors
 
@@ -39,7 +40,9 @@ def no_database_session_left_at_the_end(django_db_setup, django_db_blocker):
 
     with django_db_blocker.unblock():
         connections.close_all()
-        if connection.vendor == "postgresql":
+        # pytest-django sets up only the databases collected tests use: none, when none do.
+        test_database = connection.settings_dict["NAME"].startswith(TEST_DATABASE_PREFIX)
+        if connection.vendor == "postgresql" and test_database:
             with connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
