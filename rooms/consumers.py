@@ -55,6 +55,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     member: Member | None = None
     muted_until = None
     strikes = 0
+    closing = False
 
     async def dispatch(self, message: dict) -> None:
         """Run the handler for an event, without Channels' per-event DB clean-up.
@@ -83,14 +84,6 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.room_slug = slug
         self.user = user
         self.member = Member(id=user.pk, name=user.get_display_name())
-        if not upkeep.admit(self):
-            logger.warning(
-                "websocket refused: user %s already has %s sockets here",
-                user.pk,
-                settings.CHAT_MAX_SOCKETS_PER_USER,
-            )
-            self.member = None
-            return await self.close()
         try:
             await self.enter(after)
         except Exception:
@@ -110,6 +103,16 @@ class RoomConsumer(AsyncWebsocketConsumer):
         entry = await database_sync_to_async(room_entry)(slug=slug, user_id=self.user.pk, after=after)
         if entry is None:
             logger.info("websocket refused: room %r unknown or archived (user %s)", slug, self.user.pk)
+            await self.forget()
+            return await self.close()
+        # Admitted only now: upkeep renews (re-joins) the presence of the
+        # sockets it tracks, and a refused one must never be announced.
+        if not upkeep.admit(self):
+            logger.warning(
+                "websocket refused: user %s already has %s sockets here",
+                self.user.pk,
+                settings.CHAT_MAX_SOCKETS_PER_USER,
+            )
             await self.forget()
             return await self.close()
         self.room, self.muted_until = entry.room, entry.muted_until
@@ -142,7 +145,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.held = None
 
     async def forget(self) -> None:
-        """Undo what connect() set up for a socket that is not joining after all."""
+        """Stop receiving the room and stop counting this socket (leaving presence is the caller's)."""
         upkeep.forget(self)
         await get_hub().remove(self.room_slug, self)
         self.member = None
@@ -162,8 +165,22 @@ class RoomConsumer(AsyncWebsocketConsumer):
             # (PRESENCE_TTL) and another process's reaping announce the leave.
             logger.exception("leaving presence failed in %r (user %s)", slug, self.user.pk)
 
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        """Close the socket once; what the client sent after that is dropped unread.
+
+        Frames already received when we close (the rest of a flood) would
+        otherwise be answered on a closed socket: the ASGI server raises, and
+        the consumer would die without disconnect(), leaving a ghost online.
+        """
+        if self.closing:
+            return
+        self.closing = True
+        await super().close(code=code, reason=reason)
+
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Handle one client frame; refused frames get an `error` frame."""
+        if self.closing:
+            return
         if text_data is None:
             return await self.refuse(InvalidFrame("Frames must be JSON text, not binary."))
         # surrogatepass: measuring must not fail on text the parser refuses next.
@@ -242,8 +259,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.close(code=CLOSE_INTERNAL_ERROR)
 
     async def send_frame(self, frame: events.Frame) -> None:
-        """Send a frame to this socket only."""
-        await self.send(text_data=events.encode(frame))
+        """Send a frame to this socket only (nothing once it is closing)."""
+        if not self.closing:
+            await self.send(text_data=events.encode(frame))
 
     @staticmethod
     def member_frame(member: Member) -> events.Frame:
@@ -264,13 +282,15 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if held and self.held is not None:
             self.held.append(event)
             return
+        if self.closing:
+            return
         version = event.get("version")
         if version is None or version > self.roster_version:
             await self.base_send({"type": "websocket.send", "text": event["frame"]})
 
     async def close_room(self, text: str) -> None:
         """The room was archived: tell the client, then close with 4404."""
-        if self.held is None:
+        if self.held is None and not self.closing:
             await self.base_send({"type": "websocket.send", "text": text})
         await self.close(code=CLOSE_ROOM_CLOSED)
 

@@ -88,7 +88,9 @@ def encode_welcome(*, room: Frame, user: Frame, users: str, history: str, has_mo
     spliced in; a room of N people would otherwise encode N members per join.
     """
     frame = welcome(room=room, user=user, users=[], history=[], has_more=has_more)
-    head, _, tail = encode(frame).partition('"users":[],"history":[]')
+    head, found, tail = encode(frame).partition('"users":[],"history":[]')
+    if not found:  # welcome() changed its layout: splice nothing rather than garbage
+        raise ValueError("welcome() no longer holds users then history")
     return f'{head}"users":{users},"history":{history}{tail}'
 
 

@@ -19,36 +19,57 @@ from rooms.redis_client import async_redis, sync_redis
 PREFIX = "lets-talk:presence:"
 ROOMS_KEY = f"{PREFIX}rooms"
 
+# A room's first version is Redis's clock in microseconds, not 1: after a
+# Redis restart (or flush) versions go on upward, so a socket's roster
+# version and a cached roster from before it are never mistaken for news.
+NEXT_VERSION = """
+local function next_version(key)
+  if redis.call('EXISTS', key) == 0 then
+    local now = redis.call('TIME')
+    redis.call('SET', key, now[1] * 1000000 + now[2])
+  end
+  return redis.call('INCR', key)
+end
+"""
+
 # KEYS: connections, counts, names, version, rooms. ARGV: user id, connection, expiry, name, room.
 # Returns the room's new version for a first connection, else 0 (a new name
 # takes a version too, so rosters cached by version see it).
-JOIN = """
+JOIN = (
+    NEXT_VERSION
+    + """
 redis.call('SADD', KEYS[5], ARGV[5])
 local renamed = redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[4]
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[4])
 if redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1] .. '|' .. ARGV[2]) == 1 then
-  if redis.call('HINCRBY', KEYS[2], ARGV[1], 1) == 1 then return redis.call('INCR', KEYS[4]) end
+  if redis.call('HINCRBY', KEYS[2], ARGV[1], 1) == 1 then return next_version(KEYS[4]) end
 end
-if renamed then redis.call('INCR', KEYS[4]) end
+if renamed then next_version(KEYS[4]) end
 return 0
 """
+)
 
 # KEYS: connections, counts, names, version. ARGV: user id, connection.
 # Returns the room's new version for a last connection, else 0.
-LEAVE = """
+LEAVE = (
+    NEXT_VERSION
+    + """
 if redis.call('ZREM', KEYS[1], ARGV[1] .. '|' .. ARGV[2]) == 1 then
   if redis.call('HINCRBY', KEYS[2], ARGV[1], -1) <= 0 then
     redis.call('HDEL', KEYS[2], ARGV[1])
     redis.call('HDEL', KEYS[3], ARGV[1])
-    return redis.call('INCR', KEYS[4])
+    return next_version(KEYS[4])
   end
 end
 return 0
 """
+)
 
 # KEYS: connections, counts, names, version. ARGV: now.
 # Returns [user id, name, version, ...] of the people gone.
-REAP = """
+REAP = (
+    NEXT_VERSION
+    + """
 local gone = {}
 for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) do
   redis.call('ZREM', KEYS[1], member)
@@ -58,11 +79,12 @@ for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) d
     table.insert(gone, redis.call('HGET', KEYS[3], user) or '')
     redis.call('HDEL', KEYS[2], user)
     redis.call('HDEL', KEYS[3], user)
-    table.insert(gone, redis.call('INCR', KEYS[4]))
+    table.insert(gone, next_version(KEYS[4]))
   end
 end
 return gone
 """
+)
 
 # KEYS: names, version. ARGV: the version the caller holds a roster of.
 # Returns {version} when that is still current, else {version, user id, name, ...}.

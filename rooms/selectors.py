@@ -100,8 +100,9 @@ def message_list_after(*, room: Room, after: int) -> tuple[list[events.Frame], b
 class History:
     """Message frames, oldest first, encoded for the wire at most once.
 
-    `key` identifies the messages: (id, created_at) of each, since SQLite
-    can hand a hard-deleted message's id to the next one.
+    `key` identifies the messages: (id, created_at) of each, so that a row
+    written later under an old id (a restored backup, an explicit id) is not
+    taken for the message once cached.
     """
 
     frames: tuple[events.Frame, ...]

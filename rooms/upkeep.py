@@ -122,7 +122,11 @@ class Upkeep:
         sockets = list(self.sockets)
         logger.warning("Redis lost state or was unreachable: restarting %s sockets", len(sockets))
         for socket in sockets:
-            await socket.restart()
+            try:
+                await socket.restart()
+            except Exception:
+                # A socket closing right now: its disconnect() forgets it.
+                logger.debug("could not restart %s", socket.channel_name, exc_info=True)
 
 
 upkeep = Upkeep()

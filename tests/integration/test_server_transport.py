@@ -23,6 +23,7 @@ import websockets
 from django.conf import settings
 
 from rooms import tokens
+from rooms.consumers import MAX_STRIKES
 from tests.integration.room_client import RoomClient
 from tests.servers import AsgiServer, manage, server_env, start_server
 
@@ -285,3 +286,32 @@ def wait_for_log(process: AsgiServer, line: str, count: int = 1, bound: float = 
     while (log := process.log()).count(line) < count and time.monotonic() < deadline:
         time.sleep(0.05)
     return log
+
+
+async def read_until_closed_by_server(connection) -> None:
+    """Read (the error frames) until the connection closes, which raises ConnectionClosed."""
+    while True:
+        await connection.recv()
+
+
+async def test_garbage_after_the_policy_close_leaves_no_ghost(server, stored_before):
+    """Frames still arriving after a 4008 close are dropped; the sender leaves presence for everyone."""
+    listener = server.client("bob")
+    await listener.connect()
+    try:
+        url = f"{server.process.url.replace('http', 'ws')}/ws/rooms/general/?token={server.token('alice')}"
+        async with websockets.connect(url, origin=server.process.url, open_timeout=TIMEOUT) as sender:
+            assert json.loads(await asyncio.wait_for(sender.recv(), TIMEOUT))["type"] == "welcome"
+            await next_frame(listener, "user_joined")
+            # One burst: the frames past the tenth strike are already on their way when the server closes.
+            for _ in range(MAX_STRIKES + 10):
+                await sender.send("not json")
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(read_until_closed_by_server(sender), TIMEOUT)
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 4008
+
+        assert (await next_frame(listener, "user_left"))["user"]["id"] == server.users["alice"]
+    finally:
+        await listener.close()
+    assert server.message_count() == stored_before

@@ -8,6 +8,7 @@ import pytest
 
 from rooms.presence import InMemoryPresence, Member
 from rooms.presence_redis import RedisPresence
+from rooms.redis_client import async_redis
 from tests.services import KINDS
 
 pytestmark = pytest.mark.asyncio
@@ -28,12 +29,13 @@ async def members(presence, room: str = "general") -> list[Member]:
 
 async def test_first_connection_joins_and_last_one_leaves(presence):
     """join gives a version only for a user's first connection; leave only for their last."""
-    assert await presence.join(room="general", member=ALICE, connection="tab-1") == 1
+    first = await presence.join(room="general", member=ALICE, connection="tab-1")
+    assert first is not None
     assert await presence.join(room="general", member=ALICE, connection="tab-2") is None
 
     assert await presence.leave(room="general", member=ALICE, connection="tab-1") is None
     assert await members(presence, "general") == [ALICE]
-    assert await presence.leave(room="general", member=ALICE, connection="tab-2") == 2
+    assert await presence.leave(room="general", member=ALICE, connection="tab-2") == first + 1
     assert await members(presence, "general") == []
 
 
@@ -93,24 +95,25 @@ async def test_counts_cover_every_room_asked_for(presence):
 async def test_each_change_of_who_is_here_takes_the_next_version(presence):
     """Versions count joins and leaves of people per room; a second tab changes nothing."""
     assert (await presence.roster(room="general")).version == 0
-    assert await presence.join(room="general", member=ALICE, connection="a-1") == 1
+    first = await presence.join(room="general", member=ALICE, connection="a-1")
+    assert first > 0
     assert await presence.join(room="general", member=ALICE, connection="a-2") is None
-    assert await presence.join(room="general", member=BOB, connection="b-1") == 2
-    assert await presence.join(room="music", member=BOB, connection="b-music") == 1
+    assert await presence.join(room="general", member=BOB, connection="b-1") == first + 1
+    assert await presence.join(room="music", member=BOB, connection="b-music") is not None
     assert await presence.leave(room="general", member=ALICE, connection="a-1") is None
-    assert await presence.leave(room="general", member=ALICE, connection="a-2") == 3
+    assert await presence.leave(room="general", member=ALICE, connection="a-2") == first + 2
 
     roster = await presence.roster(room="general")
 
-    assert (roster.version, roster.members) == (3, (BOB,))
+    assert (roster.version, roster.members) == (first + 2, (BOB,))
 
 
 async def test_a_room_that_empties_keeps_counting_versions(presence):
     """Versions never restart, so news still in flight keeps its place after a room empties."""
-    await presence.join(room="general", member=ALICE, connection="a-1")
+    first = await presence.join(room="general", member=ALICE, connection="a-1")
     await presence.leave(room="general", member=ALICE, connection="a-1")
 
-    assert await presence.join(room="general", member=BOB, connection="b-1") == 3
+    assert await presence.join(room="general", member=BOB, connection="b-1") == first + 2
 
 
 async def test_the_roster_lists_members_as_the_welcome_frame_does(presence):
@@ -122,3 +125,19 @@ async def test_the_roster_lists_members_as_the_welcome_frame_does(presence):
     await presence.leave(room="general", member=BOB, connection="b-1")
 
     assert json.loads((await presence.roster(room="general")).encoded) == [{"id": 1, "name": "Alice"}]
+
+
+@pytest.mark.services
+async def test_versions_go_on_upward_after_redis_loses_everything():
+    """After a Redis restart or flush, versions do not start again below those handed out before."""
+    presence = RedisPresence()
+    before = await presence.join(room="general", member=ALICE, connection="a-1")
+    stale = await presence.roster(room="general")
+    await async_redis().flushdb()
+
+    after = await presence.join(room="general", member=BOB, connection="b-1")
+    roster = await presence.roster(room="general")
+
+    assert after > before
+    assert roster.members == (BOB,)
+    assert roster.version > stale.version
