@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import socket
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -194,18 +195,30 @@ async def test_idle_socket_that_never_answers_pings_is_dropped(server, stored_be
     assert server.message_count() == stored_before + 1
 
 
-async def test_invalid_utf8_text_frame_fails_the_connection(server, stored_before):
-    """A text frame that is not UTF-8 fails the connection (RFC 6455 §8.1); nothing is stored or broadcast."""
+@contextlib.asynccontextmanager
+async def alice_beside_bob(server: Server) -> AsyncIterator[tuple[RoomClient, websockets.ClientConnection]]:
+    """Bob in the room, and a raw socket of Alice's that joined (welcomed, Bob told); both closed after."""
     listener = server.client("bob")
     await listener.connect()
+    sender = None
     try:
         url = f"{server.process.url.replace('http', 'ws')}/ws/rooms/general/?token={server.token('alice')}"
-        async with websockets.connect(url, origin=server.process.url, open_timeout=TIMEOUT) as sender:
-            assert json.loads(await asyncio.wait_for(sender.recv(), TIMEOUT))["type"] == "welcome"
-            await next_frame(listener, "user_joined")
-            await sender.send(b'{"type": "message", "text": "\xff\xfe"}', text=True)
-            with pytest.raises(websockets.ConnectionClosedError) as closed:
-                await asyncio.wait_for(sender.recv(), TIMEOUT)
+        sender = await websockets.connect(url, origin=server.process.url, open_timeout=TIMEOUT)
+        assert json.loads(await asyncio.wait_for(sender.recv(), TIMEOUT))["type"] == "welcome"
+        await next_frame(listener, "user_joined")
+        yield listener, sender
+    finally:
+        if sender is not None:
+            await sender.close()
+        await listener.close()
+
+
+async def test_invalid_utf8_text_frame_fails_the_connection(server, stored_before):
+    """A text frame that is not UTF-8 fails the connection (RFC 6455 §8.1); nothing is stored or broadcast."""
+    async with alice_beside_bob(server) as (listener, sender):
+        await sender.send(b'{"type": "message", "text": "\xff\xfe"}', text=True)
+        with pytest.raises(websockets.ConnectionClosedError) as closed:
+            await asyncio.wait_for(sender.recv(), TIMEOUT)
         # autobahn fails connections by dropping TCP (failByDrop): the client sees 1006.
         # A close frame, if a server sends one, must say 1007.
         assert closed.value.rcvd is None or closed.value.rcvd.code == 1007
@@ -213,8 +226,6 @@ async def test_invalid_utf8_text_frame_fails_the_connection(server, stored_befor
         await next_frame(listener, "user_left")
         await listener.say("after the garbage")
         assert (await next_frame(listener, "message"))["text"] == "after the garbage"
-    finally:
-        await listener.close()
     assert server.message_count() == stored_before + 1
 
 
@@ -296,22 +307,14 @@ async def read_until_closed_by_server(connection) -> None:
 
 async def test_garbage_after_the_policy_close_leaves_no_ghost(server, stored_before):
     """Frames still arriving after a 4008 close are dropped; the sender leaves presence for everyone."""
-    listener = server.client("bob")
-    await listener.connect()
-    try:
-        url = f"{server.process.url.replace('http', 'ws')}/ws/rooms/general/?token={server.token('alice')}"
-        async with websockets.connect(url, origin=server.process.url, open_timeout=TIMEOUT) as sender:
-            assert json.loads(await asyncio.wait_for(sender.recv(), TIMEOUT))["type"] == "welcome"
-            await next_frame(listener, "user_joined")
-            # One burst: the frames past the tenth strike are already on their way when the server closes.
-            for _ in range(MAX_STRIKES + 10):
-                await sender.send("not json")
-            with pytest.raises(websockets.ConnectionClosed) as closed:
-                await asyncio.wait_for(read_until_closed_by_server(sender), TIMEOUT)
+    async with alice_beside_bob(server) as (listener, sender):
+        # One burst: the frames past the tenth strike are already on their way when the server closes.
+        for _ in range(MAX_STRIKES + 10):
+            await sender.send("not json")
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(read_until_closed_by_server(sender), TIMEOUT)
         assert closed.value.rcvd is not None
         assert closed.value.rcvd.code == 4008
 
         assert (await next_frame(listener, "user_left"))["user"]["id"] == server.users["alice"]
-    finally:
-        await listener.close()
     assert server.message_count() == stored_before
