@@ -12,6 +12,7 @@ from channels.db import database_sync_to_async
 from django.test import Client
 
 from rooms import consumers, selectors, tokens
+from rooms.hub import get_hub
 from rooms.models import Message, Room
 from rooms.presence import get_presence
 from rooms.services import message_delete, room_archive, user_sockets_close
@@ -168,6 +169,20 @@ async def test_handshake_refused_for_archived_room(connect, observer, alice):
     """An archived room cannot be joined."""
     await database_sync_to_async(Room.objects.filter(slug="music").update)(archived=True)
     await assert_refused(connect, observer, f"/ws/rooms/music/?token={ticket(alice, 'music')}")
+
+
+async def test_refused_handshakes_leave_nothing_behind(connect, observer, alice, settings):
+    """Sockets refused for an archived room hold no place: not in the socket cap, not online."""
+    settings.CHAT_MAX_SOCKETS_PER_USER = 1
+    await database_sync_to_async(Room.objects.filter(slug="music").update)(archived=True)
+    for _ in range(3):
+        await assert_refused(connect, observer, f"/ws/rooms/music/?token={ticket(alice, 'music')}")
+
+    _socket, welcome = await join(connect, alice, room="sports")
+
+    assert welcome["type"] == "welcome"
+    assert await online_ids("music") == []
+    assert get_hub().sockets("music") == []
 
 
 async def test_handshake_refused_for_unknown_user(connect, observer, alice):
