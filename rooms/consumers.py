@@ -7,6 +7,7 @@ lives in services, selectors, presence and the rate limiter.
 from __future__ import annotations
 
 import logging
+from collections import deque
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
@@ -98,7 +99,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         # the same moment is announced to us (with Redis, a frame published
         # before this process subscribes to the room is lost). Frames wait in
         # self.held until the welcome frame is out: it is always the first.
-        self.held = []
+        self.held = deque()
         await get_hub().add(slug, self)
         entry = await database_sync_to_async(room_entry)(slug=slug, user_id=self.user.pk, after=after)
         if entry is None:
@@ -141,7 +142,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         )
         self.roster_version = roster.version
         while self.held:
-            await self.deliver(self.held.pop(0), held=False)
+            await self.write(*self.held.popleft())
         self.held = None
 
     async def forget(self) -> None:
@@ -269,29 +270,34 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     # From the room hub: the room's frames, already encoded.
 
-    held: list[dict] | None = None
+    # Room frames that arrive before the welcome frame is out, as (event, send).
+    held: deque[tuple[dict, dict]] | None = None
     roster_version = 0
 
-    async def deliver(self, event: dict, held: bool = True) -> None:
-        """Write a room frame to this socket (held back until the welcome is out).
+    async def deliver(self, event: dict, send: dict) -> None:
+        """Write a room frame (`send`: its ASGI message) to this socket, held until the welcome is out."""
+        if self.held is not None:
+            self.held.append((event, send))
+        else:
+            await self.write(event, send)
+
+    async def write(self, event: dict, send: dict) -> None:
+        """Write a room frame now, unless the socket is closing or the welcome already told it.
 
         Presence news the welcome's roster already covers is dropped: joins
         racing with ours reach us both in the roster and as user_joined (at
         least once, never zero times); the client gets each change once.
         """
-        if held and self.held is not None:
-            self.held.append(event)
-            return
         if self.closing:
             return
         version = event.get("version")
         if version is None or version > self.roster_version:
-            await self.base_send({"type": "websocket.send", "text": event["frame"]})
+            await self.base_send(send)
 
-    async def close_room(self, text: str) -> None:
-        """The room was archived: tell the client, then close with 4404."""
+    async def close_room(self, send: dict) -> None:
+        """The room was archived: tell the client (`send` is room_closed), then close with 4404."""
         if self.held is None and not self.closing:
-            await self.base_send({"type": "websocket.send", "text": text})
+            await self.base_send(send)
         await self.close(code=CLOSE_ROOM_CLOSED)
 
     # Channel-layer events on this socket's own channel ("user.muted" -> user_muted).

@@ -25,13 +25,13 @@ logger = logging.getLogger("rooms.hub")
 
 
 class RoomSocket(Protocol):
-    """What the hub needs of a consumer."""
+    """What the hub needs of a consumer; `send` is the frame's ASGI message, shared by all."""
 
     channel_name: str
 
-    async def deliver(self, event: dict) -> None: ...
+    async def deliver(self, event: dict, send: dict) -> None: ...
 
-    async def close_room(self, text: str) -> None: ...
+    async def close_room(self, send: dict) -> None: ...
 
 
 @dataclass
@@ -90,12 +90,13 @@ class RoomHub:
         """Write one room event to every local socket of the room (but the one it skips)."""
         skip = event.get("skip")
         closing = event["type"] == "room.closed"
+        send = {"type": "websocket.send", "text": event["frame"]}
         room = self._rooms.get(slug)
         for name, socket in list(room.sockets.items()) if room else []:
             if name == skip:
                 continue
             try:
-                await (socket.close_room(event["frame"]) if closing else socket.deliver(event))
+                await (socket.close_room(send) if closing else socket.deliver(event, send))
             except Exception:
                 # A socket closing right now: its disconnect() removes it.
                 logger.debug("could not write to %s", name, exc_info=True)

@@ -34,12 +34,15 @@ class FanOutInMemoryChannelLayer(InMemoryChannelLayer):
             self._last_sweep = now
             self._clean_expired()
 
-    def _put(self, channel: str, message: dict) -> None:
+    def _queue(self, channel: str) -> asyncio.Queue:
         queue = self.channels.get(channel)
         if queue is None:
             queue = self.channels[channel] = asyncio.Queue(maxsize=self.get_capacity(channel))
+        return queue
+
+    def _put(self, channel: str, message: dict) -> None:
         try:
-            queue.put_nowait((time.time() + self.expiry, message))
+            self._queue(channel).put_nowait((time.time() + self.expiry, message))
         except asyncio.QueueFull:
             raise ChannelFull(channel) from None
 
@@ -54,9 +57,7 @@ class FanOutInMemoryChannelLayer(InMemoryChannelLayer):
     async def receive(self, channel: str) -> dict:
         """Receive the next message on a channel."""
         self._sweep()
-        queue = self.channels.get(channel)
-        if queue is None:
-            queue = self.channels[channel] = asyncio.Queue(maxsize=self.get_capacity(channel))
+        queue = self._queue(channel)
         try:
             _, message = await queue.get()
         finally:

@@ -75,15 +75,18 @@ def _visible(room: Room) -> QuerySet[Message]:
     return Message.objects.filter(room=room, deleted_at__isnull=True).select_related("author", "room")
 
 
+def _latest_visible(room: Room, before: int | None = None, limit: int = HISTORY_LENGTH) -> list[Message]:
+    messages = _visible(room)
+    if before is not None:
+        messages = messages.filter(id__lt=before)
+    return list(reversed(messages.order_by("-id")[:limit]))
+
+
 def message_list_latest(
     *, room: Room, before: int | None = None, limit: int = HISTORY_LENGTH
 ) -> list[events.Frame]:
     """The newest `limit` visible messages (older than `before`), oldest first."""
-    messages = _visible(room)
-    if before is not None:
-        messages = messages.filter(id__lt=before)
-    newest_first = list(messages.order_by("-id")[:limit])
-    return [message_frame(m) for m in reversed(newest_first)]
+    return [message_frame(m) for m in _latest_visible(room, before, limit)]
 
 
 def message_list_after(*, room: Room, after: int) -> tuple[list[events.Frame], bool]:
@@ -127,12 +130,11 @@ def history_latest(*, room: Room) -> History:
     one query on the (room, id) index for ids and times only. Author names
     are as of the build.
     """
-    visible = Message.objects.filter(room=room, deleted_at__isnull=True).order_by("-id")
-    newest = tuple(reversed(visible.values_list("id", "created_at")[:HISTORY_LENGTH]))
+    newest = tuple(reversed(_visible(room).order_by("-id").values_list("id", "created_at")[:HISTORY_LENGTH]))
     cached = _latest_history.get(room.pk)
     if cached is not None and cached.key == newest:
         return cached
-    messages = list(reversed(_visible(room).order_by("-id")[:HISTORY_LENGTH]))
+    messages = _latest_visible(room)
     history = History(
         frames=tuple(message_frame(m) for m in messages), key=tuple((m.pk, m.created_at) for m in messages)
     )
