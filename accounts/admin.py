@@ -1,16 +1,12 @@
 from __future__ import annotations
 
-import logging
-
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.models import User
-from rooms.services import user_deactivate, user_sockets_close
-
-logger = logging.getLogger(__name__)
+from accounts.services import user_deactivate
 
 
 @admin.register(User)
@@ -21,11 +17,13 @@ class ChatUserAdmin(UserAdmin):
     actions = ["deactivate_users"]
 
     def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
-        """Save the user; unticking "active" also closes their sockets (4401), as SPEC asks."""
+        """Save the user; unticking "active" goes through user_deactivate so their sockets close (4401)."""
+        deactivating = change and "is_active" in form.changed_data and not obj.is_active
+        if deactivating:
+            obj.is_active = True  # user_deactivate flips it and closes the sockets
         super().save_model(request, obj, form, change)
-        if change and "is_active" in form.changed_data and not obj.is_active:
-            logger.info("user %s (%s) deactivated by %s", obj.pk, obj, request.user)
-            user_sockets_close(user_id=obj.pk)
+        if deactivating:
+            user_deactivate(user=obj, moderator=request.user)
 
     @admin.action(description="Deactivate selected users (closes their sockets)", permissions=["change"])
     def deactivate_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

@@ -18,7 +18,7 @@ from django.views.generic import View
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
 from accounts.discovery import ProviderSettings, ProviderUnavailable
-from rooms.services import user_sockets_close
+from rooms.realtime.notify import user_sockets_close
 
 logger = logging.getLogger(__name__)
 

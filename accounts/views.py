@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.discovery import ProviderUnavailable, provider_setting
-from rooms.services import user_sockets_close
+from rooms.realtime.notify import user_sockets_close
 
 logger = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from rooms.middleware import JwtAuthMiddleware  # noqa: E402
-from rooms.origin import SameOriginValidator  # noqa: E402
-from rooms.routing import websocket_urlpatterns  # noqa: E402
+from rooms.realtime.handshake.auth import JwtAuthMiddleware  # noqa: E402
+from rooms.realtime.handshake.origin import SameOriginValidator  # noqa: E402
+from rooms.realtime.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

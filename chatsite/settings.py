@@ -231,7 +231,7 @@ else:
     CHANNEL_LAYERS = {
         "default": {
             # Channels' in-memory layer, minus its per-recipient copies and scans.
-            "BACKEND": "rooms.layers.FanOutInMemoryChannelLayer",
+            "BACKEND": "rooms.realtime.layers.FanOutInMemoryChannelLayer",
             # A busy room must not drop frames for a consumer that is a little behind.
             "CONFIG": {"capacity": 1000},
         }

@@ -10,8 +10,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from rooms import events
 from rooms.models import Message, Room, RoomMute
+from rooms.realtime.protocol.outbound import Frame, encode, message_frame
 
 HISTORY_LENGTH = 50
 HISTORY_PAGE_MAX = 100
@@ -39,19 +39,6 @@ def room_list_active() -> QuerySet[Room]:
 def user_get_active(*, user_id: int):  # -> accounts.User | None
     """The active user with this id, or None."""
     return get_user_model().objects.filter(pk=user_id, is_active=True).first()
-
-
-def message_frame(message: Message) -> events.Frame:
-    """The wire form of a stored message."""
-    return events.message(
-        message_id=message.pk,
-        room=message.room.slug,
-        user_id=message.author_id,
-        user_name=message.author.get_display_name(),
-        text=message.text,
-        sent_at=events.iso_utc(message.created_at),
-        client_id=message.client_id,
-    )
 
 
 def message_get_in_room(*, room: Room, message_id: int) -> Message | None:
@@ -82,14 +69,12 @@ def _latest_visible(room: Room, before: int | None = None, limit: int = HISTORY_
     return list(reversed(messages.order_by("-id")[:limit]))
 
 
-def message_list_latest(
-    *, room: Room, before: int | None = None, limit: int = HISTORY_LENGTH
-) -> list[events.Frame]:
+def message_list_latest(*, room: Room, before: int | None = None, limit: int = HISTORY_LENGTH) -> list[Frame]:
     """The newest `limit` visible messages (older than `before`), oldest first."""
     return [message_frame(m) for m in _latest_visible(room, before, limit)]
 
 
-def message_list_after(*, room: Room, after: int) -> tuple[list[events.Frame], bool]:
+def message_list_after(*, room: Room, after: int) -> tuple[list[Frame], bool]:
     """Visible messages after `after`, oldest first, and whether older ones were left out.
 
     At most RESUME_MAX, the newest: the bool is True when more were missed.
@@ -108,17 +93,22 @@ class History:
     taken for the message once cached.
     """
 
-    frames: tuple[events.Frame, ...]
+    frames: tuple[Frame, ...]
     key: tuple[tuple[int, datetime], ...] = ()
 
     @cached_property
     def encoded(self) -> str:
-        return events.encode(list(self.frames))
+        return encode(list(self.frames))
 
 
 # Room pk -> the welcome history last built for it: one entry per room
 # anyone joined through this process, replaced when it changes.
 _latest_history: dict[int, History] = {}
+
+
+def history_cache_clear() -> None:
+    """Forget every cached welcome history (tests start each case from none)."""
+    _latest_history.clear()
 
 
 def history_latest(*, room: Room) -> History:

@@ -1,19 +1,18 @@
-"""Writes: messages, archiving, deactivating users, closing sockets. Side effects run on commit."""
+"""Writes: messages, deletions, archiving, mutes; sockets hear of each on commit (rooms.realtime.notify)."""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from rooms import events
 from rooms.exceptions import EmptyMessage, MessageTooLong
-from rooms.groups import room_group, user_group
 from rooms.models import Message, Room, RoomMute
+from rooms.realtime import notify
+from rooms.realtime.protocol import outbound
 from rooms.selectors import message_get_by_client_id
 
 logger = logging.getLogger(__name__)
@@ -55,11 +54,6 @@ def message_create(*, room: Room, author, text: str, client_id: str = "") -> tup
     return message, True
 
 
-def _group_send_on_commit(group: str, event: dict) -> None:
-    layer = get_channel_layer()
-    transaction.on_commit(lambda: async_to_sync(layer.group_send)(group, event))
-
-
 @transaction.atomic
 def message_delete(*, message: Message, moderator) -> None:
     """Hide a message from history and from everyone's screen."""
@@ -68,8 +62,7 @@ def message_delete(*, message: Message, moderator) -> None:
     message.deleted_at = timezone.now()
     message.save(update_fields=["deleted_at"])
     logger.info("message %s in %s deleted by %s", message.pk, message.room.slug, moderator)
-    event = events.layer_event(events.message_deleted(message.pk))
-    _group_send_on_commit(room_group(message.room.slug), event)
+    notify.room_send_on_commit(room=message.room.slug, frame=outbound.message_deleted(message.pk))
 
 
 @transaction.atomic
@@ -80,38 +73,17 @@ def room_archive(*, room: Room, moderator=None) -> None:
     room.archived = True
     room.save(update_fields=["archived"])
     logger.info("room %s archived by %s", room.slug, moderator)
-    event = events.layer_event(events.room_closed(), kind="room.closed")
-    _group_send_on_commit(room_group(room.slug), event)
-
-
-def user_sockets_close(*, user_id: int) -> None:
-    """Close every socket this user has open (sign-out, deactivation): code 4401."""
-    _group_send_on_commit(user_group(user_id), {"type": "user.signed_out"})
+    notify.room_close_on_commit(room=room.slug)
 
 
 @transaction.atomic
-def user_deactivate(*, user, moderator=None) -> None:
-    """Deactivate a user: no more sign-in or tokens, and every open socket closes (4401)."""
-    if not user.is_active:
-        return
-    user.is_active = False
-    user.save(update_fields=["is_active"])
-    logger.info("user %s (%s) deactivated by %s", user.pk, user, moderator)
-    user_sockets_close(user_id=user.pk)
-
-
-def _mute_event(*, room: Room, until) -> dict:
-    return {"type": "user.muted", "room": room.slug, "until": events.iso_utc(until) if until else None}
-
-
-@transaction.atomic
-def user_mute(*, room: Room, user, until, moderator, reason: str = "") -> RoomMute:
+def user_mute(*, room: Room, user, until: datetime, moderator, reason: str = "") -> RoomMute:
     """Mute a user in a room until `until`; their open sockets learn it at once."""
     mute, _ = RoomMute.objects.update_or_create(
         room=room, user=user, defaults={"until": until, "reason": reason, "created_by": moderator}
     )
     logger.info("user %s muted in %s until %s by %s: %s", user.pk, room.slug, until, moderator, reason)
-    _group_send_on_commit(user_group(user.pk), _mute_event(room=room, until=until))
+    notify.user_mute_notify(user_id=user.pk, room=room.slug, until=until)
     return mute
 
 
@@ -120,4 +92,4 @@ def user_unmute(*, room: Room, user, moderator) -> None:
     """Lift a mute before its time."""
     RoomMute.objects.filter(room=room, user=user).delete()
     logger.info("user %s unmuted in %s by %s", user.pk, room.slug, moderator)
-    _group_send_on_commit(user_group(user.pk), _mute_event(room=room, until=None))
+    notify.user_mute_notify(user_id=user.pk, room=room.slug, until=None)

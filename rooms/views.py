@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from rooms import tokens
 from rooms.models import Room
-from rooms.params import whole_number
-from rooms.presence import get_presence
+from rooms.realtime.handshake import tickets
+from rooms.realtime.handshake.query import whole_number
+from rooms.realtime.process import transport
 from rooms.selectors import (
     HISTORY_LENGTH,
     HISTORY_PAGE_MAX,
@@ -64,7 +64,7 @@ def room_json_view(view):
 
 
 def _online_counts(rooms: list[Room]) -> dict[str, int]:
-    return get_presence().counts(rooms=[room.slug for room in rooms])
+    return transport().presence.counts(rooms=[room.slug for room in rooms])
 
 
 @require_GET
@@ -110,7 +110,7 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @room_json_view
 def room_token(request: HttpRequest, room: Room) -> JsonResponse:
     """A short-lived ticket to open this room's WebSocket."""
-    token = tokens.issue(user_id=request.user.pk, name=request.user.get_display_name(), room=room.slug)
+    token = tickets.issue(user_id=request.user.pk, name=request.user.get_display_name(), room=room.slug)
     return JsonResponse(
         {"token": token, "expires_in": settings.CHAT_JWT_TTL, "ws_url": f"/ws/rooms/{room.slug}/"}
     )

@@ -6,26 +6,27 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db.backends.base.creation import TEST_DATABASE_PREFIX
 
-from rooms import hub, presence, ratelimit, selectors
+from rooms import selectors
+from rooms.realtime import process
 
 
 @pytest.fixture
 def shared_state():
     """Empty shared state: with Redis configured, its test database is flushed."""
     if settings.REDIS_URL:
-        from rooms.redis_client import sync_redis
+        from rooms.realtime.redis import sync_redis
 
         sync_redis().flushdb()
 
 
 @pytest.fixture(autouse=True)
-def fresh_process_state(monkeypatch, shared_state):
+def fresh_process_state(shared_state):
     """Each test starts like a fresh server process: nobody online, no rate counts, empty layer."""
-    monkeypatch.setattr(presence, "_presence", None)
-    monkeypatch.setattr(ratelimit, "_limiter", None)
-    monkeypatch.setattr(hub, "_hub", hub.RoomHub())
-    monkeypatch.setattr(selectors, "_latest_history", {})
+    process.reset()
+    selectors.history_cache_clear()
     async_to_sync(get_channel_layer().flush)()
+    yield
+    process.reset()
 
 
 @pytest.fixture(scope="session", autouse=True)

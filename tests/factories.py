@@ -9,8 +9,8 @@ import jwt
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from rooms import tokens
 from rooms.models import Message, Room
+from rooms.realtime.handshake import tickets
 
 _numbers = itertools.count(1)
 PASSWORD = "correct horse battery staple"
@@ -49,7 +49,7 @@ def token_claims(*, user_id: int, name: str, room: str = "general", **changes) -
         "sub": str(user_id),
         "name": name,
         "room": room,
-        "aud": tokens.AUDIENCE,
+        "aud": tickets.AUDIENCE,
         "iss": settings.CHAT_JWT_ISSUER,
         "iat": now,
         "nbf": now,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.factories import PASSWORD, user_create
@@ -101,3 +103,50 @@ def test_session_cookie_is_http_only_and_same_site(client):
     cookie = client.cookies["sessionid"]
     assert cookie["httponly"]
     assert cookie["samesite"] == "Lax"
+
+
+# Scripts: only the site's own files, never inline.
+
+
+def script_src(response) -> str:
+    """The script-src directive of a response's CSP (or default-src when it has none)."""
+    directives = dict(
+        part.strip().split(" ", 1) if " " in part.strip() else (part.strip(), "")
+        for part in response["Content-Security-Policy"].split(";")
+        if part.strip()
+    )
+    return directives.get("script-src", directives.get("default-src", ""))
+
+
+def assert_csp_allows_only_own_scripts(response) -> None:
+    """The page's CSP loads scripts from the site only: no inline, no eval, no wildcard."""
+    assert response.status_code == 200
+    scripts = script_src(response)
+    assert "'self'" in scripts
+    assert "'unsafe-inline'" not in scripts
+    assert "'unsafe-eval'" not in scripts
+    assert "*" not in scripts.split()
+
+
+@pytest.mark.parametrize("path", ["/", "/accounts/login/"])
+def test_public_pages_send_a_csp_without_unsafe_inline_scripts(client, path):
+    """Pages anyone can see carry a CSP whose scripts come only from the site."""
+    assert_csp_allows_only_own_scripts(client.get(path))
+
+
+@pytest.mark.parametrize("path", ["/rooms/", "/rooms/general/"])
+def test_signed_in_pages_send_a_csp_without_unsafe_inline_scripts(signed_in, path):
+    """Room pages carry a CSP whose scripts come only from the site."""
+    assert_csp_allows_only_own_scripts(signed_in.get(path))
+
+
+@pytest.mark.parametrize("path", ["/rooms/", "/rooms/general/"])
+def test_pages_load_scripts_from_files_only(signed_in, path):
+    """Every script on a page comes from a static file, with no inline code for the CSP to block."""
+    content = signed_in.get(path).content.decode()
+
+    scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", content, flags=re.DOTALL)
+    assert scripts
+    for attributes, body in scripts:
+        assert 'src="/static/' in attributes
+        assert body.strip() == ""

@@ -11,10 +11,10 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from chatsite.asgi import application
-from rooms import tokens
+from rooms.realtime.handshake import tickets
 from tests.accounts.test_oidc import let_the_id_token_expire, sign_in
 from tests.factories import user_create
-from tests.rooms.conftest import SITE_HEADERS, TIMEOUT
+from tests.rooms.sockets import SITE_HEADERS, TIMEOUT
 
 # serialized_rollback: keep the seeded rooms that a transactional flush would wipe.
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -24,7 +24,7 @@ User = get_user_model()
 
 async def open_general(user) -> WebsocketCommunicator:
     """A socket of `user` in General, past its welcome frame."""
-    token = tokens.issue(user_id=user.pk, name=user.get_display_name(), room="general")
+    token = tickets.issue(user_id=user.pk, name=user.get_display_name(), room="general")
     communicator = WebsocketCommunicator(
         application, f"/ws/rooms/general/?token={token}", headers=SITE_HEADERS
     )

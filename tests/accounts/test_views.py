@@ -1,4 +1,4 @@
-"""Signing in and out with a local account."""
+"""The landing page, and signing in and out with a local account."""
 
 from __future__ import annotations
 
@@ -171,3 +171,25 @@ def test_login_without_csrf_token_is_refused(user):
     response = browser.post("/accounts/login/", {"username": "alice", "password": factories.PASSWORD})
 
     assert response.status_code == 403
+
+
+# Landing ------------------------------------------------------------------------------
+
+
+def test_landing_page_welcomes_anonymous_visitors(client):
+    """A signed-out visitor sees the landing page with a way to sign in."""
+    response = client.get("/")
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Live chat rooms, secure by default." in content
+    assert 'href="/accounts/login/"' in content
+
+
+def test_landing_page_sends_signed_in_people_to_their_rooms(client, user):
+    """A signed-in visitor goes straight to the dashboard."""
+    client.force_login(user)
+    response = client.get("/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/rooms/"

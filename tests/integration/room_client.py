@@ -16,7 +16,7 @@ from typing import Any
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from rooms import tokens
+from rooms.realtime.handshake import tickets
 
 
 @dataclass
@@ -42,7 +42,7 @@ class RoomClient:
 
     async def connect(self) -> dict[str, Any]:
         """Open the socket (resuming after the last message seen) and return the welcome frame."""
-        token = tokens.issue(user_id=self.user_id, name=self.name, room=self.room)
+        token = tickets.issue(user_id=self.user_id, name=self.name, room=self.room)
         ws_base = self.base_url.replace("http://", "ws://")
         url = f"{ws_base}/ws/rooms/{self.room}/?token={token}"
         if self.messages:

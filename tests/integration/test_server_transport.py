@@ -23,8 +23,8 @@ import pytest
 import websockets
 from django.conf import settings
 
-from rooms import tokens
-from rooms.consumers import MAX_STRIKES
+from rooms.realtime.consumer import MAX_STRIKES
+from rooms.realtime.handshake import tickets
 from tests.integration.room_client import RoomClient
 from tests.servers import AsgiServer, manage, server_env, start_server
 
@@ -62,7 +62,7 @@ class Server:
         return RoomClient(base_url=self.process.url, user_id=self.users[name], name=name.title())
 
     def token(self, name: str, room: str = "general") -> str:
-        return tokens.issue(user_id=self.users[name], name=name.title(), room=room)
+        return tickets.issue(user_id=self.users[name], name=name.title(), room=room)
 
     def message_count(self) -> int:
         with sqlite3.connect(self.database) as connection:

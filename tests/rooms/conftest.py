@@ -10,10 +10,7 @@ from channels.testing import WebsocketCommunicator
 from chatsite.asgi import application
 from tests import factories
 from tests.factories import user_create
-
-# What a browser on this site sends: the site's own Origin and Host.
-SITE_HEADERS = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
-TIMEOUT = 2
+from tests.rooms.sockets import SITE_HEADERS, TIMEOUT, join
 
 
 @pytest.fixture
@@ -52,3 +49,19 @@ async def alice():
 @pytest_asyncio.fixture
 async def bob():
     return await database_sync_to_async(user_create)(username="bob", display_name="Bob")
+
+
+@pytest_asyncio.fixture
+async def observer(connect, bob):
+    """Bob, sitting in General, to prove refused handshakes broadcast nothing."""
+    communicator, _welcome = await join(connect, bob)
+    return communicator
+
+
+@pytest_asyncio.fixture
+async def alice_and_bob(connect, alice, bob):
+    """Alice's and Bob's sockets in General, past the news of Bob joining."""
+    alice_socket, _ = await join(connect, alice)
+    bob_socket, _ = await join(connect, bob)
+    await alice_socket.receive_json_from(timeout=TIMEOUT)  # bob joined
+    return alice_socket, bob_socket

@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.services import user_deactivate
 from rooms.models import Message, Room
-from rooms.services import message_delete, room_archive, user_deactivate, user_mute
+from rooms.services import message_delete, room_archive, user_mute
 from tests.factories import user_create
 
 pytestmark = pytest.mark.django_db
@@ -39,16 +40,6 @@ def test_room_archive_is_logged_with_the_room(caplog):
     (record,) = service_records(caplog)
     assert record.levelno in LOGGED
     assert "room music archived" in record.getMessage()
-
-
-def test_user_deactivate_is_logged_with_the_user(caplog):
-    """Deactivating a user logs the user's id and name."""
-    caplog.set_level(logging.INFO, logger="rooms.services")
-    user = user_create(username="mallory")
-    user_deactivate(user=user)
-    (record,) = service_records(caplog)
-    assert record.levelno in LOGGED
-    assert f"user {user.pk} (mallory) deactivated" in record.getMessage()
 
 
 def test_user_mute_is_logged_with_the_user_room_moderator_and_reason(caplog):

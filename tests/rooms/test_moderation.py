@@ -12,8 +12,7 @@ from django.utils import timezone
 from rooms.models import Message, Room, RoomMute
 from rooms.services import user_mute, user_unmute
 from tests.factories import user_create
-from tests.rooms.conftest import TIMEOUT
-from tests.rooms.test_consumers import join, message_count, send_text, ticket
+from tests.rooms.sockets import TIMEOUT, join, message_count, send_text, ticket
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

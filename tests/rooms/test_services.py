@@ -196,26 +196,3 @@ def test_message_delete_twice_keeps_the_first_deletion_time(room, author):
 
     message.refresh_from_db()
     assert message.deleted_at == first_deleted_at
-
-
-def test_user_deactivate_makes_the_user_inactive(django_capture_on_commit_callbacks):
-    """A deactivated user is inactive, and their sockets are told to close once it commits."""
-    user = factories.user_create()
-
-    with django_capture_on_commit_callbacks() as callbacks:
-        services.user_deactivate(user=user)
-
-    user.refresh_from_db()
-    assert user.is_active is False
-    assert selectors.user_get_active(user_id=user.pk) is None
-    assert len(callbacks) == 1
-
-
-def test_user_deactivate_twice_is_harmless(django_capture_on_commit_callbacks):
-    """Deactivating an inactive user changes nothing and closes nothing."""
-    user = factories.user_create(is_active=False)
-
-    with django_capture_on_commit_callbacks() as callbacks:
-        services.user_deactivate(user=user)
-
-    assert callbacks == []

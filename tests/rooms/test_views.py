@@ -1,42 +1,20 @@
-"""Room pages and JSON endpoints, the landing page and /healthz, as a browser meets them."""
+"""Room pages and JSON endpoints, as a browser meets them."""
 
 from __future__ import annotations
-
-import re
 
 import pytest
 from asgiref.sync import async_to_sync
 
-from chatsite import health
-from rooms import tokens, views
+from rooms import views
 from rooms.models import Room
-from rooms.presence import Member, get_presence
+from rooms.realtime.handshake import tickets
+from rooms.realtime.presence.base import Member
+from rooms.realtime.process import transport
 from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 XSS = "<img src=x onerror=alert(1)>"
-
-
-class BrokenChannelLayer:
-    """A channel layer whose backend is down: every call raises."""
-
-    extensions: list[str] = []
-
-    def __init__(self, **config) -> None:
-        pass
-
-    async def new_channel(self, prefix: str = "specific.") -> str:
-        raise ConnectionError("channel layer unreachable")
-
-    async def send(self, channel: str, message: dict) -> None:
-        raise ConnectionError("channel layer unreachable")
-
-    async def receive(self, channel: str) -> dict:
-        raise ConnectionError("channel layer unreachable")
-
-    async def flush(self) -> None:
-        """Nothing to flush (the test fixtures call this)."""
 
 
 @pytest.fixture
@@ -60,7 +38,7 @@ def signed_in(client, user):
 
 def online(room: str, user_id: int, name: str = "someone") -> None:
     """Put a person in a room, as an open socket would."""
-    async_to_sync(get_presence().join)(
+    async_to_sync(transport().presence.join)(
         room=room, member=Member(id=user_id, name=name), connection=f"conn-{room}-{user_id}"
     )
 
@@ -106,7 +84,7 @@ def test_dashboard_shows_how_many_people_are_in_each_room(signed_in, user):
 
 def test_dashboard_counts_a_person_with_two_tabs_once(signed_in, user):
     """Two connections of the same person count as one person online."""
-    presence = get_presence()
+    presence = transport().presence
     async_to_sync(presence.join)(room="general", member=Member(id=user.pk, name="Alice"), connection="tab-1")
     async_to_sync(presence.join)(room="general", member=Member(id=user.pk, name="Alice"), connection="tab-2")
 
@@ -228,7 +206,7 @@ def test_token_endpoint_gives_a_ticket_for_this_user_and_room(signed_in, user, s
     assert set(body) == {"token", "expires_in", "ws_url"}
     assert body["expires_in"] == settings.CHAT_JWT_TTL == 60
     assert body["ws_url"] == "/ws/rooms/music/"
-    ticket = tokens.decode(body["token"])
+    ticket = tickets.decode(body["token"])
     assert ticket.user_id == user.pk
     assert ticket.name == "Alice"
     assert ticket.room == "music"
@@ -347,107 +325,3 @@ def test_online_counts_list_every_active_room(signed_in, user):
     body = signed_in.get("/rooms/online.json").json()
 
     assert body == {"rooms": {"general": 0, "music": 0, "sports": 1}}
-
-
-# Landing ------------------------------------------------------------------------------
-
-
-def test_landing_page_welcomes_anonymous_visitors(client):
-    """A signed-out visitor sees the landing page with a way to sign in."""
-    response = client.get("/")
-
-    assert response.status_code == 200
-    content = response.content.decode()
-    assert "Live chat rooms, secure by default." in content
-    assert 'href="/accounts/login/"' in content
-
-
-def test_landing_page_sends_signed_in_people_to_their_rooms(signed_in):
-    """A signed-in visitor goes straight to the dashboard."""
-    response = signed_in.get("/")
-
-    assert response.status_code == 302
-    assert response["Location"] == "/rooms/"
-
-
-# Health -------------------------------------------------------------------------------
-
-
-def test_healthz_is_200_when_database_and_layer_answer(client):
-    """A healthy process says so, without needing a signed-in user."""
-    response = client.get("/healthz")
-
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "channel_layer": "ok"}
-
-
-def test_healthz_is_503_when_the_channel_layer_fails(client, settings):
-    """A process whose channel layer is down reports failing with 503."""
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": f"{__name__}.BrokenChannelLayer"}}
-
-    response = client.get("/healthz")
-
-    assert response.status_code == 503
-    assert response.json() == {"status": "failing", "database": "ok", "channel_layer": "failing"}
-
-
-def test_healthz_is_503_when_the_database_fails(client, monkeypatch):
-    """A process that cannot reach its database reports failing with 503."""
-    monkeypatch.setattr(health, "database_ok", lambda: False)
-
-    response = client.get("/healthz")
-
-    assert response.status_code == 503
-    assert response.json() == {"status": "failing", "database": "failing", "channel_layer": "ok"}
-
-
-def test_healthz_is_never_cached(client):
-    """Load balancers always see the current state."""
-    assert "no-cache" in client.get("/healthz")["Cache-Control"]
-
-
-# Content-Security-Policy --------------------------------------------------------------
-
-
-def script_src(response) -> str:
-    """The script-src directive of a response's CSP (or default-src when it has none)."""
-    directives = dict(
-        part.strip().split(" ", 1) if " " in part.strip() else (part.strip(), "")
-        for part in response["Content-Security-Policy"].split(";")
-        if part.strip()
-    )
-    return directives.get("script-src", directives.get("default-src", ""))
-
-
-def assert_csp_allows_only_own_scripts(response) -> None:
-    """The page's CSP loads scripts from the site only: no inline, no eval, no wildcard."""
-    assert response.status_code == 200
-    scripts = script_src(response)
-    assert "'self'" in scripts
-    assert "'unsafe-inline'" not in scripts
-    assert "'unsafe-eval'" not in scripts
-    assert "*" not in scripts.split()
-
-
-@pytest.mark.parametrize("path", ["/", "/accounts/login/"])
-def test_public_pages_send_a_csp_without_unsafe_inline_scripts(client, path):
-    """Pages anyone can see carry a CSP whose scripts come only from the site."""
-    assert_csp_allows_only_own_scripts(client.get(path))
-
-
-@pytest.mark.parametrize("path", ["/rooms/", "/rooms/general/"])
-def test_signed_in_pages_send_a_csp_without_unsafe_inline_scripts(signed_in, path):
-    """Room pages carry a CSP whose scripts come only from the site."""
-    assert_csp_allows_only_own_scripts(signed_in.get(path))
-
-
-@pytest.mark.parametrize("path", ["/rooms/", "/rooms/general/"])
-def test_pages_load_scripts_from_files_only(signed_in, path):
-    """Every script on a page comes from a static file, with no inline code for the CSP to block."""
-    content = signed_in.get(path).content.decode()
-
-    scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", content, flags=re.DOTALL)
-    assert scripts
-    for attributes, body in scripts:
-        assert 'src="/static/' in attributes
-        assert body.strip() == ""

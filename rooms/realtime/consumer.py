@@ -1,0 +1,357 @@
+"""RoomConsumer: one WebSocket in one room.
+
+It parses frames, authorizes and calls the rooms services; what a room does
+lives in services, selectors, presence and the rate limiter.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from datetime import datetime
+from enum import Enum
+
+from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from accounts.models import User
+from rooms.exceptions import ChatError, InvalidFrame, Muted, RateLimited
+from rooms.models import Message, Room
+from rooms.realtime.handshake.query import query_param, whole_number
+from rooms.realtime.handshake.tickets import RoomTicket
+from rooms.realtime.hub import room_broadcast
+from rooms.realtime.presence.base import Member
+from rooms.realtime.process import transport
+from rooms.realtime.protocol import outbound
+from rooms.realtime.protocol.codes import CloseCode
+from rooms.realtime.protocol.inbound import parse_client_frame
+from rooms.realtime.protocol.layer import user_group
+from rooms.selectors import message_get_by_client_id, room_entry
+from rooms.services import message_clean_text, message_create
+
+logger = logging.getLogger("rooms.ws")
+
+# Refused frames in a row before we stop listening to a client.
+MAX_STRIKES = 10
+
+
+class SocketState(Enum):
+    """Where a room socket is in its life; each state says what may be written to it."""
+
+    # Checking the ticket: nothing is written.
+    CONNECTING = "connecting"
+    # Receiving the room, the welcome not yet out: room frames are held.
+    ENTERING = "entering"
+    # Welcome sent: room frames are written, client frames handled.
+    LIVE = "live"
+    # We closed it or the client left: everything is dropped.
+    CLOSING = "closing"
+
+
+# The moves a socket may make; anything else is a bug, and raises.
+TRANSITIONS = {
+    SocketState.CONNECTING: {SocketState.ENTERING, SocketState.CLOSING},
+    SocketState.ENTERING: {SocketState.LIVE, SocketState.CLOSING},
+    SocketState.LIVE: {SocketState.CLOSING},
+    SocketState.CLOSING: set(),
+}
+
+
+def after_from_scope(scope: dict) -> int | None:
+    """The `after` message id of a resuming client; None when absent or not a whole number."""
+    value = query_param(scope, "after")
+    return None if value is None else whole_number(value)
+
+
+class RoomConsumer(AsyncWebsocketConsumer):
+    """A member's socket in a room: welcome, messages, presence."""
+
+    state: SocketState = SocketState.CONNECTING
+    room_slug: str
+    user: User
+    member: Member
+    room: Room
+    muted_until: datetime | None = None
+    # Room frames that arrive while ENTERING, as (event, ASGI send message).
+    held: deque[tuple[dict, dict]]
+    # The presence version the welcome's roster showed: older news is dropped.
+    roster_version: int = 0
+    # Refused frames in a row (MAX_STRIKES closes the socket).
+    strikes: int = 0
+
+    def move_to(self, state: SocketState) -> None:
+        """Enter `state`; a move TRANSITIONS does not allow is a bug."""
+        if state not in TRANSITIONS[self.state]:
+            raise RuntimeError(f"room socket cannot go from {self.state.name} to {state.name}")
+        self.state = state
+
+    async def dispatch(self, message: dict) -> None:
+        """Run the handler for an event, without Channels' per-event DB clean-up.
+
+        Channels closes stale database connections (a hop to the sync thread)
+        before *every* event, so every delivered frame waited on that thread.
+        Here every database call goes through database_sync_to_async, which
+        does that clean-up itself.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def connect(self) -> None:
+        """Check the ticket against the room, join, and send the welcome frame."""
+        self.room_slug = slug = self.scope["url_route"]["kwargs"]["slug"]
+        user, ticket = self.scope.get("user"), self.scope.get("room_ticket")
+        if not isinstance(ticket, RoomTicket) or not isinstance(user, User) or not user.is_authenticated:
+            return await self.close()
+        if ticket.room != slug:
+            logger.info("websocket refused: token for %r used on %r (user %s)", ticket.room, slug, user.pk)
+            return await self.close()
+        # Parsed before joining anything, so a bad query string cannot fail half-way.
+        after = after_from_scope(self.scope)
+        self.user = user
+        self.member = Member(id=user.pk, name=user.get_display_name())
+        try:
+            await self.enter(after)
+        except Exception:
+            await self.fail("joining")
+
+    async def enter(self, after: int | None) -> None:
+        """Start receiving the room, read it, join presence, accept, and send the welcome frame."""
+        slug, process = self.room_slug, transport()
+        # Receive the room's frames before reading history or announcing
+        # ourselves: a message stored meanwhile then arrives twice at worst
+        # (clients de-duplicate by id), never zero times, and whoever joins at
+        # the same moment is announced to us (with Redis, a frame published
+        # before this process subscribes to the room is lost). Frames wait in
+        # self.held until the welcome frame is out: it is always the first.
+        self.held = deque()
+        self.move_to(SocketState.ENTERING)
+        await process.hub.add(slug, self)
+        entry = await database_sync_to_async(room_entry)(slug=slug, user_id=self.user.pk, after=after)
+        if entry is None:
+            logger.info("websocket refused: room %r unknown or archived (user %s)", slug, self.user.pk)
+            await self.forget()
+            return await self.close()
+        # Admitted only now: upkeep renews (re-joins) the presence of the
+        # sockets the registry holds, and a refused one must never be announced.
+        if not process.registry.admit(self):
+            logger.warning(
+                "websocket refused: user %s already has %s sockets here",
+                self.user.pk,
+                settings.CHAT_MAX_SOCKETS_PER_USER,
+            )
+            await self.forget()
+            return await self.close()
+        if process.ticker is not None:
+            process.ticker.ensure_running()
+        self.room, self.muted_until = entry.room, entry.muted_until
+
+        version = await process.presence.join(room=slug, member=self.member, connection=self.channel_name)
+        if version is not None:
+            # Announced as soon as presence counts the member, so a failure
+            # below ends in the matching user_left. Not echoed to the newcomer:
+            # it learns who is here from the welcome frame.
+            joined = outbound.user_joined(self.member_frame(self.member))
+            await room_broadcast(slug, joined, skip=self.channel_name, version=version)
+        self.groups = [user_group(self.user.pk)]
+        await self.channel_layer.group_add(self.groups[0], self.channel_name)
+        if self.state is not SocketState.ENTERING:
+            return  # closed meanwhile (the room archived, or upkeep restarting): disconnect() cleans up
+        await self.accept()
+
+        roster = await process.presence.roster(room=slug)
+        await self.send(
+            text_data=outbound.encode_welcome(
+                room={"slug": slug, "name": self.room.name},
+                user=self.member_frame(self.member),
+                users=roster.encoded,
+                history=entry.history.encoded,
+                has_more=entry.has_more,
+            )
+        )
+        self.roster_version = roster.version
+        if self.state is not SocketState.ENTERING:
+            return
+        self.move_to(SocketState.LIVE)
+        while self.held:
+            await self.write(*self.held.popleft())
+
+    async def forget(self) -> bool:
+        """Stop receiving the room and stop counting this socket; True if it was counted.
+
+        Only a counted socket may have joined presence: leaving it is the caller's.
+        """
+        process = transport()
+        await process.hub.remove(self.room_slug, self)
+        return process.registry.forget(self)
+
+    async def disconnect(self, code: int) -> None:
+        """Leave presence; announce the member's departure if this was their last socket."""
+        if self.state is not SocketState.CLOSING:
+            self.move_to(SocketState.CLOSING)
+        try:
+            if not await self.forget():
+                return  # never counted: refused, or failed before it joined presence
+            slug, member = self.room_slug, self.member
+            version = await transport().presence.leave(room=slug, member=member, connection=self.channel_name)
+            if version is not None:
+                await room_broadcast(slug, outbound.user_left(self.member_frame(member)), version=version)
+        except Exception:
+            # Shared presence unreachable: the expiry of this connection in it
+            # (PRESENCE_TTL) and another process's reaping announce the leave.
+            logger.exception("leaving presence failed in %r (user %s)", self.room_slug, self.user.pk)
+
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        """Close the socket once; what the client sent after that is dropped unread.
+
+        Frames already received when we close (the rest of a flood) would
+        otherwise be answered on a closed socket: the ASGI server raises, and
+        the consumer would die without disconnect(), leaving a ghost online.
+        """
+        if self.state is SocketState.CLOSING:
+            return
+        self.move_to(SocketState.CLOSING)
+        # A plain int: daphne (autobahn) refuses a close code whose type is not exactly int.
+        await super().close(code=int(code) if isinstance(code, CloseCode) else code, reason=reason)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Handle one client frame; refused frames get an `error` frame."""
+        if self.state is not SocketState.LIVE:
+            return
+        if text_data is None:
+            return await self.refuse(InvalidFrame("Frames must be JSON text, not binary."))
+        # surrogatepass: measuring must not fail on text the parser refuses next.
+        if len(text_data.encode("utf-8", "surrogatepass")) > settings.CHAT_MAX_FRAME_BYTES:
+            logger.info(
+                "websocket closed: frame over %s bytes (user %s)", settings.CHAT_MAX_FRAME_BYTES, self.user.pk
+            )
+            return await self.close(code=CloseCode.TOO_BIG)
+        try:
+            incoming = parse_client_frame(text_data)
+            text = message_clean_text(incoming.text)
+            if self.muted_until is not None and timezone.now() < self.muted_until:
+                raise Muted(f"A moderator muted you in this room until {self.muted_until:%H:%M} UTC.")
+            if await transport().rate_limiter.allow(key=f"{self.room_slug}:{self.user.pk}"):
+                await self.post(text=text, client_id=incoming.client_id)
+            elif not await self.echo_stored(client_id=incoming.client_id):
+                raise RateLimited()
+        except ChatError as error:
+            return await self.refuse(error)
+        except Exception:
+            return await self.fail("handling a frame")
+        self.strikes = 0
+
+    async def post(self, *, text: str, client_id: str) -> None:
+        """Store the message, then broadcast it; a retried client_id is answered to its sender only."""
+        message, created = await database_sync_to_async(message_create)(
+            room=self.room, author=self.user, text=text, client_id=client_id
+        )
+        if created:
+            await room_broadcast(self.room_slug, outbound.message_frame(message))
+        else:
+            await self.answer_retry(message)
+
+    async def echo_stored(self, *, client_id: str) -> bool:
+        """Answer a rate-limited frame that retries a stored message; False when it retries nothing.
+
+        Looked up only once the limiter refuses, so the hot path stays one write:
+        a client resending after a reconnect gets its message back, not rate_limited.
+        """
+        if not client_id:
+            return False
+        message = await database_sync_to_async(message_get_by_client_id)(
+            room=self.room, author=self.user, client_id=client_id
+        )
+        if message is None:
+            return False
+        await self.answer_retry(message)
+        return True
+
+    async def answer_retry(self, message: Message) -> None:
+        """Echo a retried message to its sender, or only its deletion if a moderator removed it."""
+        if message.deleted_at is not None:
+            await self.send_frame(outbound.message_deleted(message.pk, client_id=message.client_id))
+        else:
+            await self.send_frame(outbound.message_frame(message))
+
+    async def refuse(self, error: ChatError) -> None:
+        """Answer a bad frame with an `error` frame; close a client that keeps at it."""
+        await self.send_frame(outbound.error(code=error.code, detail=error.detail))
+        if not error.strike:
+            return
+        self.strikes += 1
+        if self.strikes >= MAX_STRIKES:
+            logger.warning(
+                "websocket closed: %s refused frames in a row (user %s)", self.strikes, self.user.pk
+            )
+            await self.close(code=CloseCode.POLICY_VIOLATION)
+
+    async def fail(self, during: str) -> None:
+        """Log an unexpected error and close with 4011, so that disconnect() leaves presence.
+
+        An exception escaping the consumer would kill it without disconnect():
+        its user would stay "online" for good.
+        """
+        logger.exception("websocket failed while %s in %r (user %s)", during, self.room_slug, self.user.pk)
+        await self.close(code=CloseCode.INTERNAL_ERROR)
+
+    async def send_frame(self, frame: outbound.Frame) -> None:
+        """Send a frame to this socket only (nothing unless it is live)."""
+        if self.state is SocketState.LIVE:
+            await self.send(text_data=outbound.encode(frame))
+
+    @staticmethod
+    def member_frame(member: Member) -> outbound.Frame:
+        """A present member as frames show them."""
+        return outbound.member(user_id=member.id, name=member.name)
+
+    # From the room hub (rooms.realtime.hub.RoomSocket): the room's frames, already encoded.
+
+    async def deliver(self, event: dict, send: dict) -> None:
+        """Write a room frame (`send`: its ASGI message) to this socket, held until the welcome is out."""
+        if self.state is SocketState.ENTERING:
+            self.held.append((event, send))
+        else:
+            await self.write(event, send)
+
+    async def write(self, event: dict, send: dict) -> None:
+        """Write a room frame now, unless the socket is closing or the welcome already told it.
+
+        Presence news the welcome's roster already covers is dropped: joins
+        racing with ours reach us both in the roster and as user_joined (at
+        least once, never zero times); the client gets each change once.
+        """
+        if self.state is not SocketState.LIVE:
+            return
+        version = event.get("version")
+        if version is None or version > self.roster_version:
+            await self.base_send(send)
+
+    async def close_room(self, send: dict) -> None:
+        """The room was archived: tell the client (`send` is room_closed), then close with 4404."""
+        if self.state is SocketState.LIVE:
+            await self.base_send(send)
+        await self.close(code=CloseCode.ROOM_CLOSED)
+
+    # From upkeep (rooms.realtime.registry.LiveSocket).
+
+    async def restart(self) -> None:
+        """Shared state was lost (Redis restarted): close with 4012 so the client resumes."""
+        await self.close(code=CloseCode.SERVICE_RESTART)
+
+    # Channel-layer events on this user's group (rooms.realtime.protocol.layer.UserEvent):
+    # "user.muted" -> user_muted.
+
+    async def user_muted(self, event: dict) -> None:
+        """A moderator muted (or unmuted, until None) this user in some room."""
+        if event["room"] == self.room_slug:
+            self.muted_until = parse_datetime(event["until"]) if event["until"] else None
+
+    async def user_signed_out(self, event: dict) -> None:
+        """The user signed out or was deactivated: close with 4401."""
+        await self.close(code=CloseCode.SIGNED_OUT)

@@ -1,0 +1,60 @@
+"""JwtAuthMiddleware: the room token decides who a WebSocket belongs to."""
+
+from __future__ import annotations
+
+import logging
+
+from channels.db import database_sync_to_async
+from django.contrib.auth.models import AnonymousUser
+
+from rooms.realtime.handshake import tickets
+from rooms.realtime.handshake.query import query_param
+from rooms.selectors import user_get_active
+
+logger = logging.getLogger("rooms.ws")
+
+
+def token_from_scope(scope: dict) -> str | None:
+    """The room token from `?token=` or, for non-browser clients, a Bearer header."""
+    token = query_param(scope, "token")
+    if token:
+        return token
+    authorization = dict(scope.get("headers", [])).get(b"authorization", b"").decode("latin-1")
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    return None
+
+
+class JwtAuthMiddleware:
+    """Fill scope["user"] and scope["room_ticket"] from the room token.
+
+    An absent or bad token leaves an AnonymousUser and no ticket; the consumer
+    refuses the handshake. The token itself is never logged.
+    """
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+
+    async def __call__(self, scope, receive, send):
+        # Copy scope to stop changes going upstream.
+        scope = dict(scope)
+        scope["user"], scope["room_ticket"] = await self.authenticate(scope)
+        return await self.inner(scope, receive, send)
+
+    async def authenticate(self, scope: dict):
+        """Return (user, ticket), or (AnonymousUser, None) when the token fails."""
+        token = token_from_scope(scope)
+        if token is None:
+            logger.info("websocket refused: no token (%s)", scope.get("path"))
+            return AnonymousUser(), None
+        try:
+            ticket = tickets.decode(token)
+        except tickets.TokenError as exc:
+            logger.info("websocket refused: bad token (%s) (%s)", exc, scope.get("path"))
+            return AnonymousUser(), None
+        user = await database_sync_to_async(user_get_active)(user_id=ticket.user_id)
+        if user is None:
+            logger.info("websocket refused: user %s unknown or inactive", ticket.user_id)
+            return AnonymousUser(), None
+        return user, ticket

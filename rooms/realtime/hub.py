@@ -1,0 +1,110 @@
+"""This process's sockets per room, and one channel-layer subscription per room.
+
+Channels' usual pattern puts every socket in its room's group, so a broadcast
+becomes one channel-layer message, one receive task and one dispatch per
+socket. Here the process holds one channel per room in that group; what
+arrives on it is written, already encoded, straight to each local socket.
+Everything else (sign-out, mutes) still reaches consumers through their own
+channels and the per-user group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from channels.layers import get_channel_layer
+
+from rooms.realtime.protocol.layer import RoomEvent, room_event, room_group
+
+logger = logging.getLogger("rooms.hub")
+
+
+class RoomSocket(Protocol):
+    """What the hub needs of a consumer; `send` is the frame's ASGI message, shared by all."""
+
+    channel_name: str
+
+    async def deliver(self, event: dict, send: dict) -> None: ...
+
+    async def close_room(self, send: dict) -> None: ...
+
+
+@dataclass
+class _Room:
+    channel: str
+    task: asyncio.Task
+    sockets: dict[str, RoomSocket] = field(default_factory=dict)
+
+
+class RoomHub:
+    """Fans a room's frames out to this process's sockets in that room."""
+
+    def __init__(self) -> None:
+        self._rooms: dict[str, _Room] = {}
+
+    async def add(self, slug: str, socket: RoomSocket) -> None:
+        """Deliver this room's frames to `socket` from now on."""
+        room = self._rooms.get(slug)
+        if room is None or room.task.done():
+            layer = get_channel_layer()
+            channel = await layer.new_channel()
+            await layer.group_add(room_group(slug), channel)
+            room = self._rooms.get(slug)  # another socket may have set it up meanwhile
+            if room is None or room.task.done():
+                task = asyncio.get_running_loop().create_task(self._pump(slug, channel))
+                room = self._rooms[slug] = _Room(channel=channel, task=task)
+            else:
+                await layer.group_discard(room_group(slug), channel)
+        room.sockets[socket.channel_name] = socket
+
+    async def remove(self, slug: str, socket: RoomSocket) -> None:
+        """Stop delivering to `socket`; leave the group when the room has no socket here."""
+        room = self._rooms.get(slug)
+        if room is None or room.sockets.pop(socket.channel_name, None) is None or room.sockets:
+            return
+        del self._rooms[slug]
+        room.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await room.task
+        await get_channel_layer().group_discard(room_group(slug), room.channel)
+
+    def sockets(self, slug: str) -> list[RoomSocket]:
+        """This process's sockets in the room."""
+        room = self._rooms.get(slug)
+        return list(room.sockets.values()) if room else []
+
+    async def _pump(self, slug: str, channel: str) -> None:
+        layer = get_channel_layer()
+        while True:
+            event = await layer.receive(channel)
+            try:
+                await self.deliver(slug, event)
+            except Exception:
+                logger.exception("delivering %s to %r failed", event.get("type"), slug)
+
+    async def deliver(self, slug: str, event: dict) -> None:
+        """Write one room event to every local socket of the room (but the one it skips)."""
+        skip = event.get("skip")
+        closing = event["type"] == RoomEvent.CLOSED
+        send = {"type": "websocket.send", "text": event["frame"]}
+        room = self._rooms.get(slug)
+        for name, socket in list(room.sockets.items()) if room else []:
+            if name == skip:
+                continue
+            try:
+                await (socket.close_room(send) if closing else socket.deliver(event, send))
+            except Exception:
+                # A socket closing right now: its disconnect() removes it.
+                logger.debug("could not write to %s", name, exc_info=True)
+
+
+async def room_broadcast(room: str, frame: dict, skip: str | None = None, version: int | None = None) -> None:
+    """Send a frame to everyone in a room, on every process, encoded once (but to `skip`).
+
+    `version`: the presence version of a user_joined or user_left frame.
+    """
+    await get_channel_layer().group_send(room_group(room), room_event(frame, skip=skip, version=version))

@@ -1,0 +1,50 @@
+"""The one bridge from the chat domain to the transport: events sent once the transaction commits.
+
+Services never touch the channel layer: they call these, and the event goes
+out only if (and when) the transaction that made the change commits, so no
+socket ever hears of a change that was rolled back. The event types are
+`rooms.realtime.protocol.layer`'s; the room hub and RoomConsumer's
+`user_<name>` handlers receive them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from rooms.realtime.protocol import outbound
+from rooms.realtime.protocol.layer import RoomEvent, UserEvent, room_event, room_group, user_group
+
+
+def _group_send_on_commit(group: str, event: dict) -> None:
+    layer = get_channel_layer()
+    transaction.on_commit(lambda: async_to_sync(layer.group_send)(group, event))
+
+
+def room_send_on_commit(*, room: str, frame: outbound.Frame) -> None:
+    """Send a frame to every socket in a room, on every process, once the transaction commits."""
+    _group_send_on_commit(room_group(room), room_event(frame))
+
+
+def room_close_on_commit(*, room: str) -> None:
+    """Tell every socket in an archived room (room_closed), then close them with 4404."""
+    _group_send_on_commit(room_group(room), room_event(outbound.room_closed(), kind=RoomEvent.CLOSED))
+
+
+def user_send_on_commit(*, user_id: int, kind: UserEvent, **fields: str | None) -> None:
+    """Send an event to every socket of one user, on every process, once the transaction commits."""
+    _group_send_on_commit(user_group(user_id), {"type": str(kind), **fields})
+
+
+def user_sockets_close(*, user_id: int) -> None:
+    """Close every socket this user has open (sign-out, deactivation): code 4401."""
+    user_send_on_commit(user_id=user_id, kind=UserEvent.SIGNED_OUT)
+
+
+def user_mute_notify(*, user_id: int, room: str, until: datetime | None) -> None:
+    """Tell the user's open sockets in `room` that they are muted until `until` (None: unmuted)."""
+    until_text = outbound.iso_utc(until) if until else None
+    user_send_on_commit(user_id=user_id, kind=UserEvent.MUTED, room=room, until=until_text)

@@ -1,0 +1,90 @@
+"""Presence for one process (the embedded default): all calls run on its event loop."""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+from dataclasses import dataclass, field
+
+from rooms.realtime.presence.base import Member, Roster, RosterEntry, encode_entries, roster_entry
+
+
+@dataclass
+class _Present:
+    """One user in one room: their latest display name and their live connections."""
+
+    name: str
+    connections: set[str] = field(default_factory=set)
+
+
+@dataclass
+class _RoomPresence:
+    """One room's people, keyed by user id (a name changed between two tabs is still one user)."""
+
+    people: dict[int, _Present] = field(default_factory=dict)
+    # The same people in roster order, kept sorted as they come and go, so a
+    # roster costs a join of encoded strings, not a sort and an encoding.
+    entries: list[RosterEntry] = field(default_factory=list)
+    # Never reset, even when the room empties: news still in flight keeps its meaning.
+    version: int = 0
+    roster: Roster | None = None
+
+    def add(self, member: Member) -> None:
+        insort(self.entries, roster_entry(member))
+
+    def remove(self, member_id: int, name: str) -> None:
+        del self.entries[bisect_left(self.entries, ((name.lower(), member_id),))]
+
+    def changed(self) -> int:
+        self.version += 1
+        self.roster = None
+        return self.version
+
+
+@dataclass
+class InMemoryPresence:
+    """Presence for a single process; all calls run on its event loop."""
+
+    _rooms: dict[str, _RoomPresence] = field(default_factory=dict)
+
+    async def join(self, *, room: str, member: Member, connection: str) -> int | None:
+        """Record a connection; the room's new version if it is the member's first, else None."""
+        state = self._rooms.setdefault(room, _RoomPresence())
+        present = state.people.get(member.id)
+        if present is None:
+            state.people[member.id] = _Present(name=member.name, connections={connection})
+            state.add(member)
+            return state.changed()
+        present.connections.add(connection)
+        if present.name != member.name:
+            # A new name from a second tab takes a version too, announcing nobody.
+            state.remove(member.id, present.name)
+            present.name = member.name
+            state.add(member)
+            state.changed()
+        return None
+
+    async def leave(self, *, room: str, member: Member, connection: str) -> int | None:
+        """Forget a connection; the room's new version if it was the member's last, else None."""
+        state = self._rooms.get(room)
+        present = state.people.get(member.id) if state else None
+        if present is None or connection not in present.connections:
+            return None
+        present.connections.discard(connection)
+        if present.connections:
+            return None
+        del state.people[member.id]
+        state.remove(member.id, present.name)
+        return state.changed()
+
+    async def roster(self, *, room: str) -> Roster:
+        """Everyone with at least one connection to the room, by name, with their latest name."""
+        state = self._rooms.setdefault(room, _RoomPresence())
+        if state.roster is None:
+            members = tuple(e[2] for e in state.entries)
+            encoded = encode_entries(state.entries)
+            state.roster = Roster(version=state.version, members=members, encoded=encoded)
+        return state.roster
+
+    def counts(self, *, rooms: list[str]) -> dict[str, int]:
+        """How many people are in each room."""
+        return {room: len(self._rooms[room].people) if room in self._rooms else 0 for room in rooms}

@@ -1,0 +1,192 @@
+"""Presence shared by every server process, in Redis.
+
+Each connection is a member of a per-room sorted set scored by when it
+expires. Its process renews it every PRESENCE_TTL / 3 seconds; a process
+that dies stops renewing, and any survivor reaps the expired connections
+and announces the people who left. Per-user counts make "first/last
+connection of this user in this room" one atomic step.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+
+from rooms.realtime.presence.base import Member, Roster
+from rooms.realtime.redis import async_redis, sync_redis
+
+PREFIX = "lets-talk:presence:"
+ROOMS_KEY = f"{PREFIX}rooms"
+
+# A room's first version is Redis's clock in microseconds, not 1: after a
+# Redis restart (or flush) versions go on upward, so a socket's roster
+# version and a cached roster from before it are never mistaken for news.
+NEXT_VERSION = """
+local function next_version(key)
+  if redis.call('EXISTS', key) == 0 then
+    local now = redis.call('TIME')
+    redis.call('SET', key, now[1] * 1000000 + now[2])
+  end
+  return redis.call('INCR', key)
+end
+"""
+
+# KEYS: connections, counts, names, version, rooms. ARGV: user id, connection, expiry, name, room.
+# Returns the room's new version for a first connection, else 0 (a new name
+# takes a version too, so rosters cached by version see it).
+JOIN = (
+    NEXT_VERSION
+    + """
+redis.call('SADD', KEYS[5], ARGV[5])
+local renamed = redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[4]
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[4])
+if redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1] .. '|' .. ARGV[2]) == 1 then
+  if redis.call('HINCRBY', KEYS[2], ARGV[1], 1) == 1 then return next_version(KEYS[4]) end
+end
+if renamed then next_version(KEYS[4]) end
+return 0
+"""
+)
+
+# KEYS: connections, counts, names, version. ARGV: user id, connection.
+# Returns the room's new version for a last connection, else 0.
+LEAVE = (
+    NEXT_VERSION
+    + """
+if redis.call('ZREM', KEYS[1], ARGV[1] .. '|' .. ARGV[2]) == 1 then
+  if redis.call('HINCRBY', KEYS[2], ARGV[1], -1) <= 0 then
+    redis.call('HDEL', KEYS[2], ARGV[1])
+    redis.call('HDEL', KEYS[3], ARGV[1])
+    return next_version(KEYS[4])
+  end
+end
+return 0
+"""
+)
+
+# KEYS: connections, counts, names, version. ARGV: now.
+# Returns [user id, name, version, ...] of the people gone.
+REAP = (
+    NEXT_VERSION
+    + """
+local gone = {}
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) do
+  redis.call('ZREM', KEYS[1], member)
+  local user = string.match(member, '^([^|]+)|')
+  if redis.call('HINCRBY', KEYS[2], user, -1) <= 0 then
+    table.insert(gone, user)
+    table.insert(gone, redis.call('HGET', KEYS[3], user) or '')
+    redis.call('HDEL', KEYS[2], user)
+    redis.call('HDEL', KEYS[3], user)
+    table.insert(gone, next_version(KEYS[4]))
+  end
+end
+return gone
+"""
+)
+
+# KEYS: names, version. ARGV: the version the caller holds a roster of.
+# Returns {version} when that is still current, else {version, user id, name, ...}.
+ROSTER = """
+local version = tonumber(redis.call('GET', KEYS[2]) or '0')
+if version == tonumber(ARGV[1]) then return {version} end
+local result = redis.call('HGETALL', KEYS[1])
+table.insert(result, 1, version)
+return result
+"""
+
+# KEYS: connections. ARGV: expiry, members... Returns the members that were gone.
+RENEW = """
+local missing = {}
+for i = 2, #ARGV do
+  if redis.call('ZSCORE', KEYS[1], ARGV[i]) then
+    redis.call('ZADD', KEYS[1], ARGV[1], ARGV[i])
+  else
+    table.insert(missing, ARGV[i])
+  end
+end
+return missing
+"""
+
+
+def _keys(room: str) -> list[str]:
+    return [
+        f"{PREFIX}{room}:connections",
+        f"{PREFIX}{room}:counts",
+        f"{PREFIX}{room}:names",
+        f"{PREFIX}{room}:version",
+    ]
+
+
+def _expiry() -> float:
+    return time.time() + settings.PRESENCE_TTL
+
+
+class RedisPresence:
+    """Presence for many processes sharing one Redis."""
+
+    def __init__(self) -> None:
+        # Room -> the last roster read here: while its version is current,
+        # Redis sends only the version, and its encoding is reused.
+        self._rosters: dict[str, Roster] = {}
+
+    async def join(self, *, room: str, member: Member, connection: str) -> int | None:
+        """Record a connection; the room's new version if it is the member's first, else None."""
+        args = [member.id, connection, _expiry(), member.name, room]
+        return await async_redis().eval(JOIN, 5, *_keys(room), ROOMS_KEY, *args) or None
+
+    async def leave(self, *, room: str, member: Member, connection: str) -> int | None:
+        """Forget a connection; the room's new version if it was the member's last, else None."""
+        return await async_redis().eval(LEAVE, 4, *_keys(room), member.id, connection) or None
+
+    async def roster(self, *, room: str) -> Roster:
+        """Everyone with at least one live connection to the room, by name."""
+        known = self._rosters.get(room)
+        names_key, version_key = _keys(room)[2:]
+        held = known.version if known else -1
+        version, *flat = await async_redis().eval(ROSTER, 2, names_key, version_key, held)
+        if known is not None and version == known.version:
+            return known
+        pairs = zip(flat[::2], flat[1::2], strict=True)
+        members = (Member(id=int(user), name=name.decode()) for user, name in pairs)
+        roster = self._rosters[room] = Roster.of(version=version, members=members)
+        return roster
+
+    def counts(self, *, rooms: list[str]) -> dict[str, int]:
+        """How many people are in each room (sync: the dashboard's views call it)."""
+        pipeline = sync_redis().pipeline(transaction=False)
+        for room in rooms:
+            pipeline.hlen(_keys(room)[1])
+        return dict(zip(rooms, pipeline.execute(), strict=True))
+
+    async def renew(
+        self, *, connections: list[tuple[str, Member, str]]
+    ) -> list[tuple[str, Member, int | None]]:
+        """Extend this process's (room, member, connection)s; re-join those Redis lost.
+
+        Returns the re-joined ones as (room, member, what join() returned for them).
+        """
+        by_room: dict[str, dict[str, Member]] = {}
+        for room, member, connection in connections:
+            by_room.setdefault(room, {})[f"{member.id}|{connection}"] = member
+        rejoined = []
+        for room, members in by_room.items():
+            missing = await async_redis().eval(RENEW, 1, _keys(room)[0], _expiry(), *members)
+            for entry in missing:
+                entry = entry.decode()
+                member, connection = members[entry], entry.split("|", 1)[1]
+                version = await self.join(room=room, member=member, connection=connection)
+                rejoined.append((room, member, version))
+        return rejoined
+
+    async def reap(self) -> list[tuple[str, Member, int]]:
+        """Drop connections nobody renewed (dead processes); who left which room, at which version."""
+        client = async_redis()
+        gone = []
+        for raw_room in await client.smembers(ROOMS_KEY):
+            room = raw_room.decode()
+            result = await client.eval(REAP, 4, *_keys(room), time.time())
+            for user, name, version in zip(result[::3], result[1::3], result[2::3], strict=True):
+                gone.append((room, Member(id=int(user), name=name.decode()), version))
+        return gone

@@ -1,0 +1,55 @@
+"""What travels between processes on the channel layer: group names and event types.
+
+Group names fit Channels' rule: [a-zA-Z0-9-_.], under 100 characters.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from rooms.realtime.protocol.outbound import Frame, encode
+
+
+class RoomEvent(StrEnum):
+    """Events on a room's group, handled by the room hub (rooms.realtime.hub)."""
+
+    # A frame for every socket in the room.
+    FRAME = "room.frame"
+    # The room was archived: room_closed, then close code 4404.
+    CLOSED = "room.closed"
+
+
+class UserEvent(StrEnum):
+    """Events on a user's group, handled by each of their sockets (RoomConsumer.user_<name>)."""
+
+    # Signed out or deactivated: close with 4401.
+    SIGNED_OUT = "user.signed_out"
+    # Muted (or unmuted) in one room.
+    MUTED = "user.muted"
+
+
+def room_group(slug: str) -> str:
+    """The group of a room: one subscription per process (the room hub) joins it."""
+    return f"room.{slug}"
+
+
+def user_group(user_id: int) -> str:
+    """The group every socket of one user joins, so sign-out can close them all."""
+    return f"user.{user_id}"
+
+
+def room_event(
+    frame: Frame, *, kind: RoomEvent = RoomEvent.FRAME, skip: str | None = None, version: int | None = None
+) -> dict[str, str | int]:
+    """The channel-layer event that writes `frame`, encoded once, to every socket of a room.
+
+    `skip` names one channel that does not get it (a newcomer's own arrival).
+    `version` is the presence version of a user_joined or user_left: each
+    socket drops the ones its welcome frame already told (no re-parsing).
+    """
+    event: dict[str, str | int] = {"type": str(kind), "frame": encode(frame)}
+    if skip:
+        event["skip"] = skip
+    if version is not None:
+        event["version"] = version
+    return event

@@ -1,0 +1,122 @@
+"""Server-to-client frames: plain dicts in, plain dicts out, JSON-safe.
+
+Each broadcast is encoded once by the sender (`encode`) and the same text is
+written to every socket in the room. `message_frame` is the one serializer of
+a stored message, for sockets and the history endpoint alike.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rooms.models import Message
+
+Frame = dict[str, Any]
+
+
+def encode(frame: Frame | list[Frame]) -> str:
+    """Serialize a frame (or a list of them) for the wire."""
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+
+
+def iso_utc(moment: datetime) -> str:
+    """ISO 8601 in UTC with a Z, as browsers parse it everywhere."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def member(*, user_id: int, name: str) -> Frame:
+    """A person as frames show them."""
+    return {"id": user_id, "name": name}
+
+
+def message(
+    *,
+    message_id: int,
+    room: str,
+    user_id: int,
+    user_name: str,
+    text: str,
+    sent_at: str,
+    client_id: str,
+) -> Frame:
+    """A chat message, live or in history."""
+    return {
+        "type": "message",
+        "id": message_id,
+        "room": room,
+        "user": member(user_id=user_id, name=user_name),
+        "text": text,
+        "sent_at": sent_at,
+        "client_id": client_id or None,
+    }
+
+
+def message_frame(stored: Message) -> Frame:
+    """The wire form of a stored message."""
+    return message(
+        message_id=stored.pk,
+        room=stored.room.slug,
+        user_id=stored.author_id,
+        user_name=stored.author.get_display_name(),
+        text=stored.text,
+        sent_at=iso_utc(stored.created_at),
+        client_id=stored.client_id,
+    )
+
+
+def welcome(
+    *, room: Frame, user: Frame, users: list[Frame], history: list[Frame], has_more: bool = False
+) -> Frame:
+    """The first frame after connect; `has_more` when a resume left older missed messages out."""
+    return {
+        "type": "welcome",
+        "room": room,
+        "user": user,
+        "users": users,
+        "history": history,
+        "has_more": has_more,
+    }
+
+
+def encode_welcome(*, room: Frame, user: Frame, users: str, history: str, has_more: bool = False) -> str:
+    """`encode(welcome(...))` from `users` and `history` already encoded.
+
+    Joiners of one room share those two lists, so each is encoded once and
+    spliced in; a room of N people would otherwise encode N members per join.
+    """
+    frame = welcome(room=room, user=user, users=[], history=[], has_more=has_more)
+    head, found, tail = encode(frame).partition('"users":[],"history":[]')
+    if not found:  # welcome() changed its layout: splice nothing rather than garbage
+        raise ValueError("welcome() no longer holds users then history")
+    return f'{head}"users":{users},"history":{history}{tail}'
+
+
+def user_joined(user: Frame) -> Frame:
+    """A user's first connection to the room opened."""
+    return {"type": "user_joined", "user": user}
+
+
+def user_left(user: Frame) -> Frame:
+    """A user's last connection to the room closed."""
+    return {"type": "user_left", "user": user}
+
+
+def message_deleted(message_id: int, *, client_id: str = "") -> Frame:
+    """A moderator removed a message; its sender's retry also learns the client_id it sent."""
+    frame: Frame = {"type": "message_deleted", "id": message_id}
+    if client_id:
+        frame["client_id"] = client_id
+    return frame
+
+
+def room_closed() -> Frame:
+    """The room was archived; the socket closes with 4404 next."""
+    return {"type": "room_closed"}
+
+
+def error(*, code: str, detail: str) -> Frame:
+    """A refused frame; the socket stays open."""
+    return {"type": "error", "code": code, "detail": detail}

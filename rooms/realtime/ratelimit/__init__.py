@@ -1,0 +1,1 @@
+"""Messages per user per room: the `RateLimiter` protocol (`base`), one process (`memory`), many (`redis`)."""
