@@ -13,7 +13,7 @@ run: export DJANGO_DEBUG ?= 1
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/letstalk
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test lint format migrations-check pytest pytest-services
+.PHONY: run test lint typecheck format migrations-check pytest pytest-services
 
 $(STAMP): requirements.txt
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -26,7 +26,7 @@ run: $(STAMP)
 	$(PYTHON) manage.py ensure_demo_users
 	$(PYTHON) manage.py runserver 127.0.0.1:8000
 
-test: lint migrations-check pytest pytest-services
+test: lint typecheck migrations-check pytest pytest-services
 
 # The embedded default: SQLite and the in-memory channel layer.
 pytest: $(STAMP)
@@ -43,6 +43,11 @@ pytest-services: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# mypy with django-stubs over the app packages (pyproject.toml [tool.mypy]); the plugin
+# loads the settings, which need debug mode's development secrets here.
+typecheck: $(STAMP)
+	DJANGO_DEBUG=1 $(VENV)/bin/mypy
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .

@@ -11,7 +11,7 @@ from accounts.services import user_deactivate
 
 @admin.register(User)
 class ChatUserAdmin(UserAdmin):
-    fieldsets = (*UserAdmin.fieldsets, ("Chat", {"fields": ("display_name",)}))
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("Chat", {"fields": ("display_name",)}))
     list_display = ("username", "display_name", "email", "is_active", "is_staff")
     search_fields = ("username", "display_name", "email")
     actions = ["deactivate_users"]

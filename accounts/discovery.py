@@ -35,7 +35,7 @@ DISCOVERED_SETTINGS = {
 # Attribute names the library's classes use for settings of another name.
 ATTRIBUTE_ALIASES = {"OIDC_OP_AUTH_ENDPOINT": "OIDC_OP_AUTHORIZATION_ENDPOINT"}
 # The library's own defaults for the attributes its __init__ methods would set.
-LIBRARY_DEFAULTS = {
+LIBRARY_DEFAULTS: dict[str, object] = {
     "OIDC_RP_IDP_SIGN_KEY": None,
     "OIDC_EXEMPT_URLS": [],
     "OIDC_STATE_SIZE": 32,

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.views.generic import View
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
@@ -31,14 +32,14 @@ def _fail(request: HttpRequest, message: str) -> HttpResponse:
     return redirect("accounts:login")
 
 
-class ProviderViewMixin(ProviderSettings):
+class ProviderViewMixin(ProviderSettings, View):
     """Shared by both views: 404 without a provider, settings read on use."""
 
     def __init__(self, **kwargs) -> None:
         # Skip the library's __init__, which discovers endpoints eagerly.
         View.__init__(self, **kwargs)
 
-    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
         if not settings.OIDC_ENABLED:
             raise Http404("OpenID Connect sign-in is not configured.")
         return super().dispatch(request, *args, **kwargs)

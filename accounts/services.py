@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 
 from accounts.models import User
@@ -13,7 +14,7 @@ logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
-def user_deactivate(*, user: User, moderator: User | None = None) -> None:
+def user_deactivate(*, user: User, moderator: User | AnonymousUser | None = None) -> None:
     """Deactivate a user: no more sign-in or tokens, and every open socket closes (4401)."""
     if not user.is_active:
         return

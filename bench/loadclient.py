@@ -1,4 +1,4 @@
-"""Load client for a Let's Talk deployment (SPEC "WebSocket surface"), yours or a local one.
+"""Load client for a Let's Talk deployment (README "WebSocket protocol"), yours or a local one.
 
     .venv/bin/python -m bench.loadclient --url ws://127.0.0.1:8000 --jwt-secret "$CHAT_JWT_SECRET" \\
         --iss lets-talk --preset A [--server-pid PID] [--workers 2] [--json out.json]

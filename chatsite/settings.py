@@ -237,7 +237,7 @@ else:
         }
     }
 
-# Chat limits (SPEC "Configuration").
+# Chat limits (README "Configuration").
 CHAT_JWT_ISSUER = env.str("CHAT_JWT_ISSUER", default="lets-talk")
 CHAT_JWT_TTL = env.int("CHAT_JWT_TTL", default=60)
 CHAT_MAX_MESSAGE_LENGTH = env.int("CHAT_MAX_MESSAGE_LENGTH", default=2000)

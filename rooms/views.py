@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.models import User
 from rooms.models import Room
 from rooms.realtime.handshake import tickets
 from rooms.realtime.handshake.query import whole_number
@@ -32,6 +33,12 @@ MESSAGE_NOT_FOUND = "No such message in this room."
 ROOM_NOT_FOUND = "No such room, or it was closed."
 BEFORE_INVALID = "before must be a positive whole number (a message id)."
 LIMIT_INVALID = "limit must be a positive whole number."
+
+
+class AuthenticatedRequest(HttpRequest):
+    """A request login_required (or login_required_json) let through: its user is signed in."""
+
+    user: User
 
 
 def login_required_json(view):
@@ -73,9 +80,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """Active rooms with how many people are in each."""
     rooms = list(room_list_active())
     counts = _online_counts(rooms)
-    for room in rooms:
-        room.online = counts[room.slug]
-    return render(request, "rooms/dashboard.html", {"rooms": rooms})
+    listing = [(room, counts[room.slug]) for room in rooms]
+    return render(request, "rooms/dashboard.html", {"rooms": listing})
 
 
 @require_GET
@@ -88,7 +94,7 @@ def online_counts(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 @login_required
-def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
+def room_detail(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     """The room page: recent history, people online, the message box."""
     room = room_get_active(slug=slug)
     if room is None:
@@ -108,7 +114,7 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 @never_cache
 @room_json_view
-def room_token(request: HttpRequest, room: Room) -> JsonResponse:
+def room_token(request: AuthenticatedRequest, room: Room) -> JsonResponse:
     """A short-lived ticket to open this room's WebSocket."""
     token = tickets.issue(user_id=request.user.pk, name=request.user.get_display_name(), room=room.slug)
     return JsonResponse(
@@ -144,7 +150,7 @@ def room_messages(request: HttpRequest, room: Room) -> JsonResponse:
 
 @require_POST
 @room_json_view
-def message_moderate_delete(request: HttpRequest, room: Room, message_id: int) -> JsonResponse:
+def message_moderate_delete(request: AuthenticatedRequest, room: Room, message_id: int) -> JsonResponse:
     """Staff delete a message from the room page: gone for everyone, live."""
     if not request.user.is_staff:
         return JsonResponse({"error": "forbidden", "detail": MODERATORS_ONLY}, status=403)

@@ -58,4 +58,4 @@ def _close_with(loop: asyncio.AbstractEventLoop) -> None:
         self.close = original_close
         return original_close(*args, **kwargs)
 
-    loop.close = types.MethodType(close, loop)
+    loop.close = types.MethodType(close, loop)  # type: ignore[method-assign]

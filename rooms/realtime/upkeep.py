@@ -80,7 +80,8 @@ class UpkeepTicker:
         """True when Redis no longer holds the epoch this process saw (restarted or flushed)."""
         client = async_redis()
         await client.set(EPOCH_KEY, uuid.uuid4().hex, nx=True)
-        epoch = (await client.get(EPOCH_KEY)).decode()
+        raw = await client.get(EPOCH_KEY)
+        epoch = raw.decode() if isinstance(raw, bytes) else raw  # None: flushed in between
         reset = self._epoch is not None and epoch != self._epoch
         self._epoch = epoch
         return reset

@@ -66,7 +66,9 @@ class InMemoryPresence:
     async def leave(self, *, room: str, member: Member, connection: str) -> int | None:
         """Forget a connection; the room's new version if it was the member's last, else None."""
         state = self._rooms.get(room)
-        present = state.people.get(member.id) if state else None
+        if state is None:
+            return None
+        present = state.people.get(member.id)
         if present is None or connection not in present.connections:
             return None
         present.connections.discard(connection)

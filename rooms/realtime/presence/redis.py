@@ -133,7 +133,7 @@ class RedisPresence:
 
     async def join(self, *, room: str, member: Member, connection: str) -> int | None:
         """Record a connection; the room's new version if it is the member's first, else None."""
-        args = [member.id, connection, _expiry(), member.name, room]
+        args: list[str | int | float] = [member.id, connection, _expiry(), member.name, room]
         return await async_redis().eval(JOIN, 5, *_keys(room), ROOMS_KEY, *args) or None
 
     async def leave(self, *, room: str, member: Member, connection: str) -> int | None:
@@ -185,7 +185,7 @@ class RedisPresence:
         client = async_redis()
         gone = []
         for raw_room in await client.smembers(ROOMS_KEY):
-            room = raw_room.decode()
+            room = raw_room.decode() if isinstance(raw_room, bytes) else raw_room
             result = await client.eval(REAP, 4, *_keys(room), time.time())
             for user, name, version in zip(result[::3], result[1::3], result[2::3], strict=True):
                 gone.append((room, Member(id=int(user), name=name.decode()), version))

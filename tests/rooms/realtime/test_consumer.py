@@ -464,3 +464,17 @@ async def test_people_joining_at_once_learn_of_each_other_exactly_once(connect, 
             frame = await socket.receive_json_from()
             announced += frame["type"] == "user_joined" and frame["user"]["id"] == other.pk
         assert in_welcome + announced == 1
+
+
+# The socket's life (rooms.realtime.consumer.SocketState).
+
+
+async def test_a_socket_moves_only_forward_through_its_life():
+    """connecting -> entering -> live -> closing; going back, or skipping entering, is a bug that raises."""
+    socket = consumer.RoomConsumer()
+    with pytest.raises(RuntimeError, match="CONNECTING to LIVE"):
+        socket.move_to(consumer.SocketState.LIVE)
+    for state in (consumer.SocketState.ENTERING, consumer.SocketState.LIVE, consumer.SocketState.CLOSING):
+        socket.move_to(state)
+    with pytest.raises(RuntimeError, match="CLOSING to LIVE"):
+        socket.move_to(consumer.SocketState.LIVE)

@@ -1,0 +1,129 @@
+"""rooms.realtime.hub: one subscription per room per process; each frame reaches each local socket once."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import pytest
+from channels.layers import get_channel_layer
+
+from rooms.realtime.hub import RoomHub, room_broadcast
+from rooms.realtime.process import transport
+from rooms.realtime.protocol import outbound
+from rooms.realtime.protocol.layer import RoomEvent, room_event, room_group
+
+pytestmark = pytest.mark.asyncio
+
+SETTLE = 0.2  # long enough for a frame to cross the channel layer (Redis included)
+
+
+@dataclass(eq=False)
+class Socket:
+    """A socket as the hub sees it (rooms.realtime.hub.RoomSocket), recording what it was given."""
+
+    channel_name: str
+    broken: bool = False
+    written: list[str] = field(default_factory=list)
+    closed_with: list[str] = field(default_factory=list)
+
+    async def deliver(self, event: dict, send: dict) -> None:
+        if self.broken:
+            raise RuntimeError("Unexpected ASGI message 'websocket.send', after sending 'websocket.close'")
+        self.written.append(send["text"])
+
+    async def close_room(self, send: dict) -> None:
+        self.closed_with.append(send["text"])
+
+
+@pytest.fixture
+def hub() -> RoomHub:
+    """This process's room hub, empty."""
+    return transport().hub
+
+
+async def test_a_broadcast_reaches_every_local_socket_of_the_room_once(hub):
+    """Two sockets in General each get the frame once; a socket in Sports gets nothing."""
+    alice, bob, carol = Socket("alice"), Socket("bob"), Socket("carol")
+    await hub.add("general", alice)
+    await hub.add("general", bob)
+    await hub.add("sports", carol)
+
+    await room_broadcast("general", outbound.user_joined(outbound.member(user_id=1, name="Dan")))
+    await asyncio.sleep(SETTLE)
+
+    expected = outbound.encode(outbound.user_joined(outbound.member(user_id=1, name="Dan")))
+    assert alice.written == [expected]
+    assert bob.written == [expected]
+    assert carol.written == []
+
+
+async def test_the_skipped_socket_does_not_get_its_own_arrival(hub):
+    """`skip` leaves out one socket (a newcomer is not told of itself)."""
+    alice, bob = Socket("alice"), Socket("bob")
+    await hub.add("general", alice)
+    await hub.add("general", bob)
+
+    await room_broadcast("general", outbound.user_joined(outbound.member(user_id=2, name="Bob")), skip="bob")
+    await asyncio.sleep(SETTLE)
+
+    assert len(alice.written) == 1
+    assert bob.written == []
+
+
+async def test_a_socket_that_fails_to_write_does_not_stop_the_others(hub):
+    """A socket closing right now raises on write; the rest of the room still gets the frame."""
+    sockets = [Socket(f"s{n}", broken=n % 2 == 0) for n in range(6)]
+    for socket in sockets:
+        await hub.add("general", socket)
+
+    await room_broadcast("general", outbound.message_deleted(7))
+    await asyncio.sleep(SETTLE)
+
+    assert [len(socket.written) for socket in sockets] == [0, 1, 0, 1, 0, 1]
+
+
+async def test_room_closed_goes_to_close_room_not_deliver(hub):
+    """An archived room's event tells every socket to close, with the room_closed frame."""
+    alice = Socket("alice")
+    await hub.add("general", alice)
+
+    event = room_event(outbound.room_closed(), kind=RoomEvent.CLOSED)
+    await hub.deliver("general", event)
+
+    assert alice.closed_with == [outbound.encode(outbound.room_closed())]
+    assert alice.written == []
+
+
+async def test_a_room_without_local_sockets_is_left(hub):
+    """Once its last socket is removed, the room is forgotten and its frames reach nobody here."""
+    alice = Socket("alice")
+    await hub.add("general", alice)
+    await hub.remove("general", alice)
+
+    await room_broadcast("general", outbound.message_deleted(7))
+    await asyncio.sleep(SETTLE)
+
+    assert hub.sockets("general") == []
+    assert alice.written == []
+
+
+async def test_one_subscription_serves_every_socket_of_a_room(hub, monkeypatch):
+    """However many local sockets a room has, the process joins the room's group once."""
+    layer = get_channel_layer()
+    joined: list[str] = []
+    group_add = layer.group_add
+
+    async def counting_group_add(group: str, channel: str) -> None:
+        joined.append(group)
+        await group_add(group, channel)
+
+    monkeypatch.setattr(layer, "group_add", counting_group_add)
+    sockets = [Socket(f"s{n}") for n in range(5)]
+    for socket in sockets:
+        await hub.add("general", socket)
+    await room_broadcast("general", outbound.message_deleted(7))
+    await asyncio.sleep(SETTLE)
+
+    assert joined == [room_group("general")]
+    assert all(len(socket.written) == 1 for socket in sockets)
