@@ -21,7 +21,7 @@ class CloseCode(IntEnum):
     INTERNAL_ERROR = 4011
     # The server lost its shared state (Redis restarted): reconnect and resume.
     SERVICE_RESTART = 4012
-    # Signed out or deactivated: do not reconnect.
+    # Signed out or deactivated: the page asks for a ticket, which says whether its session still holds.
     SIGNED_OUT = 4401
     # The room was archived: do not reconnect.
     ROOM_CLOSED = 4404

@@ -1,0 +1,27 @@
+// The connect ticket: a short-lived JWT fetched over HTTP (the session cookie
+// authenticates that request). It travels in the socket's query string
+// because browsers cannot set headers on a WebSocket.
+
+// { status: 401 | 404 } when signed out or the room is gone, else
+// { status, ticket }; throws on anything else so the caller backs off.
+export async function fetchTicket(tokenUrl) {
+  const response = await fetch(tokenUrl, {
+    credentials: 'same-origin',
+    headers: { Accept: 'application/json' },
+  });
+  if (response.status === 401 || response.status === 404) return { status: response.status };
+  if (!response.ok) throw new Error(`ticket request failed: ${response.status}`);
+  const ticket = await response.json();
+  if (!ticket || typeof ticket.token !== 'string') throw new Error('malformed ticket');
+  return { status: response.status, ticket };
+}
+
+// `after` resumes from the highest message id we have (0: a fresh start).
+export function socketUrl(ticket, slug, after) {
+  const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
+  const path = ticket.ws_url || `/ws/rooms/${encodeURIComponent(slug)}/`;
+  const url = new URL(path, `${scheme}://${window.location.host}`);
+  url.searchParams.set('token', ticket.token);
+  if (after) url.searchParams.set('after', String(after));
+  return url.href;
+}
