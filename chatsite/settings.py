@@ -247,6 +247,11 @@ CHAT_RATE_WINDOW = env.float("CHAT_RATE_WINDOW", default=10.0)
 PRESENCE_TTL = env.int("PRESENCE_TTL", default=60)
 # Sockets one user may hold open on one server process, all rooms together.
 CHAT_MAX_SOCKETS_PER_USER = env.int("CHAT_MAX_SOCKETS_PER_USER", default=20)
+# The event log (README "Delivery"): a client this many room events behind
+# reloads the latest history instead of replaying; every socket hears the
+# room's current seq this often, so a lost last event is noticed too.
+CHAT_RECOVERY_LIMIT = env.int("CHAT_RECOVERY_LIMIT", default=1000)
+CHAT_POSITION_INTERVAL = env.float("CHAT_POSITION_INTERVAL", default=30.0)
 
 
 def _origin(url: str | None) -> str | None:

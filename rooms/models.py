@@ -1,7 +1,14 @@
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
+
+
+def new_epoch() -> str:
+    """A fresh epoch: clients holding seqs of another epoch replace their view."""
+    return uuid.uuid4().hex
 
 
 class Room(models.Model):
@@ -12,6 +19,11 @@ class Room(models.Model):
     description = models.CharField(max_length=300, blank=True)
     archived = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The room's event log: the seq of its latest event (0: none yet), assigned
+    # only by rooms.services.room_seq_next. The epoch changes whenever seqs
+    # could repeat (manage.py rooms_new_epoch, after restoring a backup).
+    seq = models.PositiveBigIntegerField(default=0, editable=False)
+    epoch = models.CharField(max_length=32, default=new_epoch, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -29,20 +41,29 @@ class Message(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     client_id = models.CharField(max_length=64, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # The room event that created the message, and the room's latest event
+    # about it (its deletion, later an edit): replaying a room after seq N is
+    # every message whose changed_seq is above N, in its latest state.
+    seq = models.PositiveBigIntegerField(editable=False)
+    changed_seq = models.PositiveBigIntegerField(editable=False)
 
     class Meta:
         ordering = ["id"]
         indexes = [
             # "Latest N in a room" and "after id in a room" both walk (room, id).
             models.Index(fields=["room", "id"], name="message_room_id"),
+            # A resume: "what changed in this room after seq N".
+            models.Index(fields=["room", "changed_seq"], name="message_room_changed_seq"),
         ]
         constraints = [
+            # One room event, one seq.
+            models.UniqueConstraint(fields=["room", "seq"], name="message_unique_room_seq"),
             # A retried send (same client_id from the same author in the same room) is stored once.
             models.UniqueConstraint(
                 fields=["room", "author", "client_id"],
                 condition=~models.Q(client_id=""),
                 name="message_unique_client_id",
-            )
+            ),
         ]
 
     def __str__(self) -> str:

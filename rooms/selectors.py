@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from rooms.models import Message, Room, RoomMute
-from rooms.realtime.protocol.outbound import Frame, encode, message_frame
+from rooms.realtime.protocol.outbound import Frame, encode, message_frame, message_latest_event
 
 HISTORY_LENGTH = 50
 HISTORY_PAGE_MAX = 100
@@ -133,6 +134,51 @@ def history_latest(*, room: Room) -> History:
 
 
 @dataclass(frozen=True)
+class Recovery:
+    """A resume by seq: every event after it (`recovered`), or the latest history to start over from."""
+
+    recovered: bool
+    events: History
+
+
+def room_events_since(*, room: Room, since: int, epoch: str) -> Recovery:
+    """Every room event after `since`, in seq order, when the log still covers it.
+
+    It does when the epoch is the room's and the client is at most
+    CHAT_RECOVERY_LIMIT events behind (and not ahead: a restored backup).
+    Each message that changed after `since` replays once, in its latest state
+    (rooms.realtime.protocol.outbound.message_latest_event). Read `room`
+    before calling: events committed since then come along too, never fewer.
+    """
+    behind = room.seq - since
+    if epoch != room.epoch or not 0 <= behind <= settings.CHAT_RECOVERY_LIMIT:
+        return Recovery(recovered=False, events=History(frames=()))
+    changed = (
+        Message.objects.filter(room=room, changed_seq__gt=since)
+        .select_related("author", "room")
+        .order_by("changed_seq")
+    )
+    return Recovery(recovered=True, events=History(frames=tuple(message_latest_event(m) for m in changed)))
+
+
+def room_positions(*, slugs: list[str]) -> dict[str, tuple[int, str]]:
+    """Where each room's event log stands: slug -> (seq, epoch)."""
+    return {
+        slug: (seq, epoch)
+        for slug, seq, epoch in Room.objects.filter(slug__in=slugs).values_list("slug", "seq", "epoch")
+    }
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Where a reconnecting client stands: a message id (`after`, older clients) or a seq and epoch."""
+
+    after: int | None = None
+    since: int | None = None
+    epoch: str = ""
+
+
+@dataclass(frozen=True)
 class RoomEntry:
     """What a socket entering a room reads from the database, in one trip."""
 
@@ -140,10 +186,13 @@ class RoomEntry:
     history: History
     has_more: bool
     muted_until: datetime | None
+    # A resume by seq: whether it was recovered, and then what to replay.
+    recovered: bool | None = None
+    events: History | None = None
 
 
-def room_entry(*, slug: str, user_id: int, after: int | None) -> RoomEntry | None:
-    """The active room, the welcome's history (the latest, or what came `after`) and any mute.
+def room_entry(*, slug: str, user_id: int, resume: Resume) -> RoomEntry | None:
+    """The active room (its seq read first), the welcome's history or events, and any mute.
 
     None when the room is unknown or archived.
     """
@@ -151,7 +200,21 @@ def room_entry(*, slug: str, user_id: int, after: int | None) -> RoomEntry | Non
     if room is None:
         return None
     muted = mute_until(room=room, user_id=user_id)
-    if after is None:
+    if resume.since is not None:
+        recovery = room_events_since(room=room, since=resume.since, epoch=resume.epoch)
+        if recovery.recovered:
+            return RoomEntry(
+                room=room,
+                history=History(frames=()),
+                has_more=False,
+                muted_until=muted,
+                recovered=True,
+                events=recovery.events,
+            )
+        return RoomEntry(
+            room=room, history=history_latest(room=room), has_more=False, muted_until=muted, recovered=False
+        )
+    if resume.after is None:
         return RoomEntry(room=room, history=history_latest(room=room), has_more=False, muted_until=muted)
-    frames, has_more = message_list_after(room=room, after=after)
+    frames, has_more = message_list_after(room=room, after=resume.after)
     return RoomEntry(room=room, history=History(frames=tuple(frames)), has_more=has_more, muted_until=muted)

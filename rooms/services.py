@@ -6,11 +6,11 @@ import logging
 from datetime import datetime
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from rooms.exceptions import EmptyMessage, MessageTooLong
-from rooms.models import Message, Room, RoomMute
+from rooms.models import Message, Room, RoomMute, new_epoch
 from rooms.realtime import notify
 from rooms.realtime.protocol import outbound
 from rooms.selectors import message_get_by_client_id
@@ -29,6 +29,39 @@ def message_clean_text(text: str) -> str:
     return text
 
 
+def room_seq_next(*, room: Room, count: int = 1) -> int:
+    """The room's next seq (or the last of `count` in a row), in the transaction storing the event.
+
+    The one place a seq is assigned. The UPDATE locks the room's row until the
+    transaction ends (SQLite's immediate transactions lock the whole database),
+    so concurrent writers on any process take 1, 2, 3, ... in turn and commit
+    in that order; a rolled-back transaction gives its seq back: no gaps, no reuse.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("room_seq_next() must run inside the transaction that stores the event")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Room._meta.db_table} SET seq = seq + %s WHERE id = %s RETURNING seq",  # noqa: S608
+            [count, room.pk],
+        )
+        (seq,) = cursor.fetchone()
+    return seq
+
+
+def room_epoch_renew(*, slugs: list[str] | None = None) -> int:
+    """Give these rooms (or all) a new epoch: seqs clients hold from before mean nothing now.
+
+    Returns how many rooms were renewed. Open sockets keep theirs until they
+    reconnect, when their resume is refused and they start over.
+    """
+    rooms = Room.objects.all() if slugs is None else Room.objects.filter(slug__in=slugs)
+    renewed = 0
+    for room in rooms.only("pk"):
+        renewed += Room.objects.filter(pk=room.pk).update(epoch=new_epoch())
+    logger.info("new event-log epoch for %s room(s)", renewed)
+    return renewed
+
+
 def message_create(*, room: Room, author, text: str, client_id: str = "") -> tuple[Message, bool]:
     """Store a message; a retry with the same client_id returns the stored one.
 
@@ -37,11 +70,15 @@ def message_create(*, room: Room, author, text: str, client_id: str = "") -> tup
     callers check `deleted_at` before showing it to anyone.
     """
     text = message_clean_text(text)
-    # Insert first: retries are rare, so the usual message costs one statement;
-    # the unique (room, author, client_id) index turns a retry into IntegrityError.
+    # Insert first: retries are rare, so the usual message costs its seq and
+    # one insert; the unique (room, author, client_id) index turns a retry into
+    # IntegrityError, which rolls the seq back too.
     try:
         with transaction.atomic():
-            message = Message.objects.create(room=room, author=author, text=text, client_id=client_id)
+            seq = room_seq_next(room=room)
+            message = Message.objects.create(
+                room=room, author=author, text=text, client_id=client_id, seq=seq, changed_seq=seq
+            )
     except IntegrityError:
         # A retry (a resend after a reconnect, or two tabs racing), perhaps
         # of a message that has since been deleted.
@@ -56,13 +93,16 @@ def message_create(*, room: Room, author, text: str, client_id: str = "") -> tup
 
 @transaction.atomic
 def message_delete(*, message: Message, moderator) -> None:
-    """Hide a message from history and from everyone's screen."""
-    if message.deleted_at is not None:
+    """Hide a message from history and from everyone's screen: a room event with its own seq."""
+    # Locked and read again: of two moderators deleting at once, one makes the event.
+    current = Message.objects.select_for_update().filter(pk=message.pk).values("deleted_at").first()
+    if current is None or current["deleted_at"] is not None:
         return
-    message.deleted_at = timezone.now()
-    message.save(update_fields=["deleted_at"])
+    seq = room_seq_next(room=message.room)
+    message.deleted_at, message.changed_seq = timezone.now(), seq
+    message.save(update_fields=["deleted_at", "changed_seq"])
     logger.info("message %s in %s deleted by %s", message.pk, message.room.slug, moderator)
-    notify.room_send_on_commit(room=message.room.slug, frame=outbound.message_deleted(message.pk))
+    notify.room_send_on_commit(room=message.room.slug, frame=outbound.message_deleted(message.pk, seq=seq))
 
 
 @transaction.atomic

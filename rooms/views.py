@@ -20,8 +20,10 @@ from rooms.realtime.process import transport
 from rooms.selectors import (
     HISTORY_LENGTH,
     HISTORY_PAGE_MAX,
+    history_latest,
     message_get_in_room,
     message_list_latest,
+    room_events_since,
     room_get_active,
     room_list_active,
 )
@@ -33,6 +35,7 @@ MESSAGE_NOT_FOUND = "No such message in this room."
 ROOM_NOT_FOUND = "No such room, or it was closed."
 BEFORE_INVALID = "before must be a positive whole number (a message id)."
 LIMIT_INVALID = "limit must be a positive whole number."
+SINCE_INVALID = "since must be a whole number (the last seq you applied)."
 
 
 class AuthenticatedRequest(HttpRequest):
@@ -106,6 +109,7 @@ def room_detail(request: AuthenticatedRequest, slug: str) -> HttpResponse:
         # Staff get a delete control on each message (the endpoint checks again).
         "moderator": request.user.is_staff,
         "messages_url": reverse("rooms:room_messages", args=[room.slug]),
+        "events_url": reverse("rooms:room_events", args=[room.slug]),
     }
     context = {"room": room, "history": message_list_latest(room=room), "config": config}
     return render(request, "rooms/room_detail.html", context)
@@ -146,6 +150,26 @@ def room_messages(request: HttpRequest, room: Room) -> JsonResponse:
     messages = message_list_latest(room=room, before=before, limit=limit + 1)
     has_more = len(messages) > limit
     return JsonResponse({"messages": messages[-limit:], "has_more": has_more})
+
+
+@require_GET
+@never_cache
+@room_json_view
+def room_events(request: HttpRequest, room: Room) -> JsonResponse:
+    """Every room event after `since` (a seq) in seq order, or the latest history when the log cannot say.
+
+    The same answer a socket resuming with `since` and `epoch` gets in its
+    welcome: for a client that noticed a gap on a live socket.
+    """
+    since = whole_number(request.GET.get("since", ""))
+    if since is None:
+        return JsonResponse({"error": "invalid", "detail": SINCE_INVALID}, status=400)
+    epoch = request.GET.get("epoch", room.epoch)
+    recovery = room_events_since(room=room, since=since, epoch=epoch)
+    position = {"seq": room.seq, "epoch": room.epoch, "recovered": recovery.recovered}
+    if recovery.recovered:
+        return JsonResponse({**position, "events": list(recovery.events.frames)})
+    return JsonResponse({**position, "history": list(history_latest(room=room).frames), "has_more": False})
 
 
 @require_POST

@@ -8,9 +8,11 @@ import time
 import jwt
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import transaction
 
 from rooms.models import Message, Room
 from rooms.realtime.handshake import tickets
+from rooms.services import room_seq_next
 
 _numbers = itertools.count(1)
 PASSWORD = "correct horse battery staple"
@@ -31,15 +33,21 @@ def room_create(*, slug: str | None = None, name: str | None = None, **fields) -
 
 
 def message_insert(*, room: Room, author, text: str = "hello", **fields) -> Message:
-    """A stored message, bypassing the services' validation (for history set-ups)."""
-    return Message.objects.create(room=room, author=author, text=text, **fields)
+    """A stored message with the room's next seq, bypassing the services' validation (for set-ups)."""
+    with transaction.atomic():
+        seq = room_seq_next(room=room)
+        return Message.objects.create(room=room, author=author, text=text, seq=seq, changed_seq=seq, **fields)
 
 
 def messages_insert(*, room: Room, author, count: int) -> list[Message]:
-    """`count` stored messages in id order, texts "m1", "m2", …."""
-    return Message.objects.bulk_create(
-        [Message(room=room, author=author, text=f"m{n}") for n in range(1, count + 1)]
-    )
+    """`count` stored messages in id and seq order, texts "m1", "m2", …."""
+    with transaction.atomic():
+        first = room_seq_next(room=room, count=count) - count + 1
+        messages = [
+            Message(room=room, author=author, text=f"m{n}", seq=first + n - 1, changed_seq=first + n - 1)
+            for n in range(1, count + 1)
+        ]
+        return Message.objects.bulk_create(messages)
 
 
 def token_claims(*, user_id: int, name: str, room: str = "general", **changes) -> dict:

@@ -30,7 +30,7 @@ from rooms.realtime.protocol import outbound
 from rooms.realtime.protocol.codes import CloseCode
 from rooms.realtime.protocol.inbound import parse_client_frame
 from rooms.realtime.protocol.layer import user_group
-from rooms.selectors import message_get_by_client_id, room_entry
+from rooms.selectors import Resume, message_get_by_client_id, room_entry
 from rooms.services import message_clean_text, message_create
 
 logger = logging.getLogger("rooms.ws")
@@ -65,10 +65,22 @@ TRANSITIONS = {
 }
 
 
-def after_from_scope(scope: dict) -> int | None:
-    """The `after` message id of a resuming client; None when absent or not a whole number."""
-    value = query_param(scope, "after")
-    return None if value is None else whole_number(value)
+# Epochs we mint are 32 hex digits; anything longer is no epoch of ours.
+EPOCH_MAX_LENGTH = 64
+
+
+def resume_from_scope(scope: dict) -> Resume:
+    """Where a reconnecting client stands: `since` and `epoch`, or `after` (older clients).
+
+    A value that is not a whole number counts as absent (a fresh connect).
+    """
+    after, since = query_param(scope, "after"), query_param(scope, "since")
+    epoch = query_param(scope, "epoch") or ""
+    return Resume(
+        after=None if after is None else whole_number(after),
+        since=None if since is None else whole_number(since),
+        epoch=epoch if len(epoch) <= EPOCH_MAX_LENGTH else "",
+    )
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
@@ -116,15 +128,15 @@ class RoomConsumer(AsyncWebsocketConsumer):
             logger.info("websocket refused: token for %r used on %r (user %s)", ticket.room, slug, user.pk)
             return await self.close()
         # Parsed before joining anything, so a bad query string cannot fail half-way.
-        after = after_from_scope(self.scope)
+        resume = resume_from_scope(self.scope)
         self.user = user
         self.member = Member(id=user.pk, name=user.get_display_name())
         try:
-            await self.enter(after)
+            await self.enter(resume)
         except Exception:
             await self.fail("joining")
 
-    async def enter(self, after: int | None) -> None:
+    async def enter(self, resume: Resume) -> None:
         """Start receiving the room, read it, join presence, accept, and send the welcome frame."""
         slug, process = self.room_slug, transport()
         # Receive the room's frames before reading history or announcing
@@ -136,7 +148,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.held = deque()
         self.move_to(SocketState.ENTERING)
         await process.hub.add(slug, self)
-        entry = await database_sync_to_async(room_entry)(slug=slug, user_id=self.user.pk, after=after)
+        entry = await database_sync_to_async(room_entry)(slug=slug, user_id=self.user.pk, resume=resume)
         if entry is None:
             logger.info("websocket refused: room %r unknown or archived (user %s)", slug, self.user.pk)
             await self.forget()
@@ -151,6 +163,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             )
             await self.forget()
             return await self.close()
+        process.position.ensure_running()
         if process.ticker is not None:
             process.ticker.ensure_running()
         self.room, self.muted_until = entry.room, entry.muted_until
@@ -176,6 +189,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 users=roster.encoded,
                 history=entry.history.encoded,
                 has_more=entry.has_more,
+                seq=entry.room.seq,
+                epoch=entry.room.epoch,
+                recovered=entry.recovered,
+                events=None if entry.events is None else entry.events.encoded,
             )
         )
         self.roster_version = roster.version
@@ -279,7 +296,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def answer_retry(self, message: Message) -> None:
         """Echo a retried message to its sender, or only its deletion if a moderator removed it."""
         if message.deleted_at is not None:
-            await self.send_frame(outbound.message_deleted(message.pk, client_id=message.client_id))
+            deleted = outbound.message_deleted(
+                message.pk, seq=message.changed_seq, client_id=message.client_id
+            )
+            await self.send_frame(deleted)
         else:
             await self.send_frame(outbound.message_frame(message))
 

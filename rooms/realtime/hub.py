@@ -72,6 +72,10 @@ class RoomHub:
             await room.task
         await get_channel_layer().group_discard(room_group(slug), room.channel)
 
+    def slugs(self) -> list[str]:
+        """The rooms with a socket on this process."""
+        return list(self._rooms)
+
     def sockets(self, slug: str) -> list[RoomSocket]:
         """This process's sockets in the room."""
         room = self._rooms.get(slug)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 
 from rooms.realtime.hub import RoomHub
+from rooms.realtime.position import PositionTicker
 from rooms.realtime.presence.base import Presence
 from rooms.realtime.presence.memory import InMemoryPresence
 from rooms.realtime.ratelimit.base import RateLimiter
@@ -32,18 +33,21 @@ class Transport:
     registry: SocketRegistry
     presence: Presence
     rate_limiter: RateLimiter
+    # Tells local sockets where their rooms' event logs stand.
+    position: PositionTicker
     # Only when processes share Redis: renews presence and reaps dead processes.
     ticker: UpkeepTicker | None
 
 
 def _build() -> Transport:
-    registry = SocketRegistry()
+    registry, hub = SocketRegistry(), RoomHub()
     if not settings.REDIS_URL:
         return Transport(
-            hub=RoomHub(),
+            hub=hub,
             registry=registry,
             presence=InMemoryPresence(),
             rate_limiter=InMemoryRateLimiter(),
+            position=PositionTicker(hub=hub),
             ticker=None,
         )
     from rooms.realtime.presence.redis import RedisPresence
@@ -52,10 +56,11 @@ def _build() -> Transport:
 
     presence = RedisPresence()
     return Transport(
-        hub=RoomHub(),
+        hub=hub,
         registry=registry,
         presence=presence,
         rate_limiter=RedisRateLimiter(),
+        position=PositionTicker(hub=hub),
         ticker=UpkeepTicker(registry=registry, presence=presence),
     )
 

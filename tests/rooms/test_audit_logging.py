@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 
 from accounts.services import user_deactivate
-from rooms.models import Message, Room
+from rooms.models import Room
 from rooms.services import message_delete, room_archive, user_mute
-from tests.factories import user_create
+from tests.factories import message_insert, user_create
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,7 @@ def test_message_delete_is_logged_with_the_message_room_and_moderator(caplog):
     """Deleting a message logs which message, in which room, by which moderator."""
     caplog.set_level(logging.INFO, logger="rooms.services")
     author, moderator = user_create(username="carol"), user_create(username="mod-dave", is_staff=True)
-    message = Message.objects.create(room=Room.objects.get(slug="general"), author=author, text="oops")
+    message = message_insert(room=Room.objects.get(slug="general"), author=author, text="oops")
     message_delete(message=message, moderator=moderator)
     (record,) = service_records(caplog)
     assert record.levelno in LOGGED

@@ -127,7 +127,8 @@ async def test_staff_delete_from_the_room_page_reaches_everyone(connect, alice, 
     await database_sync_to_async(client.force_login)(staff)
     response = await database_sync_to_async(client.post)(f"/rooms/general/messages/{sent['id']}/delete/")
     assert response.status_code == 200
-    assert await socket.receive_json_from(timeout=TIMEOUT) == {"type": "message_deleted", "id": sent["id"]}
+    deleted = {"type": "message_deleted", "id": sent["id"], "seq": sent["seq"] + 1}
+    assert await socket.receive_json_from(timeout=TIMEOUT) == deleted
     message = await database_sync_to_async(Message.objects.get)(pk=sent["id"])
     assert message.deleted_at is not None
 

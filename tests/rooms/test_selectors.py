@@ -77,7 +77,7 @@ def test_latest_before_the_first_message_is_empty(room, author):
 
 
 def test_latest_frames_describe_the_message(room, author):
-    """A history frame carries the message's room, author, text, time and client_id."""
+    """A history frame carries the message's room, author, text, time, client_id and seq."""
     message = factories.message_insert(room=room, author=author, text="hello", client_id="c-9")
 
     (frame,) = selectors.message_list_latest(room=room)
@@ -90,6 +90,7 @@ def test_latest_frames_describe_the_message(room, author):
         "text": "hello",
         "sent_at": frame["sent_at"],
         "client_id": "c-9",
+        "seq": message.seq,
     }
     assert frame["sent_at"].endswith("Z")
 
@@ -213,7 +214,7 @@ def test_entry_reads_the_room_its_latest_history_and_no_mute(room, author):
     """Entering a room reads the room, its latest visible messages oldest first, and no mute."""
     messages = factories.messages_insert(room=room, author=author, count=3)
 
-    entry = selectors.room_entry(slug=room.slug, user_id=author.pk, after=None)
+    entry = selectors.room_entry(slug=room.slug, user_id=author.pk, resume=selectors.Resume())
 
     assert entry.room == room
     assert ids(entry.history.frames) == [m.pk for m in messages]
@@ -226,14 +227,14 @@ def test_entry_is_none_for_an_archived_room(author):
     """An archived room cannot be entered."""
     archived = factories.room_create(archived=True)
 
-    assert selectors.room_entry(slug=archived.slug, user_id=author.pk, after=None) is None
+    assert selectors.room_entry(slug=archived.slug, user_id=author.pk, resume=selectors.Resume()) is None
 
 
 def test_entry_after_an_id_reads_only_newer_messages(room, author):
     """A resuming socket reads what came after the id it last saw."""
     first, *newer = factories.messages_insert(room=room, author=author, count=3)
 
-    entry = selectors.room_entry(slug=room.slug, user_id=author.pk, after=first.pk)
+    entry = selectors.room_entry(slug=room.slug, user_id=author.pk, resume=selectors.Resume(after=first.pk))
 
     assert ids(entry.history.frames) == [m.pk for m in newer]
 
@@ -269,4 +270,7 @@ def test_entry_carries_a_running_mute(room, author):
     until = timezone.now() + timedelta(minutes=5)
     RoomMute.objects.create(room=room, user=author, until=until)
 
-    assert selectors.room_entry(slug=room.slug, user_id=author.pk, after=None).muted_until == until
+    assert (
+        selectors.room_entry(slug=room.slug, user_id=author.pk, resume=selectors.Resume()).muted_until
+        == until
+    )

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import sqlite3
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
+from django.db import connection
 
 from rooms import selectors, services
 from rooms.exceptions import EmptyMessage, MessageTooLong
 from rooms.models import Message, Room
 from tests import factories
+from tests.servers import BASE_DIR, manage, server_env
 
 pytestmark = pytest.mark.django_db
 
@@ -196,3 +203,113 @@ def test_message_delete_twice_keeps_the_first_deletion_time(room, author):
 
     message.refresh_from_db()
     assert message.deleted_at == first_deleted_at
+
+
+# The event log: one seq per room event, assigned by room_seq_next alone.
+
+
+@pytest.mark.django_db(transaction=True)
+def test_room_seq_next_refuses_to_run_outside_a_transaction(room):
+    """A seq taken outside the transaction storing its event could be lost: refused loudly."""
+    with pytest.raises(RuntimeError, match="inside the transaction"):
+        services.room_seq_next(room=room)
+
+
+def test_messages_and_deletions_take_each_rooms_next_seq(room):
+    """Each room counts its own events 1, 2, 3, …; a deletion is an event too."""
+    author = factories.user_create()
+    first, _ = services.message_create(room=room, author=author, text="one")
+    elsewhere, _ = services.message_create(room=Room.objects.get(slug="general"), author=author, text="x")
+    second, _ = services.message_create(room=room, author=author, text="two")
+    services.message_delete(message=first, moderator=author)
+
+    first.refresh_from_db()
+    room.refresh_from_db()
+    assert [first.seq, second.seq, first.changed_seq] == [1, 2, 3]
+    assert (elsewhere.seq, room.seq) == (1, 3)
+
+
+def test_a_retry_gives_its_seq_back(room):
+    """A resend rolls back with the insert that failed: the next message takes the very next seq."""
+    author = factories.user_create()
+    services.message_create(room=room, author=author, text="one", client_id="c-1")
+    services.message_create(room=room, author=author, text="one", client_id="c-1")
+    latest, _ = services.message_create(room=room, author=author, text="two", client_id="c-2")
+
+    assert latest.seq == 2
+
+
+def test_deleting_twice_takes_one_seq(room):
+    """A second delete of the same message is no event at all."""
+    author = factories.user_create()
+    message, _ = services.message_create(room=room, author=author, text="one")
+    services.message_delete(message=message, moderator=author)
+    services.message_delete(message=Message.objects.get(pk=message.pk), moderator=author)
+
+    room.refresh_from_db()
+    assert room.seq == 2
+
+
+# SQLite's test database is shared-cache in memory, whose table locks fail at once
+# instead of waiting: the SQLite twin below runs processes on a database file.
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_take_every_seq_exactly_once(room):
+    """Writers in several threads (each its own connection) take 1..N between them, no gap, no repeat."""
+    authors = [factories.user_create() for _ in range(4)]
+
+    def write(author) -> list[int]:
+        try:
+            return [services.message_create(room=room, author=author, text=f"m{n}")[0].seq for n in range(15)]
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        seqs = [seq for batch in pool.map(write, authors) for seq in batch]
+
+    assert sorted(seqs) == list(range(1, 61))
+    room.refresh_from_db()
+    assert room.seq == 60
+    assert sorted(Message.objects.filter(room=room).values_list("seq", flat=True)) == list(range(1, 61))
+
+
+def test_a_new_epoch_is_given_to_the_rooms_asked_for(room):
+    """After a restore, rooms_new_epoch renews the named rooms' epochs and leaves the others'."""
+    general = Room.objects.get(slug="general")
+    before = {r.slug: r.epoch for r in (room, general)}
+
+    assert services.room_epoch_renew(slugs=[room.slug]) == 1
+
+    room.refresh_from_db()
+    general.refresh_from_db()
+    assert room.epoch != before[room.slug]
+    assert general.epoch == before["general"]
+
+
+WRITE_MESSAGES = """
+from accounts.models import User
+from rooms.models import Room
+from rooms.services import message_create
+author = User.objects.create_user(username=f"writer-{os.getpid()}")
+room = Room.objects.get(slug="general")
+for n in range(40):
+    message_create(room=room, author=author, text=f"m{n}")
+"""
+
+
+def test_writers_in_several_processes_take_every_seq_once_on_sqlite(tmp_path):
+    """The embedded default: processes writing to one SQLite file at once take 1..N, no gap, no repeat."""
+    database = tmp_path / "chat.sqlite3"
+    env = server_env(DJANGO_DEBUG="1", DATABASE_URL=f"sqlite:///{database}")
+    env.pop("REDIS_URL", None)
+    manage(env, "migrate", "--no-input", "-v", "0")
+    command = [sys.executable, "manage.py", "shell", "-c", f"import os\n{WRITE_MESSAGES}"]
+    writers = [subprocess.Popen(command, cwd=BASE_DIR, env=env) for _ in range(3)]
+    assert [writer.wait(timeout=120) for writer in writers] == [0, 0, 0]
+
+    in_general = "SELECT seq FROM rooms_message WHERE room_id = (SELECT id FROM rooms_room WHERE slug = ?)"
+    with sqlite3.connect(database) as db:
+        seqs = sorted(seq for (seq,) in db.execute(in_general, ["general"]))
+        (room_seq,) = db.execute("SELECT seq FROM rooms_room WHERE slug = 'general'").fetchone()
+    assert seqs == list(range(1, 121))
+    assert room_seq == 120

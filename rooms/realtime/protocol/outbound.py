@@ -41,8 +41,9 @@ def message(
     text: str,
     sent_at: str,
     client_id: str,
+    seq: int,
 ) -> Frame:
-    """A chat message, live or in history."""
+    """A chat message, live or in history; `seq` is the room event that created it."""
     return {
         "type": "message",
         "id": message_id,
@@ -51,6 +52,7 @@ def message(
         "text": text,
         "sent_at": sent_at,
         "client_id": client_id or None,
+        "seq": seq,
     }
 
 
@@ -64,34 +66,96 @@ def message_frame(stored: Message) -> Frame:
         text=stored.text,
         sent_at=iso_utc(stored.created_at),
         client_id=stored.client_id,
+        seq=stored.seq,
     )
 
 
+def message_latest_event(stored: Message) -> Frame:
+    """A stored message as a replayed room event: its latest state, at the seq of its latest change.
+
+    A deleted message replays as its deletion only: its text is never sent again.
+    """
+    if stored.deleted_at is not None:
+        return message_deleted(stored.pk, seq=stored.changed_seq)
+    return message_frame(stored)
+
+
 def welcome(
-    *, room: Frame, user: Frame, users: list[Frame], history: list[Frame], has_more: bool = False
+    *,
+    room: Frame,
+    user: Frame,
+    users: list[Frame],
+    history: list[Frame],
+    has_more: bool = False,
+    seq: int = 0,
+    epoch: str = "",
+    recovered: bool | None = None,
+    events: list[Frame] | None = None,
 ) -> Frame:
-    """The first frame after connect; `has_more` when a resume left older missed messages out."""
-    return {
+    """The first frame after connect, and where the room's event log stands (`seq`, `epoch`).
+
+    `has_more` when a resume by message id left older missed messages out. A
+    resume by seq says whether it was `recovered`: then `events` holds every
+    event after the client's seq and `history` is empty; if not, `history` is
+    the latest and the client replaces its view.
+    """
+    frame: Frame = {
         "type": "welcome",
         "room": room,
         "user": user,
         "users": users,
         "history": history,
         "has_more": has_more,
+        "seq": seq,
+        "epoch": epoch,
     }
+    if recovered is not None:
+        frame["recovered"] = recovered
+    if events is not None:
+        frame["events"] = events
+    return frame
 
 
-def encode_welcome(*, room: Frame, user: Frame, users: str, history: str, has_more: bool = False) -> str:
-    """`encode(welcome(...))` from `users` and `history` already encoded.
+def encode_welcome(
+    *,
+    room: Frame,
+    user: Frame,
+    users: str,
+    history: str,
+    has_more: bool = False,
+    seq: int = 0,
+    epoch: str = "",
+    recovered: bool | None = None,
+    events: str | None = None,
+) -> str:
+    """`encode(welcome(...))` from `users`, `history` and `events` already encoded.
 
-    Joiners of one room share those two lists, so each is encoded once and
+    Joiners of one room share those lists, so each is encoded once and
     spliced in; a room of N people would otherwise encode N members per join.
     """
-    frame = welcome(room=room, user=user, users=[], history=[], has_more=has_more)
+    frame = welcome(
+        room=room,
+        user=user,
+        users=[],
+        history=[],
+        has_more=has_more,
+        seq=seq,
+        epoch=epoch,
+        recovered=recovered,
+        events=None if events is None else [],
+    )
     head, found, tail = encode(frame).partition('"users":[],"history":[]')
-    if not found:  # welcome() changed its layout: splice nothing rather than garbage
-        raise ValueError("welcome() no longer holds users then history")
+    # welcome() changed its layout: splice nothing rather than garbage.
+    if not found or (events is not None and not tail.endswith('"events":[]}')):
+        raise ValueError("welcome() no longer holds users then history, and events last")
+    if events is not None:
+        tail = f"{tail[: -len('[]}')]}{events}}}"
     return f'{head}"users":{users},"history":{history}{tail}'
+
+
+def position(*, seq: int, epoch: str) -> Frame:
+    """Where the room's event log stands, sent now and then: a client behind it fetches what it missed."""
+    return {"type": "position", "seq": seq, "epoch": epoch}
 
 
 def user_joined(user: Frame) -> Frame:
@@ -104,9 +168,9 @@ def user_left(user: Frame) -> Frame:
     return {"type": "user_left", "user": user}
 
 
-def message_deleted(message_id: int, *, client_id: str = "") -> Frame:
-    """A moderator removed a message; its sender's retry also learns the client_id it sent."""
-    frame: Frame = {"type": "message_deleted", "id": message_id}
+def message_deleted(message_id: int, *, seq: int, client_id: str = "") -> Frame:
+    """A message was removed (room event `seq`); its sender's retry also learns the client_id it sent."""
+    frame: Frame = {"type": "message_deleted", "id": message_id, "seq": seq}
     if client_id:
         frame["client_id"] = client_id
     return frame

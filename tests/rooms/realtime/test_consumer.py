@@ -241,7 +241,12 @@ async def test_retry_of_a_deleted_message_gets_its_deletion_not_its_text(alice_a
     await send_text(alice_socket, "regrettable", client_id="retry-1")
 
     answer = await alice_socket.receive_json_from(timeout=TIMEOUT)
-    assert answer == {"type": "message_deleted", "id": sent["id"], "client_id": "retry-1"}
+    assert answer == {
+        "type": "message_deleted",
+        "id": sent["id"],
+        "seq": sent["seq"] + 1,
+        "client_id": "retry-1",
+    }
     assert await bob_socket.receive_nothing(timeout=0.2)
     assert await message_count() == 1
 
@@ -447,7 +452,8 @@ async def test_deleted_message_is_announced_and_left_out_of_history(connect, ali
     sent = await socket.receive_json_from(timeout=TIMEOUT)
     message = await database_sync_to_async(Message.objects.select_related("room").get)(pk=sent["id"])
     await database_sync_to_async(message_delete)(message=message, moderator=bob)
-    assert await socket.receive_json_from(timeout=TIMEOUT) == {"type": "message_deleted", "id": sent["id"]}
+    deleted = {"type": "message_deleted", "id": sent["id"], "seq": sent["seq"] + 1}
+    assert await socket.receive_json_from(timeout=TIMEOUT) == deleted
     _later, welcome = await join(connect, bob)
     assert welcome["history"] == []
 

@@ -77,7 +77,7 @@ async def test_a_socket_that_fails_to_write_does_not_stop_the_others(hub):
     for socket in sockets:
         await hub.add("general", socket)
 
-    await room_broadcast("general", outbound.message_deleted(7))
+    await room_broadcast("general", outbound.message_deleted(7, seq=7))
     await asyncio.sleep(SETTLE)
 
     assert [len(socket.written) for socket in sockets] == [0, 1, 0, 1, 0, 1]
@@ -101,7 +101,7 @@ async def test_a_room_without_local_sockets_is_left(hub):
     await hub.add("general", alice)
     await hub.remove("general", alice)
 
-    await room_broadcast("general", outbound.message_deleted(7))
+    await room_broadcast("general", outbound.message_deleted(7, seq=7))
     await asyncio.sleep(SETTLE)
 
     assert hub.sockets("general") == []
@@ -122,7 +122,7 @@ async def test_one_subscription_serves_every_socket_of_a_room(hub, monkeypatch):
     sockets = [Socket(f"s{n}") for n in range(5)]
     for socket in sockets:
         await hub.add("general", socket)
-    await room_broadcast("general", outbound.message_deleted(7))
+    await room_broadcast("general", outbound.message_deleted(7, seq=7))
     await asyncio.sleep(SETTLE)
 
     assert joined == [room_group("general")]

@@ -22,7 +22,7 @@ def test_every_user_event_has_a_handler_on_the_room_socket():
 @pytest.mark.parametrize(
     "send",
     [
-        lambda: notify.room_send_on_commit(room="general", frame=outbound.message_deleted(1)),
+        lambda: notify.room_send_on_commit(room="general", frame=outbound.message_deleted(1, seq=1)),
         lambda: notify.room_close_on_commit(room="general"),
         lambda: notify.user_sockets_close(user_id=1),
         lambda: notify.user_mute_notify(user_id=1, room="general", until=None),

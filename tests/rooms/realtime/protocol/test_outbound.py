@@ -20,6 +20,7 @@ def message_frame(**overrides) -> outbound.Frame:
         "text": "hello",
         "sent_at": "2024-05-01T12:00:00.000Z",
         "client_id": "0b5c2c1e-6f7a-4b8e-9a51-1d2f3e4a5b6c",
+        "seq": 40,
     }
     fields.update(overrides)
     return outbound.message(**fields)
@@ -43,10 +44,30 @@ FRAMES = {
     "welcome_after_a_long_absence": outbound.welcome(
         room={"slug": "music", "name": "Music"}, user=ALICE, users=[], history=[], has_more=True
     ),
+    "welcome_recovered": outbound.welcome(
+        room={"slug": "music", "name": "Music"},
+        user=ALICE,
+        users=[],
+        history=[],
+        seq=41,
+        epoch="e1",
+        recovered=True,
+        events=[message_frame(), outbound.message_deleted(11, seq=41)],
+    ),
+    "welcome_not_recovered": outbound.welcome(
+        room={"slug": "music", "name": "Music"},
+        user=ALICE,
+        users=[],
+        history=[message_frame()],
+        seq=41,
+        epoch="e2",
+        recovered=False,
+    ),
+    "position": outbound.position(seq=41, epoch="e1"),
     "user_joined": outbound.user_joined(ALICE),
     "user_left": outbound.user_left(ALICE),
-    "message_deleted": outbound.message_deleted(12),
-    "message_deleted_to_sender": outbound.message_deleted(12, client_id="c-1"),
+    "message_deleted": outbound.message_deleted(12, seq=41),
+    "message_deleted_to_sender": outbound.message_deleted(12, seq=41, client_id="c-1"),
     "room_closed": outbound.room_closed(),
     "error": outbound.error(code="too_long", detail="That message is too long."),
 }
@@ -59,10 +80,10 @@ def test_frame_round_trips_through_the_wire_unchanged(frame):
 
 
 def test_message_frame_has_exactly_the_spec_keys():
-    """A message frame carries type, id, room, user, text, sent_at and client_id, nothing else."""
+    """A message frame carries type, id, room, user, text, sent_at, client_id and seq, nothing else."""
     frame = message_frame()
 
-    assert set(frame) == {"type", "id", "room", "user", "text", "sent_at", "client_id"}
+    assert set(frame) == {"type", "id", "room", "user", "text", "sent_at", "client_id", "seq"}
     assert frame["type"] == "message"
     assert frame["user"] == {"id": 3, "name": "Alice"}
 
@@ -79,8 +100,17 @@ def test_frame_types_match_the_spec():
     assert FRAMES["welcome_after_a_long_absence"]["has_more"] is True
     assert FRAMES["user_joined"] == {"type": "user_joined", "user": {"id": 3, "name": "Alice"}}
     assert FRAMES["user_left"] == {"type": "user_left", "user": {"id": 3, "name": "Alice"}}
-    assert FRAMES["message_deleted"] == {"type": "message_deleted", "id": 12}
-    assert FRAMES["message_deleted_to_sender"] == {"type": "message_deleted", "id": 12, "client_id": "c-1"}
+    assert FRAMES["message_deleted"] == {"type": "message_deleted", "id": 12, "seq": 41}
+    assert FRAMES["message_deleted_to_sender"] == {
+        "type": "message_deleted",
+        "id": 12,
+        "seq": 41,
+        "client_id": "c-1",
+    }
+    assert FRAMES["position"] == {"type": "position", "seq": 41, "epoch": "e1"}
+    assert FRAMES["welcome_recovered"]["recovered"] is True
+    assert [event["seq"] for event in FRAMES["welcome_recovered"]["events"]] == [40, 41]
+    assert "events" not in FRAMES["welcome_not_recovered"]
     assert FRAMES["room_closed"] == {"type": "room_closed"}
     assert FRAMES["error"] == {"type": "error", "code": "too_long", "detail": "That message is too long."}
 
@@ -136,6 +166,25 @@ def test_welcome_from_encoded_lists_is_the_same_frame(name, has_more):
         users=outbound.encode(users),
         history=outbound.encode(history),
         has_more=has_more,
+    )
+
+    assert text == outbound.encode(frame)
+
+
+@pytest.mark.parametrize("recovered", [None, False, True])
+def test_welcome_with_the_logs_position_and_events_is_the_same_frame(recovered):
+    """The seq, epoch, recovered flag and spliced events of a resume encode as welcome() builds them."""
+    events = [message_frame(), outbound.message_deleted(11, seq=41)] if recovered else None
+    history = [] if recovered else [message_frame()]
+    fields = {"room": {"slug": "general", "name": "General"}, "user": ALICE, "seq": 41, "epoch": "e1"}
+    frame = outbound.welcome(**fields, users=[ALICE], history=history, recovered=recovered, events=events)
+
+    text = outbound.encode_welcome(
+        **fields,
+        users=outbound.encode([ALICE]),
+        history=outbound.encode(history),
+        recovered=recovered,
+        events=None if events is None else outbound.encode(events),
     )
 
     assert text == outbound.encode(frame)
