@@ -4,6 +4,7 @@
 
 import { Composer } from './room/composer.js';
 import { Connection } from './room/connection.js';
+import { EventLog } from './room/eventlog.js';
 import { MessageLog } from './room/messages.js';
 import { Outbox } from './room/outbox.js';
 import { PeopleList } from './room/people.js';
@@ -19,25 +20,41 @@ function readConfig(root) {
     // Staff only: each message gets a delete control posting to messagesUrl.
     moderator: root.dataset.moderator === '1',
     messagesUrl: root.dataset.messagesUrl || '',
+    eventsUrl: root.dataset.eventsUrl || '',
   };
 }
 
-// Every frame but the welcome (the connection hands that to onWelcome).
-function handleFrame(frame, { composer, connection, messages, outbox, people }) {
+const STARTED_OVER = 'You were away too long to catch up here: showing the latest messages.';
+const NOTICE_MS = 15000;
+
+// A room event, in seq order (the event log calls this once per event).
+function applyEvent(frame, { messages, outbox }) {
+  if (frame.type === 'message') {
+    outbox.acknowledge([frame]);
+    messages.add([frame]);
+  } else if (frame.type === 'message_deleted') {
+    outbox.settle(frame.client_id);
+    messages.remove(frame.id);
+  }
+}
+
+// A room event shown already, again (a resend's echo): only the outbox cares.
+function settleDuplicate(frame, { outbox }) {
+  if (frame.type === 'message') outbox.acknowledge([frame]);
+  else if (frame.type === 'message_deleted') outbox.settle(frame.client_id);
+}
+
+// Every frame but the welcome and the room events (the event log's).
+function handleFrame(frame, { composer, connection, log, people, outbox }) {
   switch (frame.type) {
-    case 'message':
-      outbox.acknowledge([frame]);
-      messages.add([frame]);
+    case 'position':
+      log.position(frame);
       break;
     case 'user_joined':
       people.add(frame.user);
       break;
     case 'user_left':
       people.remove(frame.user);
-      break;
-    case 'message_deleted':
-      outbox.settle(frame.client_id);
-      messages.remove(frame.id);
       break;
     case 'room_closed':
       // The server follows up with close code 4404; stop right away anyway.
@@ -51,6 +68,14 @@ function handleFrame(frame, { composer, connection, messages, outbox, people }) 
       // Unknown frame types are ignored so the server can add new ones.
       break;
   }
+}
+
+function showNotice(el, text) {
+  if (!el) return;
+  el.textContent = text;
+  setTimeout(() => {
+    if (el.textContent === text) el.textContent = '';
+  }, NOTICE_MS);
 }
 
 function start(root, els) {
@@ -67,22 +92,37 @@ function start(root, els) {
     messagesUrl: config.messagesUrl,
     onError: (text) => composer.showError(text),
   });
-  // The outbox sends through the connection and the connection's callbacks
-  // reach the outbox; they first run after connect(), once both exist.
+  // The outbox and the event log work through the connection, and its
+  // callbacks reach them; they first run after connect(), once all exist.
+  const log = new EventLog({
+    eventsUrl: config.eventsUrl,
+    apply: (frame) => applyEvent(frame, { messages, outbox }),
+    duplicate: (frame) => settleDuplicate(frame, { outbox }),
+    replace: (history) => {
+      outbox.acknowledge(history);
+      messages.replaceAll(history);
+      showNotice(els.notice, STARTED_OVER);
+    },
+  });
   const connection = new Connection({
     tokenUrl: config.tokenUrl,
     slug: config.slug,
-    resumeAfter: () => messages.lastId,
-    onState: (state, seconds) => status.show(state, seconds),
+    // Before the first welcome the page knows message ids only (its rendered rows).
+    resumeFrom: () => log.resume || (messages.lastId ? { after: messages.lastId } : {}),
+    onState: (state, seconds) => {
+      if (state !== 'connected') log.interrupted();
+      status.show(state, seconds);
+    },
     onWelcome: (frame) => {
       if (frame.user && config.userId === '') config.userId = String(frame.user.id);
       people.replace(frame.users);
-      const history = frame.history || [];
-      outbox.acknowledge(history);
-      messages.add(history);
+      log.welcome(frame);
       outbox.flush();
     },
-    onFrame: (frame) => handleFrame(frame, { composer, connection, messages, outbox, people }),
+    onFrame: (frame) => {
+      if (typeof frame.seq === 'number' && frame.type !== 'position') log.receive(frame);
+      else handleFrame(frame, { composer, connection, log, people, outbox });
+    },
     onFinish: (state) => {
       outbox.clear();
       composer.setEnabled(false);
@@ -111,6 +151,7 @@ const els = root && {
   input: document.getElementById('message-input'),
   send: document.getElementById('send-button'),
   error: document.getElementById('composer-error'),
+  notice: document.getElementById('log-notice'),
 };
 
 if (root && els.log && els.form && els.input && els.state) {

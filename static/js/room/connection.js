@@ -3,8 +3,8 @@
 // Flow: fetch a short-lived connect ticket over HTTP (the session cookie
 // authenticates that request), then open the WebSocket with the ticket in the
 // query string. The ticket only opens the socket; every (re)connect fetches a
-// fresh one and resumes from the highest message id we have seen, so nothing
-// is missed or repeated.
+// fresh one and resumes where the page stands in the room's event log, so
+// nothing is missed or repeated.
 
 import { CLOSE } from './protocol.js';
 import { fetchTicket, socketUrl } from './ticket.js';
@@ -29,7 +29,7 @@ function backoffDelay(attempt) {
 export class Connection {
   #tokenUrl;
   #slug;
-  #resumeAfter;
+  #resumeFrom;
   #on;
   #socket = null;
   #backoffAttempt = 0;
@@ -39,10 +39,10 @@ export class Connection {
   #connecting = false;
   #terminal = false; // closed / signed out / not found: never reconnect
 
-  constructor({ tokenUrl, slug, resumeAfter, onState, onWelcome, onFrame, onFinish }) {
+  constructor({ tokenUrl, slug, resumeFrom, onState, onWelcome, onFrame, onFinish }) {
     this.#tokenUrl = tokenUrl;
     this.#slug = slug;
-    this.#resumeAfter = resumeAfter;
+    this.#resumeFrom = resumeFrom;
     this.#on = { onState, onWelcome, onFrame, onFinish };
   }
 
@@ -135,7 +135,7 @@ export class Connection {
   #openSocket(ticket) {
     let ws;
     try {
-      ws = new WebSocket(socketUrl(ticket, this.#slug, this.#resumeAfter()));
+      ws = new WebSocket(socketUrl(ticket, this.#slug, this.#resumeFrom()));
     } catch {
       this.#scheduleReconnect();
       return;

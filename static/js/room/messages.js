@@ -110,6 +110,15 @@ export class MessageLog {
     if (stick || ownAdded) this.#scrollToBottom();
   }
 
+  // Start over from `list` (the log could not say what was missed).
+  replaceAll(list) {
+    for (const li of this.#byId.values()) li.remove();
+    this.#byId.clear();
+    this.#lastId = 0;
+    this.add(list);
+    this.#scrollToBottom();
+  }
+
   remove(id) {
     const key = Number(id);
     const li = this.#byId.get(key);

@@ -16,12 +16,13 @@ export async function fetchTicket(tokenUrl) {
   return { status: response.status, ticket };
 }
 
-// `after` resumes from the highest message id we have (0: a fresh start).
-export function socketUrl(ticket, slug, after) {
+// `resume` is where a reconnect resumes: { since, epoch } in the room's event
+// log, or { after } (a message id) before the page has seen a welcome.
+export function socketUrl(ticket, slug, resume) {
   const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
   const path = ticket.ws_url || `/ws/rooms/${encodeURIComponent(slug)}/`;
   const url = new URL(path, `${scheme}://${window.location.host}`);
   url.searchParams.set('token', ticket.token);
-  if (after) url.searchParams.set('after', String(after));
+  for (const [name, value] of Object.entries(resume || {})) url.searchParams.set(name, String(value));
   return url.href;
 }
