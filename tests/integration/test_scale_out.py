@@ -3,50 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import uuid
 from collections.abc import Iterator
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
 import pytest
 import pytest_asyncio
-from django.conf import settings
 
+from tests.integration.cluster import Cluster, postgres_database, start_cluster
 from tests.integration.room_client import RoomClient
-from tests.servers import AsgiServer, RedisServer, manage, server_env, start_server
+from tests.servers import RedisServer
 
 pytestmark = [pytest.mark.services, pytest.mark.asyncio]
 
 PRESENCE_TTL = 2  # seconds; renewed every TTL/3
 RATE_LIMIT = 4
-CREATE_USERS = (
-    "from accounts.models import User\n"
-    "for name in ('alice', 'bob'):\n"
-    "    user, _ = User.objects.get_or_create(username=name, defaults={'display_name': name.title()})\n"
-    "    print(name, user.pk)\n"
-)
-
-
-def admin_url(database_url: str, name: str) -> str:
-    parts = urlsplit(database_url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 @pytest.fixture(scope="module")
 def database() -> Iterator[str]:
     """A PostgreSQL database of this module's own, migrated."""
-    base = os.environ["DATABASE_URL"]
-    name = f"lets_talk_scale_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_url(base, "postgres"), autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    url = admin_url(base, name)
-    try:
+    with postgres_database("lets_talk_scale") as url:
         yield url
-    finally:
-        with psycopg.connect(admin_url(base, "postgres"), autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
@@ -60,45 +37,23 @@ def redis_server(tmp_path) -> Iterator[RedisServer]:
 
 
 @pytest.fixture
-def cluster(tmp_path, database, redis_server):
+def cluster(tmp_path, database, redis_server) -> Iterator[Cluster]:
     """Two server processes (A and B) on one database and one Redis, and the users' ids."""
-    env = server_env(
-        DJANGO_DEBUG="1",
-        DATABASE_URL=database,
-        REDIS_URL=redis_server.url,
-        CHAT_JWT_SECRET=settings.CHAT_JWT_SECRET,
-        CHAT_JWT_ISSUER=settings.CHAT_JWT_ISSUER,
+    # A runs as production does (uvicorn), B as `manage.py runserver` does (daphne).
+    started = start_cluster(
+        tmp_path,
+        database=database,
+        redis_url=redis_server.url,
+        users=("alice", "bob"),
+        servers=("uvicorn", "daphne"),
         PRESENCE_TTL=str(PRESENCE_TTL),
         CHAT_RATE_LIMIT=str(RATE_LIMIT),
         CHAT_RATE_WINDOW="60",
     )
-    manage(env, "migrate", "--no-input")
-    printed = manage(env, "shell", "-v", "0", "-c", CREATE_USERS)
-    users = dict(line.split() for line in printed.splitlines() if line)
-    # A runs as production does (uvicorn), B as `manage.py runserver` does (daphne).
-    servers = [start_server(env, tmp_path, "a", server="uvicorn"), start_server(env, tmp_path, "b")]
-    with psycopg.connect(database, autocommit=True) as connection:
-        connection.execute("DELETE FROM rooms_message")
     try:
-        yield Cluster(servers=servers, users={name: int(pk) for name, pk in users.items()}, database=database)
+        yield started
     finally:
-        for server in servers:
-            server.stop()
-
-
-class Cluster:
-    def __init__(self, servers: list[AsgiServer], users: dict[str, int], database: str) -> None:
-        self.a, self.b = servers
-        self.users = users
-        self.database = database
-
-    def client(self, server: AsgiServer, name: str, **options) -> RoomClient:
-        return RoomClient(base_url=server.url, user_id=self.users[name], name=name.title(), **options)
-
-    def stored_ids(self) -> list[int]:
-        with psycopg.connect(self.database) as connection:
-            rows = connection.execute("SELECT id FROM rooms_message ORDER BY id").fetchall()
-        return [row[0] for row in rows]
+        started.stop()
 
 
 @pytest_asyncio.fixture
