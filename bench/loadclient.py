@@ -7,10 +7,11 @@ C clients connect to one room (or spread over --rooms), the first S of them send
 (open loop at --rate per sender, or --saturate with --window in flight), and every
 delivered message is timed end to end: its text carries the sender, a sequence number
 and the send time (CLOCK_MONOTONIC, the same clock in every worker process of one
-machine). It reports deliveries/s, latency percentiles, lost and out-of-order
-deliveries, presence frames and, given --server-pid of a local server, that server's
-CPU per delivery and peak RSS from /proc/<pid>/stat and /proc/<pid>/status (its child
-processes included).
+machine). It reports deliveries/s, latency percentiles, lost, duplicate and
+out-of-order deliveries (by the room's event `seq` when the server sends one: see
+SeqLog and tally), presence frames and, given --server-pid of a local server, that
+server's CPU per delivery and peak RSS from /proc/<pid>/stat and /proc/<pid>/status
+(its child processes included).
 
 Tokens are minted here (HS256, aud "rooms.ws") with the deployment's CHAT_JWT_SECRET
 and CHAT_JWT_ISSUER, for users --user-ids (which must exist and be active: see
@@ -33,6 +34,7 @@ import contextlib
 import json
 import multiprocessing
 import os
+import re
 import sys
 import time
 import uuid
@@ -59,6 +61,18 @@ DEFAULTS: dict[str, Any] = {
     "window": 1,
 }
 CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+# --parse fast reads a frame's seq without json.loads: after the last `"seq":` of the frame
+# (inside a JSON string a quote is escaped, so no text can fake the key), up to the frame's
+# closing brace when the server puts it last, as ours does; else the digits that follow.
+SEQ_KEY = '"seq":'
+SEQ_KEY_LEN = len(SEQ_KEY)
+SEQ_DIGITS = re.compile(r"\s*\d+")
+
+
+def seq_after(raw: str, at: int) -> int | None:
+    """The digits at `at` of an encoded frame (its seq's value when it is not last)."""
+    digits = SEQ_DIGITS.match(raw, at)
+    return int(digits.group()) if digits else None
 
 
 # --------------------------------------------------------------------------- options
@@ -224,6 +238,52 @@ def proc_sample(pids: list[int]) -> dict[str, float] | None:
     return {"cpu_s": cpu, "rss_mb": rss, "hwm_mb": hwm} if seen else None
 
 
+# --------------------------------------------------------------------------- the room's event log
+
+# What SeqLog.see makes of a room event; UNTRACKED: no seq to go by (a server without one).
+NEW, LATE, DUPLICATE, UNTRACKED = 0, 1, 2, 3
+
+
+class SeqLog:
+    """One client's view of its room's event log (SPEC "Delivery"): which seqs it got since its welcome.
+
+    Every room event (message, deletion, ...) carries the room's next seq, 1, 2, 3, ... with no
+    gaps. The welcome says where the log stood (`base`); every seq above it is this client's to
+    receive. `high` is the highest seq received, `missing` the seqs below it not received yet
+    (usually empty: the common case, the next seq, allocates nothing), `known` the highest seq a
+    position frame told of. A seq at or below `base`, or received before, is a duplicate.
+    """
+
+    __slots__ = ("base", "epoch", "high", "known", "missing")
+
+    def __init__(self, base: int, epoch: Any = None) -> None:
+        self.base = self.high = self.known = base
+        self.epoch = epoch
+        self.missing: set[int] = set()
+
+    def see(self, seq: int) -> int:
+        """Take a room event's seq: NEW (in order), LATE (fills a gap: out of order) or DUPLICATE."""
+        high = self.high
+        if seq > high:
+            if seq != high + 1:
+                self.missing.update(range(high + 1, seq))
+            self.high = seq
+            return NEW
+        if seq in self.missing:
+            self.missing.discard(seq)
+            return LATE
+        return DUPLICATE
+
+    def position(self, seq: Any, epoch: Any) -> None:
+        """A position frame: the log stands at `seq` (of another epoch, seqs are not comparable)."""
+        if isinstance(seq, int) and epoch == self.epoch and seq > self.known:
+            self.known = seq
+
+    def lost(self) -> int:
+        """Seqs between base+1 and the highest known (received or told of) that never arrived."""
+        return len(self.missing) + max(0, self.known - self.high)
+
+
 # --------------------------------------------------------------------------- one worker
 
 
@@ -237,7 +297,9 @@ class Client:
     ready: bool = False
     connect_ms: float = 0.0
     last_id: int = 0
-    last_seq: dict[int, int] = field(default_factory=dict)
+    last_seq: dict[int, int] = field(default_factory=dict)  # per sender, when frames carry no seq
+    log: SeqLog | None = None  # when the welcome carries the room's seq
+    received: int = 0  # distinct bench messages delivered
     seq: int = 0
     inflight: int = 0
     slot: asyncio.Event | None = None
@@ -266,16 +328,21 @@ class Worker:
             "delivered": 0,
             "delivered_in_window": 0,
             "out_of_order": 0,
+            "duplicates": 0,
             "id_order": 0,
             "presence": 0,
+            "position": 0,
             "other": 0,
             "foreign": 0,
             "rejected": 0,
+            "sent_by_room": {},
+            "rejected_by_room": {},
             "connect_errors": {},
             "server_errors": {},
             "unexpected_close": {},
         }
         self.pad = "x" * max(config.text_size, 64)
+        self.fast = config.fast
 
     # -- connect
 
@@ -318,8 +385,15 @@ class Worker:
             self.bump("connect_errors", f"first_frame_{first.get('type')}")
             await ws.close()
             return
+        self.welcomed(client, first)
         client.ws, client.ready = ws, True
         client.connect_ms = (time.monotonic() - start) * 1000
+
+    def welcomed(self, client: Client, welcome: dict[str, Any]) -> None:
+        """Start the client's view of the room's event log where the welcome says it stands."""
+        seq = welcome.get("seq")
+        if isinstance(seq, int):
+            client.log = SeqLog(seq, welcome.get("epoch"))
 
     async def connect_all(self) -> float:
         limit = self.config.connect_concurrency
@@ -344,52 +418,100 @@ class Worker:
         self.counts[kind][key] = self.counts[kind].get(key, 0) + 1
 
     async def read(self, client: Client) -> None:
-        mark, fast = self.mark, self.config.fast
+        receive = self.receive
         try:
             async for raw in client.ws:
-                if fast:
-                    at = raw.find(mark)
-                    if at >= 0:
-                        self.delivered(client, raw, at + len(mark), None)
-                        continue
-                frame = json.loads(raw)
-                kind = frame.get("type")
-                if kind == "message":
-                    text = frame.get("text", "")
-                    if text.startswith(mark):
-                        self.delivered(client, text, len(mark), frame.get("id"))
-                    else:
-                        self.counts["foreign"] += 1
-                elif kind in ("user_joined", "user_left"):
-                    self.counts["presence"] += 1
-                elif kind == "error":
-                    self.bump("server_errors", str(frame.get("code")))
-                    if client.sender >= 0:
-                        self.counts["rejected"] += 1
-                        self.release(client)
-                else:
-                    self.counts["other"] += 1
+                receive(client, raw)
         except websockets.ConnectionClosed as closed:
             if self.sending or not self.closing:
                 self.bump("unexpected_close", str(closed.rcvd.code if closed.rcvd else 1006))
 
-    def delivered(self, client: Client, text: str, at: int, message_id: int | None) -> None:
+    def receive(self, client: Client, raw: str) -> None:
+        """Account for one frame the client received (after its welcome)."""
+        mark = self.mark
+        if self.fast:
+            at = raw.find(mark)
+            if at >= 0:
+                seq = None
+                if client.log is not None:  # else a server without seq: don't look for one
+                    key = raw.rfind(SEQ_KEY)
+                    if key >= 0:
+                        try:  # ours ends with it: ..."seq":N}
+                            seq = int(raw[key + SEQ_KEY_LEN : -1])
+                        except ValueError:
+                            seq = seq_after(raw, key + SEQ_KEY_LEN)
+                self.delivered(client, raw, at + len(mark), None, seq)
+                return
+        frame = json.loads(raw)
+        kind = frame.get("type")
+        if kind == "message":
+            text = frame.get("text", "")
+            if text.startswith(mark):
+                self.delivered(client, text, len(mark), frame.get("id"), frame.get("seq"))
+            else:
+                self.counts["foreign"] += 1
+                self.room_event(client, frame.get("seq"))
+        elif kind in ("user_joined", "user_left"):
+            self.counts["presence"] += 1
+        elif kind == "position":  # where the log stands: no delivery, but it reveals a lost tail
+            self.counts["position"] += 1
+            if client.log is not None:
+                client.log.position(frame.get("seq"), frame.get("epoch"))
+        elif kind == "error":
+            self.bump("server_errors", str(frame.get("code")))
+            if client.sender >= 0:
+                self.counts["rejected"] += 1
+                self.bump("rejected_by_room", client.room)
+                self.release(client)
+        else:
+            self.counts["other"] += 1
+            self.room_event(client, frame.get("seq"))  # message_deleted, and later event types
+
+    def room_event(self, client: Client, seq: Any) -> None:
+        """A room event that is not one of ours: it still takes its place in the client's log."""
+        if isinstance(seq, int) and client.log is not None:
+            state = client.log.see(seq)
+            if state == DUPLICATE:
+                self.counts["duplicates"] += 1
+            elif state == LATE:
+                self.counts["out_of_order"] += 1
+
+    def delivered(
+        self, client: Client, text: str, at: int, message_id: int | None, room_seq: int | None
+    ) -> None:
+        """One of this run's messages reached `client`; `room_seq` is its room event's seq, if any."""
         now = time.monotonic()
+        counts = self.counts
+        log = client.log
+        if room_seq is None or log is None:
+            state = UNTRACKED
+        elif room_seq == log.high + 1:  # the common case, SeqLog.see inlined
+            log.high, state = room_seq, NEW
+        else:
+            state = log.see(room_seq)
+            if state == DUPLICATE:  # dropped, as a client applies each event once
+                counts["duplicates"] += 1
+                return
         end = text.index("|", at)
         sender = int(text[at:end])
         at, end = end + 1, text.index("|", end + 1)
         seq = int(text[at:end])
         at, end = end + 1, text.index("|", end + 1)
         sent_at = float(text[at:end])
-        counts = self.counts
         counts["delivered"] += 1
+        client.received += 1
         if self.sending:
             counts["delivered_in_window"] += 1
         self.latencies.append((now - sent_at) * 1000)
-        if seq <= client.last_seq.get(sender, -1):
+        # Out of order: after a later room event (seq), or, without seq, after a later
+        # message of the same sender (its own sequence number in the text).
+        if state == LATE:
             counts["out_of_order"] += 1
-        else:
-            client.last_seq[sender] = seq
+        elif state == UNTRACKED:
+            if seq <= client.last_seq.get(sender, -1):
+                counts["out_of_order"] += 1
+            else:
+                client.last_seq[sender] = seq
         if message_id is not None:
             if message_id <= client.last_id:
                 counts["id_order"] += 1
@@ -398,6 +520,10 @@ class Worker:
         if sender == client.sender:
             self.release(client)
 
+    def per_client(self) -> list[list[Any]]:
+        """[room, distinct messages received, seq gaps] of each connected client, for tally()."""
+        return [[c.room, c.received, c.log.lost() if c.log else 0] for c in self.clients if c.ready]
+
     def release(self, client: Client) -> None:
         client.inflight -= 1
         if client.slot is not None:
@@ -405,13 +531,18 @@ class Worker:
 
     # -- send
 
-    async def send_one(self, client: Client) -> None:
-        head = f"{self.mark}{client.sender}|{client.seq}|{time.monotonic():.6f}|"
-        client.seq += 1
+    def text(self, sender: int, number: int) -> str:
+        """A message's text: this run's mark, sender, its sequence number and the send time."""
+        head = f"{self.mark}{sender}|{number}|{time.monotonic():.6f}|"
         size = self.config.text_size
-        text = head if len(head) >= size else head + self.pad[: size - len(head)]
+        return head if len(head) >= size else head + self.pad[: size - len(head)]
+
+    async def send_one(self, client: Client) -> None:
+        text = self.text(client.sender, client.seq)
+        client.seq += 1
         client.inflight += 1
         self.counts["sent"] += 1
+        self.bump("sent_by_room", client.room)
         with contextlib.suppress(websockets.ConnectionClosed):
             await client.ws.send(json.dumps({"type": "message", "text": text, "client_id": uuid.uuid4().hex}))
 
@@ -481,6 +612,8 @@ class Worker:
         await asyncio.gather(*self.readers, return_exceptions=True)
         return {
             **self.counts,
+            "per_client": self.per_client(),
+            "seq_clients": sum(c.log is not None for c in ready),
             "attempted": len(self.clients),
             "ready": len(ready),
             "connect_s": connect_s,
@@ -554,6 +687,33 @@ def merge_counts(parts: list[dict[str, Any]], key: str) -> dict[str, int]:
     return merged
 
 
+def tally(
+    per_client: list[list[Any]], sent_by_room: dict[str, int], rejected_by_room: dict[str, int]
+) -> dict[str, int]:
+    """Deliveries expected and lost over every connected client ([room, received, seq gaps] each).
+
+    Lost, the one definition: deliveries a connected client was owed and never got. It owes
+    two things, both counted per client, so that nothing nets out across clients (one
+    client's extra deliveries cannot cover another's loss):
+    - every room event after its welcome up to the highest seq it knows of (from frames or
+      position frames): its seq gaps. They catch any event (others' messages, deletions)
+      and are immune to duplicates, but not a lost tail: a 20 s run rarely sees a position
+      frame after the last event, so the last events lost leave no gap.
+    - every message this run sent to its room and the server did not refuse (an error frame):
+      its shortfall, those minus the distinct ones it received. It catches the tail and
+      messages that never got a seq (never stored, or a server without seq).
+    A lost message of ours is usually in both, so a client's lost is the larger of the two,
+    not their sum. Without seq, seq gaps are 0 and this is the shortfall alone, as before.
+    """
+    expected = lost = seq_gaps = 0
+    for room, received, gaps in per_client:
+        due = sent_by_room.get(room, 0)
+        expected += due
+        seq_gaps += gaps
+        lost += max(gaps, due - rejected_by_room.get(room, 0) - received)
+    return {"expected": expected, "lost": lost, "seq_gaps": seq_gaps}
+
+
 def report(
     config: Config,
     parts: list[dict[str, Any]],
@@ -562,7 +722,8 @@ def report(
     label: str,
 ) -> dict[str, Any]:
     total = {k: sum(p[k] for p in parts) for k in ("sent", "delivered", "delivered_in_window", "rejected")}
-    total.update({k: sum(p[k] for p in parts) for k in ("out_of_order", "id_order", "presence", "foreign")})
+    counted = ("out_of_order", "duplicates", "id_order", "presence", "position", "foreign", "seq_clients")
+    total.update({k: sum(p[k] for p in parts) for k in counted})
     ready = sum(p["ready"] for p in parts)
     attempted = sum(p["attempted"] for p in parts)
     presence_at_connect = sum(p["presence_at_connect"] for p in parts)
@@ -573,8 +734,11 @@ def report(
     connect = sorted(ms for p in parts for ms in p["connect_ms"])
     send_s = max(p["send_s"] for p in parts)
     connect_s = max(p["connect_s"] for p in parts)
-    expected = total["sent"] * ready
-    lost = max(0, expected - total["delivered"] - total["rejected"] * ready)
+    losses = tally(
+        [c for p in parts for c in p["per_client"]],
+        merge_counts(parts, "sent_by_room"),
+        merge_counts(parts, "rejected_by_room"),
+    )
     distinct = min(len(set(config.user_ids)), config.clients)
     result: dict[str, Any] = {
         "tool": "bench.loadclient",
@@ -604,12 +768,20 @@ def report(
         },
         "send": {"sent": total["sent"], "sent_per_s": _r(total["sent"] / send_s if send_s else None)},
         "deliveries": {
-            "expected": expected,
+            # Every message sent to a client's room, once per connected client.
+            "expected": losses["expected"],
+            # Distinct deliveries of our messages: duplicates (by seq) are not counted.
             "received": total["delivered"],
-            "lost": lost,
+            "lost": losses["lost"],  # see tally()
+            "seq_gaps": losses["seq_gaps"],  # the seq part of lost (0 when the server sends no seq)
+            "duplicates": total["duplicates"],  # room events whose seq the client had already
             "per_s": _r(total["delivered_in_window"] / send_s if config.sending and send_s else None),
+            # A room event below the highest seq the client had (without seq: a message older
+            # than one of the same sender's it had).
             "out_of_order": total["out_of_order"],
             "id_order_violations": total["id_order"],
+            "seq_clients": total["seq_clients"],  # clients whose welcome carried the room's seq
+            "position_frames": total["position"],
             "rejected_sends": total["rejected"],
             "foreign": total["foreign"],
             "presence_frames": presence_at_connect,
@@ -661,8 +833,9 @@ def summary(result: dict[str, Any]) -> str:
     if result["config"]["mode"] != "connect":
         lines.append(
             f"  sent {result['send']['sent']} ({result['send']['sent_per_s']}/s), delivered {d['received']}"
-            f"/{d['expected']}, {d['per_s']} deliveries/s; lost {d['lost']}, out of order {d['out_of_order']}"
-            f", id order {d['id_order_violations']}"
+            f"/{d['expected']}, {d['per_s']} deliveries/s; lost {d['lost']} (seq gaps {d['seq_gaps']})"
+            f", duplicates {d['duplicates']}, out of order {d['out_of_order']}, id order"
+            f" {d['id_order_violations']}"
         )
         lines.append(
             f"  latency ms p50 {lat['p50']} p90 {lat['p90']} p99 {lat['p99']} max {lat['max']}"

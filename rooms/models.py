@@ -11,7 +11,32 @@ def new_epoch() -> str:
     return uuid.uuid4().hex
 
 
-class Room(models.Model):
+class LoggedModel(models.Model):
+    """A model with columns only the services write, each with its own UPDATE.
+
+    A plain save() of a row loaded earlier (the admin's change form, say)
+    would write them back as they were then: a room's seq would go back and
+    every later message in it would collide with one already stored.
+    """
+
+    # The columns a plain save() of an existing row leaves alone.
+    log_fields: tuple[str, ...] = ()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        """Save; for an existing row, every column but log_fields (unless update_fields names them)."""
+        if not self._state.adding and kwargs.get("update_fields") is None and self.log_fields:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in self.log_fields
+            ]
+        super().save(*args, **kwargs)
+
+
+class Room(LoggedModel):
     """A chat room; archived rooms are hidden and refuse new connections."""
 
     name = models.CharField(max_length=100)
@@ -25,6 +50,8 @@ class Room(models.Model):
     seq = models.PositiveBigIntegerField(default=0, editable=False)
     epoch = models.CharField(max_length=32, default=new_epoch, editable=False)
 
+    log_fields = ("seq", "epoch")
+
     class Meta:
         ordering = ["name"]
 
@@ -32,7 +59,7 @@ class Room(models.Model):
         return self.name
 
 
-class Message(models.Model):
+class Message(LoggedModel):
     """A message as stored before it is broadcast; deletion is soft for moderation."""
 
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
@@ -46,6 +73,8 @@ class Message(models.Model):
     # every message whose changed_seq is above N, in its latest state.
     seq = models.PositiveBigIntegerField(editable=False)
     changed_seq = models.PositiveBigIntegerField(editable=False)
+
+    log_fields = ("seq", "changed_seq", "deleted_at")
 
     class Meta:
         ordering = ["id"]

@@ -101,6 +101,14 @@ class History:
     def encoded(self) -> str:
         return encode(list(self.frames))
 
+    def covered_seq(self, room: Room) -> int:
+        """The seq these frames bring a client to: the room's as read, or a later event they hold.
+
+        `room` was read before the frames, so they reflect every event up to
+        the newest they hold too.
+        """
+        return max([room.seq, *(frame["seq"] for frame in self.frames)])
+
 
 # Room pk -> the welcome history last built for it: one entry per room
 # anyone joined through this process, replaced when it changes.
@@ -135,10 +143,12 @@ def history_latest(*, room: Room) -> History:
 
 @dataclass(frozen=True)
 class Recovery:
-    """A resume by seq: every event after it (`recovered`), or the latest history to start over from."""
+    """A resume by seq: every event after it (`recovered`), or else the latest history in `events`."""
 
     recovered: bool
     events: History
+    # Where the replay (or the latest history) leaves the client.
+    seq: int
 
 
 def room_events_since(*, room: Room, since: int, epoch: str) -> Recovery:
@@ -152,13 +162,15 @@ def room_events_since(*, room: Room, since: int, epoch: str) -> Recovery:
     """
     behind = room.seq - since
     if epoch != room.epoch or not 0 <= behind <= settings.CHAT_RECOVERY_LIMIT:
-        return Recovery(recovered=False, events=History(frames=()))
+        latest = history_latest(room=room)
+        return Recovery(recovered=False, events=latest, seq=latest.covered_seq(room))
     changed = (
         Message.objects.filter(room=room, changed_seq__gt=since)
         .select_related("author", "room")
         .order_by("changed_seq")
     )
-    return Recovery(recovered=True, events=History(frames=tuple(message_latest_event(m) for m in changed)))
+    events = History(frames=tuple(message_latest_event(m) for m in changed))
+    return Recovery(recovered=True, events=events, seq=events.covered_seq(room))
 
 
 def room_positions(*, slugs: list[str]) -> dict[str, tuple[int, str]]:
@@ -186,6 +198,8 @@ class RoomEntry:
     history: History
     has_more: bool
     muted_until: datetime | None
+    # Where the welcome leaves the client in the room's event log.
+    seq: int
     # A resume by seq: whether it was recovered, and then what to replay.
     recovered: bool | None = None
     events: History | None = None
@@ -208,13 +222,20 @@ def room_entry(*, slug: str, user_id: int, resume: Resume) -> RoomEntry | None:
                 history=History(frames=()),
                 has_more=False,
                 muted_until=muted,
+                seq=recovery.seq,
                 recovered=True,
                 events=recovery.events,
             )
+        latest = recovery.events
         return RoomEntry(
-            room=room, history=history_latest(room=room), has_more=False, muted_until=muted, recovered=False
+            room=room, history=latest, has_more=False, muted_until=muted, seq=recovery.seq, recovered=False
         )
     if resume.after is None:
-        return RoomEntry(room=room, history=history_latest(room=room), has_more=False, muted_until=muted)
+        latest = history_latest(room=room)
+        return RoomEntry(
+            room=room, history=latest, has_more=False, muted_until=muted, seq=latest.covered_seq(room)
+        )
     frames, has_more = message_list_after(room=room, after=resume.after)
-    return RoomEntry(room=room, history=History(frames=tuple(frames)), has_more=has_more, muted_until=muted)
+    return RoomEntry(
+        room=room, history=History(frames=tuple(frames)), has_more=has_more, muted_until=muted, seq=room.seq
+    )

@@ -20,7 +20,6 @@ from rooms.realtime.process import transport
 from rooms.selectors import (
     HISTORY_LENGTH,
     HISTORY_PAGE_MAX,
-    history_latest,
     message_get_in_room,
     message_list_latest,
     room_events_since,
@@ -98,7 +97,11 @@ def online_counts(request: HttpRequest) -> JsonResponse:
 @require_GET
 @login_required
 def room_detail(request: AuthenticatedRequest, slug: str) -> HttpResponse:
-    """The room page: recent history, people online, the message box."""
+    """The room page: recent history, people online, the message box.
+
+    The room (with its seq) is read before the history, so the page resumes
+    from that seq and the socket's welcome replays whatever came after.
+    """
     room = room_get_active(slug=slug)
     if room is None:
         raise Http404(ROOM_NOT_FOUND)
@@ -166,10 +169,11 @@ def room_events(request: HttpRequest, room: Room) -> JsonResponse:
         return JsonResponse({"error": "invalid", "detail": SINCE_INVALID}, status=400)
     epoch = request.GET.get("epoch", room.epoch)
     recovery = room_events_since(room=room, since=since, epoch=epoch)
-    position = {"seq": room.seq, "epoch": room.epoch, "recovered": recovery.recovered}
+    position = {"seq": recovery.seq, "epoch": room.epoch, "recovered": recovery.recovered}
+    frames = list(recovery.events.frames)
     if recovery.recovered:
-        return JsonResponse({**position, "events": list(recovery.events.frames)})
-    return JsonResponse({**position, "history": list(history_latest(room=room).frames), "has_more": False})
+        return JsonResponse({**position, "events": frames})
+    return JsonResponse({**position, "history": frames, "has_more": False})
 
 
 @require_POST

@@ -189,18 +189,19 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 users=roster.encoded,
                 history=entry.history.encoded,
                 has_more=entry.has_more,
-                seq=entry.room.seq,
+                seq=entry.seq,
                 epoch=entry.room.epoch,
                 recovered=entry.recovered,
                 events=None if entry.events is None else entry.events.encoded,
             )
         )
         self.roster_version = roster.version
-        if self.state is not SocketState.ENTERING:
-            return
-        self.move_to(SocketState.LIVE)
-        while self.held:
-            await self.write(*self.held.popleft())
+        # Still ENTERING while the held frames go out: frames the hub delivers
+        # meanwhile queue behind them instead of overtaking them.
+        while self.held and self.state is SocketState.ENTERING:
+            await self.write_room_frame(*self.held.popleft())
+        if self.state is SocketState.ENTERING:
+            self.move_to(SocketState.LIVE)
 
     async def forget(self) -> bool:
         """Stop receiving the room and stop counting this socket; True if it was counted.
@@ -208,8 +209,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
         Only a counted socket may have joined presence: leaving it is the caller's.
         """
         process = transport()
+        # Uncounted first: an upkeep tick during the await below must not renew it.
+        counted = process.registry.forget(self)
         await process.hub.remove(self.room_slug, self)
-        return process.registry.forget(self)
+        return counted
 
     async def disconnect(self, code: int) -> None:
         """Leave presence; announce the member's departure if this was their last socket."""
@@ -340,18 +343,15 @@ class RoomConsumer(AsyncWebsocketConsumer):
         """Write a room frame (`send`: its ASGI message) to this socket, held until the welcome is out."""
         if self.state is ENTERING:
             self.held.append((event, send))
-        else:
-            await self.write(event, send)
+        elif self.state is LIVE:
+            await self.write_room_frame(event, send)
 
-    async def write(self, event: dict, send: dict) -> None:
-        """Write a room frame now, unless the socket is closing or the welcome already told it.
+    async def write_room_frame(self, event: dict, send: dict) -> None:
+        """Write a room frame now, unless it is presence news the welcome's roster already gave.
 
-        Presence news the welcome's roster already covers is dropped: joins
-        racing with ours reach us both in the roster and as user_joined (at
-        least once, never zero times); the client gets each change once.
+        Joins racing with ours reach us both in the roster and as user_joined
+        (at least once, never zero times); the client gets each change once.
         """
-        if self.state is not LIVE:
-            return
         version = event.get("version")
         if version is None or version > self.roster_version:
             await self.base_send(send)

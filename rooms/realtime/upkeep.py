@@ -5,7 +5,7 @@ reaps the connections of processes that died (announcing `user_left` for
 their people), and checks that Redis still holds what it was given. Redis
 keeps nothing on disk here: after a restart (or an outage, during which
 broadcasts were lost) every socket of this process is closed with 4012, so
-clients reconnect and resume with `after` from the stored messages.
+clients reconnect and resume from the room's event log (docs/DELIVERY.md).
 """
 
 from __future__ import annotations

@@ -21,6 +21,8 @@ function readConfig(root) {
     moderator: root.dataset.moderator === '1',
     messagesUrl: root.dataset.messagesUrl || '',
     eventsUrl: root.dataset.eventsUrl || '',
+    // Where the room's log stood when the server rendered the page.
+    start: { seq: Number.parseInt(root.dataset.seq, 10), epoch: root.dataset.epoch || '' },
   };
 }
 
@@ -96,6 +98,7 @@ function start(root, els) {
   // callbacks reach them; they first run after connect(), once all exist.
   const log = new EventLog({
     eventsUrl: config.eventsUrl,
+    start: config.start,
     apply: (frame) => applyEvent(frame, { messages, outbox }),
     duplicate: (frame) => settleDuplicate(frame, { outbox }),
     replace: (history) => {
@@ -107,8 +110,7 @@ function start(root, els) {
   const connection = new Connection({
     tokenUrl: config.tokenUrl,
     slug: config.slug,
-    // Before the first welcome the page knows message ids only (its rendered rows).
-    resumeFrom: () => log.resume || (messages.lastId ? { after: messages.lastId } : {}),
+    resumeFrom: () => log.resume || {},
     onState: (state, seconds) => {
       if (state !== 'connected') log.interrupted();
       status.show(state, seconds);
@@ -124,6 +126,7 @@ function start(root, els) {
       else handleFrame(frame, { composer, connection, log, people, outbox });
     },
     onFinish: (state) => {
+      log.stop();
       outbox.clear();
       composer.setEnabled(false);
       status.show(state);

@@ -88,7 +88,7 @@ def test_message_changelist_filters_deleted_messages(admin_client, message, room
     """Moderators can list only the messages still visible."""
     gone = factories.message_insert(room=room, author=message.author, text="removed")
     gone.deleted_at = gone.created_at
-    gone.save()
+    gone.save(update_fields=["deleted_at"])  # a plain save() leaves the log's columns alone
 
     response = admin_client.get("/admin/rooms/message/", {"deleted_at__isempty": "1"})
 

@@ -313,3 +313,31 @@ def test_writers_in_several_processes_take_every_seq_once_on_sqlite(tmp_path):
         (room_seq,) = db.execute("SELECT seq FROM rooms_room WHERE slug = 'general'").fetchone()
     assert seqs == list(range(1, 121))
     assert room_seq == 120
+
+
+def test_saving_a_room_loaded_before_an_event_leaves_its_log_alone(room):
+    """A room saved from an older copy (the admin's change form) keeps its seq: the next message fits."""
+    author = factories.user_create()
+    stale = Room.objects.get(pk=room.pk)
+    services.message_create(room=room, author=author, text="one")
+
+    stale.description = "Renamed while someone talked"
+    stale.save()
+    latest, _ = services.message_create(room=room, author=author, text="two")
+
+    room.refresh_from_db()
+    assert (room.description, room.seq, latest.seq) == ("Renamed while someone talked", 2, 2)
+
+
+def test_saving_a_message_loaded_before_its_deletion_keeps_it_deleted(room):
+    """A message saved from an older copy stays deleted, with its deletion's seq."""
+    author = factories.user_create()
+    message, _ = services.message_create(room=room, author=author, text="one")
+    stale = Message.objects.get(pk=message.pk)
+    services.message_delete(message=message, moderator=author)
+
+    stale.save()
+
+    stale.refresh_from_db()
+    assert stale.deleted_at is not None
+    assert stale.changed_seq == 2

@@ -125,7 +125,7 @@ def test_room_page_hides_deleted_messages(signed_in, user, general):
     factories.message_insert(room=general, author=user, text="still here")
     gone = factories.message_insert(room=general, author=user, text="moderated away")
     gone.deleted_at = gone.created_at
-    gone.save()
+    gone.save(update_fields=["deleted_at"])
 
     content = signed_in.get("/rooms/general/").content.decode()
 
@@ -275,7 +275,7 @@ def test_history_endpoint_hides_deleted_messages(signed_in, user, general):
     """Deleted messages are not in the history page."""
     kept, gone = factories.messages_insert(room=general, author=user, count=2)
     gone.deleted_at = gone.created_at
-    gone.save()
+    gone.save(update_fields=["deleted_at"])
 
     body = signed_in.get("/rooms/general/messages/").json()
 

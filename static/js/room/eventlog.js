@@ -13,6 +13,9 @@
 // Long enough for another process's frame that committed first to arrive.
 const GAP_WAIT_MS = 1000;
 const FETCH_RETRY_MS = 5000;
+const FETCH_TIMEOUT_MS = 10000;
+// Every socket of a room hears the same position at once: spread the fetches.
+const POSITION_SPREAD_MS = 3000;
 
 export class EventLog {
   #eventsUrl;
@@ -22,13 +25,19 @@ export class EventLog {
   #held = new Map(); // seq -> frame that arrived early
   #gapTimer = null;
   #fetching = false;
+  #stopped = false; // signed out, room closed: nothing more to fetch
 
   // apply(frame): show one room event; duplicate(frame): an event already
   // shown arrived again (the outbox still settles by it); replace(history):
   // start over from the latest messages, saying so.
-  constructor({ eventsUrl, apply, duplicate, replace }) {
+  // `start` is where the server-rendered page stood ({ seq, epoch }), if known.
+  constructor({ eventsUrl, start, apply, duplicate, replace }) {
     this.#eventsUrl = eventsUrl;
     this.#on = { apply, duplicate, replace };
+    if (start && Number.isInteger(start.seq) && start.epoch) {
+      this.#seq = start.seq;
+      this.#epoch = start.epoch;
+    }
   }
 
   // Where a reconnect resumes from, or null before the first welcome.
@@ -69,14 +78,24 @@ export class EventLog {
   // Where the server's log stands: behind it (or in another epoch), catch up.
   position(frame) {
     if (this.#seq === null) return;
-    if (frame.epoch !== this.#epoch || frame.seq > this.#seq) this.#waitForGap();
+    if (frame.epoch !== this.#epoch || frame.seq > this.#seq) {
+      this.#waitForGap(GAP_WAIT_MS + Math.random() * POSITION_SPREAD_MS);
+    }
   }
 
-  // The socket dropped: its resume covers whatever was held or missing.
+  // The socket dropped: its resume covers whatever was held or missing. A
+  // fetch still on its way may land; what it brings is applied like any other.
   interrupted() {
     this.#held.clear();
     if (this.#gapTimer !== null) clearTimeout(this.#gapTimer);
     this.#gapTimer = null;
+    this.#fetching = false;
+  }
+
+  // The connection ended for good.
+  stop() {
+    this.#stopped = true;
+    this.interrupted();
   }
 
   #drain() {
@@ -94,7 +113,7 @@ export class EventLog {
   }
 
   #waitForGap(delay = GAP_WAIT_MS) {
-    if (this.#gapTimer !== null || this.#fetching) return;
+    if (this.#stopped || this.#gapTimer !== null || this.#fetching) return;
     this.#gapTimer = setTimeout(() => {
       this.#gapTimer = null;
       this.#fetchGap();
@@ -108,12 +127,22 @@ export class EventLog {
     url.searchParams.set('epoch', this.#epoch);
     let answer = null;
     try {
-      const response = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+      const response = await fetch(url, {
+        credentials: 'same-origin',
+        headers: { Accept: 'application/json' },
+        signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+      });
+      // Signed out or the room is gone: the socket learns it too, and says so.
+      if (response.status === 401 || response.status === 404) {
+        this.#fetching = false;
+        return;
+      }
       if (response.ok) answer = await response.json();
     } catch {
       answer = null;
     }
     this.#fetching = false;
+    if (this.#stopped) return;
     if (!answer) {
       this.#waitForGap(FETCH_RETRY_MS); // the socket's own reconnect may resume first
     } else if (answer.recovered) {
@@ -125,13 +154,15 @@ export class EventLog {
 
   // Replayed events skip the seqs of messages changed again since (each
   // message replays once, in its latest state): apply them, then stand at
-  // the seq the server said the replay covers.
+  // the seq the replay covers: the room's, or a later event it caught.
   #catchUp(events, coveredSeq) {
+    let covered = Math.max(this.#seq, coveredSeq || 0);
     for (const event of events) {
       if (event.seq > this.#seq) this.#on.apply(event);
       else this.#on.duplicate(event);
+      covered = Math.max(covered, event.seq);
     }
-    this.#seq = Math.max(this.#seq, coveredSeq || 0);
+    this.#seq = covered;
     this.#drain();
     if (this.#held.size > 0) this.#waitForGap();
   }

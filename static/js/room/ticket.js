@@ -16,8 +16,7 @@ export async function fetchTicket(tokenUrl) {
   return { status: response.status, ticket };
 }
 
-// `resume` is where a reconnect resumes: { since, epoch } in the room's event
-// log, or { after } (a message id) before the page has seen a welcome.
+// `resume` is where a reconnect resumes in the room's event log: { since, epoch }.
 export function socketUrl(ticket, slug, resume) {
   const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
   const path = ticket.ws_url || `/ws/rooms/${encodeURIComponent(slug)}/`;
