@@ -196,8 +196,14 @@ class RoomConsumer(AsyncWebsocketConsumer):
             )
         )
         self.roster_version = roster.version
-        # Still ENTERING while the held frames go out: frames the hub delivers
-        # meanwhile queue behind them instead of overtaking them.
+        await self.go_live()
+
+    async def go_live(self) -> None:
+        """Write the room frames held since ENTERING, in order, then write new ones as they come.
+
+        Still ENTERING while the held frames go out: frames the hub delivers
+        meanwhile queue behind them instead of overtaking them.
+        """
         while self.held and self.state is SocketState.ENTERING:
             await self.write_room_frame(*self.held.popleft())
         if self.state is SocketState.ENTERING:

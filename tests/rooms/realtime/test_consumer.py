@@ -6,6 +6,7 @@ Refused handshakes are tests/rooms/realtime/test_handshake.py's.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 
 import pytest
 from channels.db import database_sync_to_async
@@ -484,3 +485,23 @@ async def test_a_socket_moves_only_forward_through_its_life():
         socket.move_to(state)
     with pytest.raises(RuntimeError, match="CLOSING to LIVE"):
         socket.move_to(consumer.SocketState.LIVE)
+
+
+async def test_frames_delivered_while_the_held_ones_go_out_queue_behind_them(monkeypatch):
+    """A frame the hub delivers during the flush after the welcome never overtakes an older held one."""
+    socket = consumer.RoomConsumer()
+    socket.move_to(consumer.SocketState.ENTERING)
+    socket.held = deque(({}, {"text": f"held-{n}"}) for n in (1, 2))
+    written: list[str] = []
+
+    async def slow_send(message: dict) -> None:
+        await asyncio.sleep(0)  # a socket send yields to the event loop
+        written.append(message["text"])
+
+    monkeypatch.setattr(socket, "base_send", slow_send, raising=False)  # set by Channels when served
+    live = asyncio.create_task(socket.deliver({}, {"text": "live-3"}))
+    await socket.go_live()
+    await live
+
+    assert written == ["held-1", "held-2", "live-3"]
+    assert socket.state is consumer.SocketState.LIVE

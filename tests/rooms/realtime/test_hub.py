@@ -95,17 +95,28 @@ async def test_room_closed_goes_to_close_room_not_deliver(hub):
     assert alice.written == []
 
 
-async def test_a_room_without_local_sockets_is_left(hub):
-    """Once its last socket is removed, the room is forgotten and its frames reach nobody here."""
-    alice = Socket("alice")
+async def test_a_room_without_local_sockets_is_left(hub, monkeypatch):
+    """Once its last socket is removed, the process leaves the room's group; not while one remains."""
+    layer = get_channel_layer()
+    left: list[str] = []
+    group_discard = layer.group_discard
+
+    async def counting_group_discard(group: str, channel: str) -> None:
+        left.append(group)
+        await group_discard(group, channel)
+
+    monkeypatch.setattr(layer, "group_discard", counting_group_discard)
+    alice, bob = Socket("alice"), Socket("bob")
     await hub.add("general", alice)
+    await hub.add("general", bob)
+
     await hub.remove("general", alice)
+    assert left == []
+    await hub.remove("general", bob)
 
-    await room_broadcast("general", outbound.message_deleted(7, seq=7))
-    await asyncio.sleep(SETTLE)
-
+    assert left == [room_group("general")]
     assert hub.sockets("general") == []
-    assert alice.written == []
+    assert hub.slugs() == []
 
 
 async def test_one_subscription_serves_every_socket_of_a_room(hub, monkeypatch):
