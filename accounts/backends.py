@@ -54,6 +54,16 @@ class ProviderBackend(ProviderSettings, OIDCAuthenticationBackend):
         # endpoint whenever Django loads the backend, i.e. on every request.
         self.UserModel = get_user_model()
 
+    def get_user(self, user_id: Any):
+        """The user a session names, unless deactivated since.
+
+        The library's get_user does not check is_active (Django's ModelBackend
+        does): a deactivated person's session would keep loading pages and,
+        POSTs skipping the provider re-check, keep deleting messages as staff.
+        """
+        user = super().get_user(user_id)
+        return user if user is not None and user.is_active else None
+
     def authenticate(self, request, **kwargs: Any):
         """Only the OIDC callback (which passes the session's nonce) signs in through us."""
         if "nonce" not in kwargs:

@@ -341,3 +341,45 @@ def test_saving_a_message_loaded_before_its_deletion_keeps_it_deleted(room):
     stale.refresh_from_db()
     assert stale.deleted_at is not None
     assert stale.changed_seq == 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\u200b\u200b",  # zero-width spaces
+        "\u2060",  # word joiner
+        "\ufeff",  # byte order mark
+        "\u3164\u3164",  # Hangul filler
+        "\u115f\u1160",  # Hangul choseong and jungseong fillers
+        "\uffa0",  # halfwidth Hangul filler
+        "\u2800\u2800",  # braille blank
+        "\u200e\u200f\u202a\u202c",  # bidi marks and embeddings
+        "\u034f",  # combining grapheme joiner
+        " \u200b \u00a0 \u3000 ",  # spaces of all widths around one
+    ],
+    ids=[
+        "zwsp",
+        "word-joiner",
+        "bom",
+        "hangul-filler",
+        "jamo-fillers",
+        "halfwidth-filler",
+        "braille",
+        "bidi",
+        "cgj",
+        "spaces",
+    ],
+)
+def test_text_that_shows_nothing_is_refused_as_empty(room, text):
+    """A message of invisible characters would be a blank row on every screen: refused, nothing stored."""
+    with pytest.raises(EmptyMessage):
+        services.message_create(room=room, author=factories.user_create(), text=text)
+    assert not Message.objects.filter(room=room).exists()
+
+
+@pytest.mark.parametrize("text", ["👨\u200d👩\u200d👧", "e\u0301", "\u200bhi\u200b", "\u2800⠁"])
+def test_text_with_something_visible_is_kept_as_typed(room, text):
+    """Joiners inside an emoji, combining accents and a visible letter among blanks are fine."""
+    message, _ = services.message_create(room=room, author=factories.user_create(), text=text)
+
+    assert message.text == text.strip()

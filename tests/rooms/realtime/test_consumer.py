@@ -286,6 +286,17 @@ async def test_too_long_message_is_refused(connect, alice, settings):
     assert await message_count() == 0
 
 
+async def test_a_message_that_shows_nothing_is_refused_as_empty(connect, alice, bob):
+    """Zero-width spaces and Hangul fillers get `empty`; nobody sees a blank row, nothing is stored."""
+    bob_socket, _ = await join(connect, bob)
+    socket, _ = await join(connect, alice)
+    await bob_socket.receive_json_from(timeout=TIMEOUT)  # alice joined
+    await send_text(socket, "\u200b\u3164\u2800")
+    assert (await socket.receive_json_from(timeout=TIMEOUT))["code"] == "empty"
+    assert await bob_socket.receive_nothing(timeout=0.2)
+    assert await message_count() == 0
+
+
 async def test_binary_frame_is_refused(connect, alice):
     """Binary frames are not part of the protocol."""
     socket, _ = await join(connect, alice)
