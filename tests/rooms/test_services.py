@@ -208,7 +208,7 @@ def test_message_delete_twice_keeps_the_first_deletion_time(room, author):
 # The event log: one seq per room event, assigned by room_seq_next alone.
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_room_seq_next_refuses_to_run_outside_a_transaction(room):
     """A seq taken outside the transaction storing its event could be lost: refused loudly."""
     with pytest.raises(RuntimeError, match="inside the transaction"):
@@ -253,7 +253,7 @@ def test_deleting_twice_takes_one_seq(room):
 # SQLite's test database is shared-cache in memory, whose table locks fail at once
 # instead of waiting: the SQLite twin below runs processes on a database file.
 @pytest.mark.services
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_writers_take_every_seq_exactly_once(room):
     """Writers in several threads (each its own connection) take 1..N between them, no gap, no repeat."""
     authors = [factories.user_create() for _ in range(4)]

@@ -29,7 +29,7 @@ class RolledBack(Exception):
 
 
 @pytest.mark.asyncio
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 async def test_a_room_frame_reaches_the_room_only_if_its_transaction_commits():
     """A rolled-back change tells no socket; a committed one reaches the room's group."""
     layer = get_channel_layer()
