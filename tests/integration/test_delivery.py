@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from tests.integration.cluster import Cluster, postgres_database, start_cluster
 from tests.integration.room_client import RoomClient, RoomReader
@@ -77,21 +76,6 @@ def cluster(workdir, database, redis_server) -> Iterator[Cluster]:
         yield started
     finally:
         started.stop()
-
-
-@pytest_asyncio.fixture
-async def clients():
-    """Clients opened by a test; all closed at the end."""
-    opened: list[RoomClient] = []
-
-    async def _open(client: RoomClient) -> RoomClient:
-        opened.append(client)
-        await client.connect()
-        return client
-
-    yield _open
-    for client in opened:
-        await client.close()
 
 
 async def send_all(client: RoomClient, count: int) -> None:

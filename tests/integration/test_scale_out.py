@@ -7,10 +7,8 @@ import signal
 from collections.abc import Iterator
 
 import pytest
-import pytest_asyncio
 
 from tests.integration.cluster import Cluster, postgres_database, start_cluster
-from tests.integration.room_client import RoomClient
 from tests.servers import RedisServer
 
 pytestmark = [pytest.mark.services, pytest.mark.asyncio]
@@ -54,21 +52,6 @@ def cluster(tmp_path, database, redis_server) -> Iterator[Cluster]:
         yield started
     finally:
         started.stop()
-
-
-@pytest_asyncio.fixture
-async def clients():
-    """Clients opened by a test; all closed at the end."""
-    opened: list[RoomClient] = []
-
-    async def _open(client: RoomClient) -> RoomClient:
-        opened.append(client)
-        await client.connect()
-        return client
-
-    yield _open
-    for client in opened:
-        await client.close()
 
 
 async def test_people_on_two_servers_chat_and_see_each_other(cluster, clients):

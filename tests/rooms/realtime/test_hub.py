@@ -36,6 +36,19 @@ class Socket:
         self.closed_with.append(send["text"])
 
 
+def groups_called(monkeypatch, method: str) -> list[str]:
+    """The groups the channel layer's `method` (group_add or group_discard) is called with from now on."""
+    layer, groups = get_channel_layer(), []
+    original = getattr(layer, method)
+
+    async def recording(group: str, channel: str) -> None:
+        groups.append(group)
+        await original(group, channel)
+
+    monkeypatch.setattr(layer, method, recording)
+    return groups
+
+
 @pytest.fixture
 def hub() -> RoomHub:
     """This process's room hub, empty."""
@@ -97,15 +110,7 @@ async def test_room_closed_goes_to_close_room_not_deliver(hub):
 
 async def test_a_room_without_local_sockets_is_left(hub, monkeypatch):
     """Once its last socket is removed, the process leaves the room's group; not while one remains."""
-    layer = get_channel_layer()
-    left: list[str] = []
-    group_discard = layer.group_discard
-
-    async def counting_group_discard(group: str, channel: str) -> None:
-        left.append(group)
-        await group_discard(group, channel)
-
-    monkeypatch.setattr(layer, "group_discard", counting_group_discard)
+    left = groups_called(monkeypatch, "group_discard")
     alice, bob = Socket("alice"), Socket("bob")
     await hub.add("general", alice)
     await hub.add("general", bob)
@@ -121,15 +126,7 @@ async def test_a_room_without_local_sockets_is_left(hub, monkeypatch):
 
 async def test_one_subscription_serves_every_socket_of_a_room(hub, monkeypatch):
     """However many local sockets a room has, the process joins the room's group once."""
-    layer = get_channel_layer()
-    joined: list[str] = []
-    group_add = layer.group_add
-
-    async def counting_group_add(group: str, channel: str) -> None:
-        joined.append(group)
-        await group_add(group, channel)
-
-    monkeypatch.setattr(layer, "group_add", counting_group_add)
+    joined = groups_called(monkeypatch, "group_add")
     sockets = [Socket(f"s{n}") for n in range(5)]
     for socket in sockets:
         await hub.add("general", socket)
