@@ -2,11 +2,27 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.models import User
-from accounts.services import user_deactivate
+from accounts.services import user_deactivate, user_tickets_revoke
+
+
+class RevokingPasswordChangeForm(AdminPasswordChangeForm):
+    """The admin's "change password" form: a new password also ends the person's room access.
+
+    Tickets minted with the old password are refused and open sockets close
+    (4401); the person's sessions end with the password, as Django ensures.
+    """
+
+    def save(self, commit: bool = True):
+        """Set the new password, then revoke the person's tickets."""
+        user = super().save(commit=commit)
+        if commit:
+            user_tickets_revoke(user=user, why="password changed by an admin")
+        return user
 
 
 @admin.register(User)
@@ -15,6 +31,7 @@ class ChatUserAdmin(UserAdmin):
     list_display = ("username", "display_name", "email", "is_active", "is_staff")
     search_fields = ("username", "display_name", "email")
     actions = ["deactivate_users"]
+    change_password_form = RevokingPasswordChangeForm
 
     def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
         """Save the user; unticking "active" goes through user_deactivate so their sockets close (4401)."""

@@ -10,6 +10,10 @@ class User(AbstractUser):
     display_name = models.CharField(
         max_length=150, blank=True, help_text="Shown in rooms; falls back to the username."
     )
+    # Every room ticket names the generation it was minted in; the handshake
+    # refuses older ones. Taken up by accounts.services.user_tickets_revoke:
+    # sign-out, deactivation, a new password set in the admin, the provider.
+    ticket_generation = models.PositiveIntegerField(default=0, editable=False)
 
     def get_display_name(self) -> str:
         """Return the name other people see in rooms."""

@@ -19,7 +19,7 @@ from django.views.generic import View
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
 from accounts.discovery import ProviderSettings, ProviderUnavailable
-from rooms.realtime.notify import user_sockets_close
+from accounts.services import user_tickets_revoke
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class ProviderCallbackView(ProviderViewMixin, OIDCAuthenticationCallbackView):
             # A silent re-check (SessionRefresh, prompt=none) failed: the
             # provider no longer vouches for this person, so end their chat too.
             logger.info("provider ended the session of user %s: %s", request.user.pk, request.GET["error"])
-            user_sockets_close(user_id=request.user.pk)
+            user_tickets_revoke(user=request.user, why="the provider ended the session")
         try:
             return super().get(request)
         except (ProviderUnavailable, requests.Timeout, requests.ConnectionError) as exc:

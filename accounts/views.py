@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.discovery import ProviderUnavailable, provider_setting
-from rooms.realtime.notify import user_sockets_close
+from accounts.services import user_tickets_revoke
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def logout(request: HttpRequest) -> HttpResponse:
     """End the session, close the user's sockets (4401), and sign out at the provider too."""
     next_url = provider_logout_url(request)
     if request.user.is_authenticated:
-        user_sockets_close(user_id=request.user.pk)
+        user_tickets_revoke(user=request.user, why="signed out")
         logger.info("user %s signed out", request.user.pk)
     auth.logout(request)
     return redirect(next_url or settings.LOGOUT_REDIRECT_URL)

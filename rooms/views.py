@@ -123,7 +123,10 @@ def room_detail(request: AuthenticatedRequest, slug: str) -> HttpResponse:
 @room_json_view
 def room_token(request: AuthenticatedRequest, room: Room) -> JsonResponse:
     """A short-lived ticket to open this room's WebSocket."""
-    token = tickets.issue(user_id=request.user.pk, name=request.user.get_display_name(), room=room.slug)
+    user = request.user
+    token = tickets.issue(
+        user_id=user.pk, name=user.get_display_name(), room=room.slug, generation=user.ticket_generation
+    )
     return JsonResponse(
         {"token": token, "expires_in": settings.CHAT_JWT_TTL, "ws_url": f"/ws/rooms/{room.slug}/"}
     )

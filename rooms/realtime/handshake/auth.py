@@ -57,4 +57,7 @@ class JwtAuthMiddleware:
         if user is None:
             logger.info("websocket refused: user %s unknown or inactive", ticket.user_id)
             return AnonymousUser(), None
+        if ticket.generation != user.ticket_generation:
+            logger.info("websocket refused: ticket of user %s revoked (signed out since)", ticket.user_id)
+            return AnonymousUser(), None
         return user, ticket

@@ -33,10 +33,13 @@ class RoomTicket:
     name: str
     room: str
     jti: str
+    # The user's ticket generation when it was minted: sign-out, deactivation
+    # and a new password take it up, and the handshake refuses older tickets.
+    generation: int = 0
 
 
-def issue(*, user_id: int, name: str, room: str, now: float | None = None) -> str:
-    """Mint a room token for one user and one room."""
+def issue(*, user_id: int, name: str, room: str, generation: int = 0, now: float | None = None) -> str:
+    """Mint a room token for one user and one room, in the user's current ticket `generation`."""
     issued_at = int(time.time() if now is None else now)
     claims = {
         "sub": str(user_id),
@@ -48,6 +51,7 @@ def issue(*, user_id: int, name: str, room: str, now: float | None = None) -> st
         "nbf": issued_at,
         "exp": issued_at + settings.CHAT_JWT_TTL,
         "jti": uuid.uuid4().hex,
+        "gen": generation,
     }
     return jwt.encode(claims, settings.CHAT_JWT_SECRET, algorithm=ALGORITHM)
 
@@ -71,9 +75,17 @@ def decode(token: str) -> RoomTicket:
             name=str(claims.get("name", "")),
             room=_require_str(claims["room"]),
             jti=str(claims.get("jti", "")),
+            generation=_require_int(claims.get("gen", 0)),
         )
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise TokenError(str(exc)) from exc
+
+
+def _require_int(value: object) -> int:
+    # bool is an int to Python, not to us.
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError("gen claim must be a whole number")
+    return value
 
 
 def _require_str(value: object) -> str:

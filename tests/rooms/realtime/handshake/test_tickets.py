@@ -59,7 +59,8 @@ def test_issued_token_carries_the_spec_claims():
     payload = jwt.decode(token, options={"verify_signature": False})
 
     assert header["alg"] == "HS256"
-    assert set(payload) == {"sub", "name", "room", "aud", "iss", "iat", "nbf", "exp", "jti"}
+    assert set(payload) == {"sub", "name", "room", "aud", "iss", "iat", "nbf", "exp", "jti", "gen"}
+    assert payload["gen"] == 0
     assert payload["sub"] == "42"
     assert payload["name"] == "Alice"
     assert payload["room"] == "general"
@@ -140,6 +141,13 @@ def test_decode_refuses_a_list_valued_audience():
     """An aud list that merely contains rooms.ws is refused (strict audience)."""
     with pytest.raises(TokenError):
         tickets.decode(factories.token_sign(claims(aud=["rooms.ws", "api"])))
+
+
+@pytest.mark.parametrize("generation", ["1", True, 1.5, [1]])
+def test_decode_refuses_a_generation_that_is_not_a_whole_number(generation):
+    """The gen claim is compared with the user's ticket generation: only a whole number will do."""
+    with pytest.raises(TokenError):
+        tickets.decode(factories.token_sign(claims(gen=generation)))
 
 
 def test_decode_refuses_the_wrong_issuer():
