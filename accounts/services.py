@@ -33,7 +33,6 @@ def user_tickets_revoke(*, user: User, why: str) -> None:
     all come here. Other sessions of the person fetch new tickets and go on.
     """
     User.objects.filter(pk=user.pk).update(ticket_generation=F("ticket_generation") + 1)
-    user.refresh_from_db(fields=["ticket_generation"])
     # Each caller logs what happened (signed out, deactivated, …) at INFO.
     logger.debug("tickets of user %s revoked: %s", user.pk, why)
     notify.user_sockets_close(user_id=user.pk)

@@ -101,13 +101,18 @@ class History:
     def encoded(self) -> str:
         return encode(list(self.frames))
 
+    @cached_property
+    def newest_seq(self) -> int:
+        """The highest seq among the frames (0 for none); computed once, as the cached history is reused."""
+        return max((frame["seq"] for frame in self.frames), default=0)
+
     def covered_seq(self, room: Room) -> int:
         """The seq these frames bring a client to: the room's as read, or a later event they hold.
 
         `room` was read before the frames, so they reflect every event up to
         the newest they hold too.
         """
-        return max([room.seq, *(frame["seq"] for frame in self.frames)])
+        return max(room.seq, self.newest_seq)
 
 
 # Room pk -> the welcome history last built for it: one entry per room
@@ -216,19 +221,15 @@ def room_entry(*, slug: str, user_id: int, resume: Resume) -> RoomEntry | None:
     muted = mute_until(room=room, user_id=user_id)
     if resume.since is not None:
         recovery = room_events_since(room=room, since=resume.since, epoch=resume.epoch)
-        if recovery.recovered:
-            return RoomEntry(
-                room=room,
-                history=History(frames=()),
-                has_more=False,
-                muted_until=muted,
-                seq=recovery.seq,
-                recovered=True,
-                events=recovery.events,
-            )
-        latest = recovery.events
+        recovered = recovery.recovered
         return RoomEntry(
-            room=room, history=latest, has_more=False, muted_until=muted, seq=recovery.seq, recovered=False
+            room=room,
+            history=History(frames=()) if recovered else recovery.events,
+            has_more=False,
+            muted_until=muted,
+            seq=recovery.seq,
+            recovered=recovered,
+            events=recovery.events if recovered else None,
         )
     if resume.after is None:
         latest = history_latest(room=room)

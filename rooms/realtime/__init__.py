@@ -12,6 +12,7 @@ sent only once the transaction that caused them commits.
 - `presence/`, `ratelimit/`: in-memory and Redis backends behind one protocol each.
 - `registry.py`, `upkeep.py`: this process's sockets, and the Redis upkeep tick.
 - `position.py`: every socket hears its room's current seq now and then.
+- `ticker.py`: one periodic task per event loop, what upkeep and position share.
 - `process.py`: the process's transport state, built once, reset by tests.
 - `layers.py`, `redis.py`: the in-memory channel layer and Redis clients.
 """

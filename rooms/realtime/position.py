@@ -18,24 +18,18 @@ from django.conf import settings
 from rooms.realtime.hub import RoomHub
 from rooms.realtime.protocol import outbound
 from rooms.realtime.protocol.layer import room_event
+from rooms.realtime.ticker import Ticker
 from rooms.selectors import room_positions
 
 logger = logging.getLogger("rooms.position")
 
 
-class PositionTicker:
+class PositionTicker(Ticker):
     """The loop that tells this process's sockets their rooms' current seq."""
 
     def __init__(self, *, hub: RoomHub) -> None:
+        super().__init__()
         self.hub = hub
-        self._tasks: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
-
-    def ensure_running(self) -> None:
-        """Start ticking on the running event loop, unless it already does."""
-        loop = asyncio.get_running_loop()
-        task = self._tasks.get(loop)
-        if task is None or task.done():
-            self._tasks[loop] = loop.create_task(self.run_forever())
 
     async def run_forever(self) -> None:
         """Tick until the event loop ends; a failed tick (database away) is tried again next time."""

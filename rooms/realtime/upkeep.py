@@ -21,28 +21,22 @@ from rooms.realtime.presence.base import SharedPresence
 from rooms.realtime.protocol import outbound
 from rooms.realtime.redis import async_redis
 from rooms.realtime.registry import SocketRegistry
+from rooms.realtime.ticker import Ticker
 
 logger = logging.getLogger("rooms.upkeep")
 
 EPOCH_KEY = "lets-talk:epoch"
 
 
-class UpkeepTicker:
+class UpkeepTicker(Ticker):
     """The loop that keeps this process's part of shared presence true."""
 
     def __init__(self, *, registry: SocketRegistry, presence: SharedPresence) -> None:
+        super().__init__()
         self.registry = registry
         self.presence = presence
-        self._tasks: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
         self._epoch: str | None = None
         self._failed = False
-
-    def ensure_running(self) -> None:
-        """Start ticking on the running event loop, unless it already does."""
-        loop = asyncio.get_running_loop()
-        task = self._tasks.get(loop)
-        if task is None or task.done():
-            self._tasks[loop] = loop.create_task(self.run_forever())
 
     @staticmethod
     def interval() -> float:
