@@ -252,6 +252,14 @@ CHAT_MAX_SOCKETS_PER_USER = env.int("CHAT_MAX_SOCKETS_PER_USER", default=20)
 # room's current seq this often, so a lost last event is noticed too.
 CHAT_RECOVERY_LIMIT = env.int("CHAT_RECOVERY_LIMIT", default=1000)
 CHAT_POSITION_INTERVAL = env.float("CHAT_POSITION_INTERVAL", default=30.0)
+# Backpressure (rooms.realtime.writer): what may wait for one client that reads
+# slowly, and how long its connection may stay full before it is cut off (4013).
+CHAT_SEND_QUEUE_FRAMES = env.int("CHAT_SEND_QUEUE_FRAMES", default=1000)
+CHAT_SEND_QUEUE_BYTES = env.int("CHAT_SEND_QUEUE_BYTES", default=256 * 1024)
+# The kernel's send buffer per client socket (SO_SNDBUF; 0 leaves the kernel's
+# autotuning, up to 4 MB on Linux, for a client that never reads).
+CHAT_SOCKET_SEND_BUFFER = env.int("CHAT_SOCKET_SEND_BUFFER", default=256 * 1024)
+CHAT_SLOW_SOCKET_TIMEOUT = env.float("CHAT_SLOW_SOCKET_TIMEOUT", default=5.0)
 
 
 def _origin(url: str | None) -> str | None:

@@ -17,8 +17,16 @@ from rooms.realtime.protocol.outbound import Frame, encode, message_frame, messa
 HISTORY_LENGTH = 50
 HISTORY_PAGE_MAX = 100
 # A client away for longer than this many messages resumes with the latest ones
-# and pages further back through the history endpoint.
-RESUME_MAX = 1000
+# and pages further back through the history endpoint. A page, like history's:
+# every connect builds its own, and one frame of 1,000 long messages was 8 MB.
+RESUME_MAX = HISTORY_PAGE_MAX
+# Room events one resume (or /events/ answer) replays at most; `has_more` says
+# the client asks again from the seq it leaves it at.
+RECOVERY_PAGE = HISTORY_PAGE_MAX
+# A page's texts together, in characters. At 4 UTF-8 bytes each at most, a
+# welcome stays under the 1 MiB a WebSocket message may be by default (daphne
+# refuses to send a bigger one, websockets clients to receive it).
+PAGE_TEXT_BUDGET = 192 * 1024
 
 
 def room_get_active(*, slug: str) -> Room | None:
@@ -78,11 +86,21 @@ def message_list_latest(*, room: Room, before: int | None = None, limit: int = H
 def message_list_after(*, room: Room, after: int) -> tuple[list[Frame], bool]:
     """Visible messages after `after`, oldest first, and whether older ones were left out.
 
-    At most RESUME_MAX, the newest: the bool is True when more were missed.
+    At most RESUME_MAX and PAGE_TEXT_BUDGET of text, the newest: the bool is True when more were missed.
     """
     newest_first = list(_visible(room).filter(id__gt=after).order_by("-id")[: RESUME_MAX + 1])
-    truncated = len(newest_first) > RESUME_MAX
-    return [message_frame(m) for m in reversed(newest_first[:RESUME_MAX])], truncated
+    kept = _within_text_budget(newest_first[:RESUME_MAX])
+    return [message_frame(m) for m in reversed(kept)], len(kept) < len(newest_first)
+
+
+def _within_text_budget(messages: list[Message]) -> list[Message]:
+    """The leading messages whose texts fit PAGE_TEXT_BUDGET together (the first one always)."""
+    total = 0
+    for count, message in enumerate(messages):
+        total += len(message.text)
+        if total > PAGE_TEXT_BUDGET and count:
+            return messages[:count]
+    return messages
 
 
 @dataclass(frozen=True)
@@ -154,6 +172,8 @@ class Recovery:
     events: History
     # Where the replay (or the latest history) leaves the client.
     seq: int
+    # Recovered, but only the first RECOVERY_PAGE events: ask again from `seq`.
+    has_more: bool = False
 
 
 def room_events_since(*, room: Room, since: int, epoch: str) -> Recovery:
@@ -164,18 +184,23 @@ def room_events_since(*, room: Room, since: int, epoch: str) -> Recovery:
     Each message that changed after `since` replays once, in its latest state
     (rooms.realtime.protocol.outbound.message_latest_event). Read `room`
     before calling: events committed since then come along too, never fewer.
+    At most RECOVERY_PAGE events and PAGE_TEXT_BUDGET of text: `has_more`
+    then says the client stands at the last one's seq and asks again from there.
     """
     behind = room.seq - since
     if epoch != room.epoch or not 0 <= behind <= settings.CHAT_RECOVERY_LIMIT:
         latest = history_latest(room=room)
         return Recovery(recovered=False, events=latest, seq=latest.covered_seq(room))
-    changed = (
+    changed = list(
         Message.objects.filter(room=room, changed_seq__gt=since)
         .select_related("author", "room")
-        .order_by("changed_seq")
+        .order_by("changed_seq")[: RECOVERY_PAGE + 1]
     )
-    events = History(frames=tuple(message_latest_event(m) for m in changed))
-    return Recovery(recovered=True, events=events, seq=events.covered_seq(room))
+    page = _within_text_budget(changed[:RECOVERY_PAGE])
+    has_more = len(page) < len(changed)
+    events = History(frames=tuple(message_latest_event(m) for m in page))
+    seq = events.newest_seq if has_more else events.covered_seq(room)
+    return Recovery(recovered=True, events=events, seq=seq, has_more=has_more)
 
 
 def room_positions(*, slugs: list[str]) -> dict[str, tuple[int, str]]:
@@ -225,7 +250,7 @@ def room_entry(*, slug: str, user_id: int, resume: Resume) -> RoomEntry | None:
         return RoomEntry(
             room=room,
             history=History(frames=()) if recovered else recovery.events,
-            has_more=False,
+            has_more=recovery.has_more,
             muted_until=muted,
             seq=recovery.seq,
             recovered=recovered,

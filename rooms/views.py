@@ -162,10 +162,11 @@ def room_messages(request: HttpRequest, room: Room) -> JsonResponse:
 @never_cache
 @room_json_view
 def room_events(request: HttpRequest, room: Room) -> JsonResponse:
-    """Every room event after `since` (a seq) in seq order, or the latest history when the log cannot say.
+    """Room events after `since` (a seq) in seq order, or the latest history when the log cannot say.
 
     The same answer a socket resuming with `since` and `epoch` gets in its
-    welcome: for a client that noticed a gap on a live socket.
+    welcome: for a client that noticed a gap on a live socket. A page at a
+    time: with `has_more`, ask again from the `seq` it answers.
     """
     since = whole_number(request.GET.get("since", ""))
     if since is None:
@@ -175,7 +176,7 @@ def room_events(request: HttpRequest, room: Room) -> JsonResponse:
     position = {"seq": recovery.seq, "epoch": room.epoch, "recovered": recovery.recovered}
     frames = list(recovery.events.frames)
     if recovery.recovered:
-        return JsonResponse({**position, "events": frames})
+        return JsonResponse({**position, "events": frames, "has_more": recovery.has_more})
     return JsonResponse({**position, "history": frames, "has_more": False})
 
 

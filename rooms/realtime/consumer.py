@@ -30,6 +30,8 @@ from rooms.realtime.protocol import outbound
 from rooms.realtime.protocol.codes import CloseCode
 from rooms.realtime.protocol.inbound import parse_client_frame
 from rooms.realtime.protocol.layer import user_group
+from rooms.realtime.wire import wire_for
+from rooms.realtime.writer import SocketWriter
 from rooms.selectors import Resume, message_get_by_client_id, room_entry
 from rooms.services import message_clean_text, message_create
 
@@ -98,6 +100,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
     roster_version: int = 0
     # Refused frames in a row (MAX_STRIKES closes the socket).
     strikes: int = 0
+    # Everything this socket sends after the accept goes through it.
+    writer: SocketWriter
 
     def move_to(self, state: SocketState) -> None:
         """Enter `state`; a move TRANSITIONS does not allow is a bug."""
@@ -120,6 +124,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         """Check the ticket against the room, join, and send the welcome frame."""
+        self.writer = SocketWriter(self.base_send, wire_for(self.base_send), on_too_slow=self.too_slow)
         self.room_slug = slug = self.scope["url_route"]["kwargs"]["slug"]
         user, ticket = self.scope.get("user"), self.scope.get("room_ticket")
         if not isinstance(ticket, RoomTicket) or not isinstance(user, User) or not user.is_authenticated:
@@ -182,19 +187,18 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.accept()
 
         roster = await process.presence.roster(room=slug)
-        await self.send(
-            text_data=outbound.encode_welcome(
-                room={"slug": slug, "name": self.room.name},
-                user=self.member_frame(self.member),
-                users=roster.encoded,
-                history=entry.history.encoded,
-                has_more=entry.has_more,
-                seq=entry.seq,
-                epoch=entry.room.epoch,
-                recovered=entry.recovered,
-                events=None if entry.events is None else entry.events.encoded,
-            )
+        welcome = outbound.encode_welcome(
+            room={"slug": slug, "name": self.room.name},
+            user=self.member_frame(self.member),
+            users=roster.encoded,
+            history=entry.history.encoded,
+            has_more=entry.has_more,
+            seq=entry.seq,
+            epoch=entry.room.epoch,
+            recovered=entry.recovered,
+            events=None if entry.events is None else entry.events.encoded,
         )
+        await self.writer.write({"type": "websocket.send", "text": welcome})
         self.roster_version = roster.version
         await self.go_live()
 
@@ -247,7 +251,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return
         self.move_to(SocketState.CLOSING)
         # A plain int: daphne (autobahn) refuses a close code whose type is not exactly int.
-        await super().close(code=int(code) if isinstance(code, CloseCode) else code, reason=reason)
+        await self.writer.close(None if code is None or isinstance(code, bool) else int(code), reason)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Handle one client frame; refused frames get an `error` frame."""
@@ -336,7 +340,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def send_frame(self, frame: outbound.Frame) -> None:
         """Send a frame to this socket only (nothing unless it is live)."""
         if self.state is SocketState.LIVE:
-            await self.send(text_data=outbound.encode(frame))
+            await self.writer.write({"type": "websocket.send", "text": outbound.encode(frame)})
 
     @staticmethod
     def member_frame(member: Member) -> outbound.Frame:
@@ -349,6 +353,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         """Write a room frame (`send`: its ASGI message) to this socket, held until the welcome is out."""
         if self.state is ENTERING:
             self.held.append((event, send))
+            if len(self.held) > settings.CHAT_SEND_QUEUE_FRAMES:
+                await self.too_slow()
         elif self.state is LIVE:
             await self.write_room_frame(event, send)
 
@@ -359,14 +365,21 @@ class RoomConsumer(AsyncWebsocketConsumer):
         (at least once, never zero times); the client gets each change once.
         """
         version = event.get("version")
-        if version is None or version > self.roster_version:
-            await self.base_send(send)
+        if version is None:
+            await self.writer.write(send)
+        elif version > self.roster_version:
+            await self.writer.write(send, ephemeral=True)
 
     async def close_room(self, send: dict) -> None:
         """The room was archived: tell the client (`send` is room_closed), then close with 4404."""
         if self.state is SocketState.LIVE:
-            await self.base_send(send)
+            await self.writer.write(send)
         await self.close(code=CloseCode.ROOM_CLOSED)
+
+    async def too_slow(self) -> None:
+        """The client reads too slowly to keep up: close with 4013, so it resumes from the event log."""
+        logger.info("websocket closed: too slow to read its room (user %s)", self.user.pk)
+        await self.close(code=CloseCode.TOO_SLOW)
 
     # From upkeep (rooms.realtime.registry.LiveSocket).
 

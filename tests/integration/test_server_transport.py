@@ -9,24 +9,26 @@ runserver`).
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
-import os
-import socket
-import sqlite3
-import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 import websockets
 from django.conf import settings
 
 from rooms.realtime.consumer import MAX_STRIKES
-from rooms.realtime.handshake import tickets
+from tests.integration.embedded import (
+    TIMEOUT,
+    Server,
+    frame_opcodes,
+    raw_handshake,
+    read_until_closed,
+    start_embedded,
+    wait_for_log,
+)
 from tests.integration.room_client import RoomClient
-from tests.servers import AsgiServer, manage, server_env, start_server
+from tests.servers import AsgiServer
 
 pytestmark = pytest.mark.asyncio
 
@@ -40,53 +42,7 @@ PING_OPTIONS = {
 # interval + timeout + two checks. The bound only stops a broken server from
 # hanging the suite; how fast it closes is not asserted.
 IDLE_CLOSE_BOUND_S = 30.0
-TIMEOUT = 5
 OPCODE_PING = 0x9
-CREATE_USERS = (
-    "from accounts.models import User\n"
-    "for name in ('alice', 'bob'):\n"
-    "    user, _ = User.objects.get_or_create(username=name, defaults={'display_name': name.title()})\n"
-    "    print(name, user.pk)\n"
-)
-
-
-class Server:
-    """A server with short pings on its own SQLite database, and the ids of alice and bob."""
-
-    def __init__(self, process: AsgiServer, database: Path, users: dict[str, int]) -> None:
-        self.process = process
-        self.database = database
-        self.users = users
-
-    def client(self, name: str) -> RoomClient:
-        return RoomClient(base_url=self.process.url, user_id=self.users[name], name=name.title())
-
-    def token(self, name: str, room: str = "general") -> str:
-        return tickets.issue(user_id=self.users[name], name=name.title(), room=room)
-
-    def message_count(self) -> int:
-        with sqlite3.connect(self.database) as connection:
-            return connection.execute("SELECT COUNT(*) FROM rooms_message").fetchone()[0]
-
-
-def start_with_short_pings(tmp_path_factory, kind: str) -> tuple[AsgiServer, Server]:
-    """The embedded default under `kind` with 1 s pings, its log on stdout."""
-    workdir = tmp_path_factory.mktemp(f"{kind}_transport")
-    database = workdir / "db.sqlite3"
-    env = server_env(
-        DJANGO_DEBUG="1",
-        DATABASE_URL=f"sqlite:///{database}",
-        REDIS_URL="",
-        CHAT_JWT_SECRET=settings.CHAT_JWT_SECRET,
-        CHAT_JWT_ISSUER=settings.CHAT_JWT_ISSUER,
-        # The server logs to stdout: unbuffered, so the test reads what was written.
-        PYTHONUNBUFFERED="1",
-    )
-    manage(env, "migrate", "--no-input")
-    printed = manage(env, "shell", "-v", "0", "-c", CREATE_USERS)
-    users = {name: int(pk) for name, pk in (line.split() for line in printed.splitlines() if line)}
-    process = start_server(env, workdir, kind, extra_args=PING_OPTIONS[kind], server=kind)
-    return process, Server(process, database, users)
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +51,7 @@ def servers(tmp_path_factory) -> Iterator[dict[str, Server]]:
     started: dict[str, tuple[AsgiServer, Server]] = {}
     try:
         for kind in ("uvicorn", "daphne"):
-            started[kind] = start_with_short_pings(tmp_path_factory, kind)
+            started[kind] = start_embedded(tmp_path_factory, kind, PING_OPTIONS[kind])
         yield {kind: server for kind, (_process, server) in started.items()}
     finally:
         for process, _server in started.values():
@@ -116,62 +72,6 @@ def stored_before(server) -> int:
 
 async def next_frame(client: RoomClient, kind: str) -> dict:
     return await asyncio.wait_for(client.next_frame(kind), TIMEOUT)
-
-
-def raw_handshake(server: Server, path: str) -> socket.socket:
-    """Open a TCP connection and complete a WebSocket handshake by hand; nothing more."""
-    sock = socket.create_connection(("127.0.0.1", server.process.port), timeout=TIMEOUT)
-    key = base64.b64encode(os.urandom(16)).decode()
-    request = (
-        f"GET {path} HTTP/1.1\r\n"
-        f"Host: 127.0.0.1:{server.process.port}\r\n"
-        "Upgrade: websocket\r\n"
-        "Connection: Upgrade\r\n"
-        f"Sec-WebSocket-Key: {key}\r\n"
-        "Sec-WebSocket-Version: 13\r\n"
-        f"Origin: {server.process.url}\r\n"
-        "\r\n"
-    )
-    sock.sendall(request.encode())
-    response = b""
-    while b"\r\n\r\n" not in response:
-        chunk = sock.recv(4096)
-        assert chunk, f"the server hung up during the handshake: {response!r}"
-        response += chunk
-    assert response.startswith(b"HTTP/1.1 101"), response
-    return sock
-
-
-def read_until_closed(sock: socket.socket, bound: float) -> tuple[bytes, bool]:
-    """Read (never write: no pong) until the server drops the connection; (bytes read, dropped)."""
-    deadline = time.monotonic() + bound
-    received = b""
-    while (left := deadline - time.monotonic()) > 0:
-        sock.settimeout(left)
-        try:
-            chunk = sock.recv(65536)
-        except TimeoutError:
-            break
-        except ConnectionResetError:
-            return received, True
-        if not chunk:
-            return received, True
-        received += chunk
-    return received, False
-
-
-def frame_opcodes(data: bytes) -> list[int]:
-    """The opcodes of the (unmasked, server-to-client) frames in `data`."""
-    opcodes, offset = [], 0
-    while offset + 2 <= len(data):
-        opcodes.append(data[offset] & 0x0F)
-        length, offset = data[offset + 1] & 0x7F, offset + 2
-        if length == 126:
-            length, offset = int.from_bytes(data[offset : offset + 2], "big"), offset + 2
-        elif length == 127:
-            length, offset = int.from_bytes(data[offset : offset + 8], "big"), offset + 8
-        offset += length
-    return opcodes
 
 
 async def test_idle_socket_that_never_answers_pings_is_dropped(server, stored_before):
@@ -289,14 +189,6 @@ async def test_production_uvicorn_logs_no_token(servers):
         await asyncio.wait_for(connection.recv(), TIMEOUT)
 
     assert_no_token_in(uvicorn.process.log(), tokens_sent)
-
-
-def wait_for_log(process: AsgiServer, line: str, count: int = 1, bound: float = 10.0) -> str:
-    """The server's log once `line` appears `count` times in it (or the bound passes)."""
-    deadline = time.monotonic() + bound
-    while (log := process.log()).count(line) < count and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return log
 
 
 async def read_until_closed_by_server(connection) -> None:

@@ -2,7 +2,7 @@
 
 daphne lets an application close only with 1000 or 3000-4999, so ours mirror
 the standard codes: 4008 ~ 1008 policy violation, 4009 ~ 1009 too big,
-4011 ~ 1011 internal error, 4012 ~ 1012 service restart; 44xx mirror HTTP.
+4011 ~ 1011 internal error, 4012 ~ 1012 service restart, 4013 ~ 1013 try again later; 44xx mirror HTTP.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ class CloseCode(IntEnum):
     INTERNAL_ERROR = 4011
     # The server lost its shared state (Redis restarted): reconnect and resume.
     SERVICE_RESTART = 4012
+    # The client read too slowly to keep up with its room: what was queued for it
+    # is dropped; reconnect and resume from the event log.
+    TOO_SLOW = 4013
     # Signed out or deactivated: the page asks for a ticket, which says whether its session still holds.
     SIGNED_OUT = 4401
     # The room was archived: do not reconnect.

@@ -48,7 +48,7 @@ export class EventLog {
   welcome(frame) {
     this.interrupted();
     if (frame.recovered === true) {
-      this.#catchUp(frame.events || [], frame.seq);
+      this.#catchUp(frame.events || [], frame.seq, frame.has_more === true);
     } else if (frame.recovered === false) {
       this.#startOver(frame.history || [], frame.seq, frame.epoch);
     } else {
@@ -146,7 +146,7 @@ export class EventLog {
     if (!answer) {
       this.#waitForGap(FETCH_RETRY_MS); // the socket's own reconnect may resume first
     } else if (answer.recovered) {
-      this.#catchUp(answer.events || [], answer.seq);
+      this.#catchUp(answer.events || [], answer.seq, answer.has_more === true);
     } else {
       this.#startOver(answer.history || [], answer.seq, answer.epoch);
     }
@@ -154,8 +154,9 @@ export class EventLog {
 
   // Replayed events skip the seqs of messages changed again since (each
   // message replays once, in its latest state): apply them, then stand at
-  // the seq the replay covers: the room's, or a later event it caught.
-  #catchUp(events, coveredSeq) {
+  // the seq the replay covers: the room's, or a later event it caught. A
+  // replay comes a page at a time: `hasMore` asks for the next one at once.
+  #catchUp(events, coveredSeq, hasMore) {
     let covered = Math.max(this.#seq, coveredSeq || 0);
     for (const event of events) {
       if (event.seq > this.#seq) this.#on.apply(event);
@@ -164,7 +165,8 @@ export class EventLog {
     }
     this.#seq = covered;
     this.#drain();
-    if (this.#held.size > 0) this.#waitForGap();
+    if (hasMore && !this.#stopped) this.#fetchGap();
+    else if (this.#held.size > 0) this.#waitForGap();
   }
 
   #startOver(history, seq, epoch) {

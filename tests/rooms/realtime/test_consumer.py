@@ -16,6 +16,8 @@ from rooms import selectors
 from rooms.models import Message, Room
 from rooms.realtime import consumer
 from rooms.realtime.notify import user_sockets_close
+from rooms.realtime.wire.base import UnknownWire
+from rooms.realtime.writer import SocketWriter
 from rooms.services import message_delete, room_archive
 from tests.rooms.sockets import (
     TIMEOUT,
@@ -498,7 +500,7 @@ async def test_a_socket_moves_only_forward_through_its_life():
         socket.move_to(consumer.SocketState.LIVE)
 
 
-async def test_frames_delivered_while_the_held_ones_go_out_queue_behind_them(monkeypatch):
+async def test_frames_delivered_while_the_held_ones_go_out_queue_behind_them():
     """A frame the hub delivers during the flush after the welcome never overtakes an older held one."""
     socket = consumer.RoomConsumer()
     socket.move_to(consumer.SocketState.ENTERING)
@@ -509,7 +511,7 @@ async def test_frames_delivered_while_the_held_ones_go_out_queue_behind_them(mon
         await asyncio.sleep(0)  # a socket send yields to the event loop
         written.append(message["text"])
 
-    monkeypatch.setattr(socket, "base_send", slow_send, raising=False)  # set by Channels when served
+    socket.writer = SocketWriter(slow_send, UnknownWire(), on_too_slow=socket.too_slow)
     live = asyncio.create_task(socket.deliver({}, {"text": "live-3"}))
     await socket.go_live()
     await live

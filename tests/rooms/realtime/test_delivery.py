@@ -11,9 +11,10 @@ from channels.db import database_sync_to_async
 from django.core.management import call_command
 from django.test import Client
 
+from rooms import selectors
 from rooms.models import Message, Room
 from rooms.services import message_delete
-from tests.factories import message_insert
+from tests.factories import message_insert, messages_insert
 from tests.rooms.sockets import TIMEOUT, join, say, send_text
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -95,6 +96,66 @@ async def test_resume_replays_every_event_after_since_deletions_included(connect
     assert welcome["events"] == [missed, deletion]
     assert welcome["seq"] == deletion["seq"]
     assert kept["seq"] < doomed["seq"] < missed["seq"] < deletion["seq"]
+
+
+async def test_a_resume_replays_a_page_of_events_at_a_time(connect, alice, bob, monkeypatch):
+    """Far behind, a welcome replays RECOVERY_PAGE events and has_more; resumes from its seq give the rest."""
+    monkeypatch.setattr(selectors, "RECOVERY_PAGE", 2)
+    _socket, start = await join(connect, alice)
+    room = await general()
+    sent = await database_sync_to_async(messages_insert)(room=room, author=bob, count=5)
+
+    pages = []
+    since = start["seq"]
+    while not pages or pages[-1]["has_more"]:
+        _socket, welcome = await join(connect, alice, query=resume_query(start, since=since))
+        pages.append(welcome)
+        since = welcome["seq"]
+
+    assert [[event["text"] for event in page["events"]] for page in pages] == [
+        ["m1", "m2"],
+        ["m3", "m4"],
+        ["m5"],
+    ]
+    assert [page["has_more"] for page in pages] == [True, True, False]
+    assert all(page["recovered"] for page in pages)
+    assert pages[-1]["seq"] == sent[-1].seq
+
+
+async def test_a_welcome_replays_at_most_a_history_page(connect, alice, bob):
+    """One welcome never carries more than a history page, however far behind (1,000 messages were 8 MB)."""
+    _socket, start = await join(connect, alice)
+    room = await general()
+    await database_sync_to_async(messages_insert)(
+        room=room, author=bob, count=selectors.HISTORY_PAGE_MAX + 20
+    )
+
+    _socket, by_seq = await join(connect, alice, query=resume_query(start))
+    _socket, by_id = await join(connect, alice, query="&after=0")
+
+    assert len(by_seq["events"]) == selectors.HISTORY_PAGE_MAX
+    assert by_seq["has_more"] is True
+    assert len(by_id["history"]) == selectors.HISTORY_PAGE_MAX
+    assert by_id["has_more"] is True
+
+
+async def test_a_page_of_long_messages_stops_at_the_text_budget(connect, alice, bob, monkeypatch):
+    """Long messages end a page before RECOVERY_PAGE does: a welcome stays under 1 MiB; the rest follows."""
+    monkeypatch.setattr(selectors, "PAGE_TEXT_BUDGET", 5)
+    _socket, start = await join(connect, alice)
+    room = await general()
+    for text in ("abc", "def", "ghi"):
+        await database_sync_to_async(message_insert)(room=room, author=bob, text=text)
+
+    _socket, first = await join(connect, alice, query=resume_query(start))
+    _socket, rest = await join(connect, alice, query=resume_query(start, since=first["seq"]))
+    _socket, old_client = await join(connect, alice, query="&after=0")
+
+    assert [event["text"] for event in first["events"]] == ["abc"]
+    assert first["has_more"] is True
+    assert [event["text"] for event in rest["events"]] == ["def"]
+    assert [message["text"] for message in old_client["history"]] == ["ghi"]
+    assert old_client["has_more"] is True
 
 
 async def test_a_message_deleted_while_away_replays_as_its_deletion_only(connect, alice, bob):
@@ -194,7 +255,13 @@ async def test_events_endpoint_answers_like_a_resume(connect, alice, bob, alice_
     answer = await database_sync_to_async(events)(client, f"since={first['seq']}&epoch={room.epoch}")
 
     assert answer.status_code == 200
-    assert answer.json() == {"seq": 3, "epoch": room.epoch, "recovered": True, "events": [second, deletion]}
+    assert answer.json() == {
+        "seq": 3,
+        "epoch": room.epoch,
+        "recovered": True,
+        "events": [second, deletion],
+        "has_more": False,
+    }
     assert "no-cache" in answer["Cache-Control"]
 
 

@@ -1,0 +1,38 @@
+"""What a socket writer needs of the server's transport (rooms.realtime.writer)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class Wire(Protocol):
+    """One client connection as the ASGI server holds it."""
+
+    def writable(self) -> bool:
+        """True while the server's buffer for this client is below its high-water mark."""
+        ...
+
+    async def drained(self) -> None:
+        """Return once the buffer is back below its low-water mark (or the connection is gone)."""
+        ...
+
+    def abort(self) -> None:
+        """Drop the connection now, with whatever it still buffers."""
+        ...
+
+
+class UnknownWire:
+    """A server we have no adapter for (or a test communicator): always writable, never aborted.
+
+    Writes then await the server's `send` as ASGI intends; only uvicorn and
+    daphne, which the Procfile and `runserver` run, get backpressure.
+    """
+
+    def writable(self) -> bool:
+        return True
+
+    async def drained(self) -> None:
+        return None
+
+    def abort(self) -> None:
+        return None

@@ -1,0 +1,63 @@
+"""uvicorn: its protocol's `writable` event is the transport's flow control.
+
+`WebSocketProtocol` is what the Procfile runs (`--ws
+rooms.realtime.wire.uvicorn:WebSocketProtocol`): uvicorn's websockets-sansio
+protocol that stops reading from a client while that client is not reading
+what we send. Otherwise every ping it sends queues a pong that never leaves
+(a ping flood from a client that never reads grew the server by 160 MB in
+6 s), and a keepalive timeout that closes politely waits for a flush that
+never comes.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+
+class UvicornWire:
+    """A uvicorn WebSocket protocol (any of its implementations) seen as a Wire."""
+
+    def __init__(self, protocol: Any, send_buffer: int) -> None:
+        self._protocol = protocol
+        self._writable = protocol.writable
+        sock = protocol.transport.get_extra_info("socket")
+        if sock is not None and send_buffer:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
+
+    def writable(self) -> bool:
+        return self._writable.is_set()
+
+    async def drained(self) -> None:
+        await self._writable.wait()
+
+    def abort(self) -> None:
+        self._protocol.transport.abort()
+
+
+class WebSocketProtocol(WebSocketsSansIOProtocol):
+    """websockets-sansio that reads nothing more from a client while its write buffer is full."""
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        # uvicorn pauses reading too when the app's receive queue is full: that one it resumes.
+        if not self.read_paused:
+            self.transport.resume_reading()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        # uvicorn resumes reading when the app drains its receive queue, write buffer full or not.
+        if not self.writable.is_set():
+            self.transport.pause_reading()
+
+    def keepalive_timeout(self) -> None:
+        super().keepalive_timeout()
+        # A client that answers no ping reads nothing either: a polite close would wait forever.
+        if self.transport.get_write_buffer_size():
+            self.transport.abort()

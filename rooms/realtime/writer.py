@@ -1,0 +1,136 @@
+"""SocketWriter: everything one socket sends, without ever making the sender wait on its client.
+
+While the server's buffer for the client takes more (the wire is writable)
+a frame is written at once, as before: no task, no copy. While it does not,
+frames queue here, bounded by CHAT_SEND_QUEUE_FRAMES and CHAT_SEND_QUEUE_BYTES,
+and one drain task writes them as the wire drains. A socket whose wire stays
+full for CHAT_SLOW_SOCKET_TIMEOUT, or whose queue overflows, is cut off: its
+queue is dropped and it closes with 4013 ("too slow: resume"); the event log
+brings the client back without loss. So the room hub's fan-out never waits on
+one reader, and what one socket can hold stays bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from django.conf import settings
+
+from rooms.realtime.wire.base import Wire
+
+logger = logging.getLogger("rooms.ws")
+
+Send = Callable[[dict], Awaitable[Any]]
+TooSlow = Callable[[], Coroutine[Any, Any, None]]
+
+
+class SocketWriter:
+    """One socket's way out: written now, queued while its wire is full, or cut off."""
+
+    def __init__(self, send: Send, wire: Wire, *, on_too_slow: TooSlow) -> None:
+        self._send = send
+        self._wire = wire
+        self._on_too_slow = on_too_slow
+        # (ASGI message, its size in UTF-8 bytes, ephemeral): what waits for the wire.
+        self._queue: deque[tuple[dict, int, bool]] = deque()
+        self._queued_bytes = 0
+        self._drainer: asyncio.Task | None = None
+        # Ephemeral frames (presence news) dropped to make room: the roster is stale.
+        self._dropped_ephemeral = False
+        self._closing = False
+        self.cut_off = False
+
+    async def write(self, message: dict, *, ephemeral: bool = False) -> None:
+        """Send an ASGI message: now while the wire takes it, else queued behind the others.
+
+        `ephemeral`: presence news, dropped first when the queue is full.
+        """
+        if not self._queue and self._wire.writable():
+            await self._send(message)
+        elif not (self._closing or self.cut_off):
+            self._enqueue(message, ephemeral=ephemeral)
+
+    async def close(self, code: int | None = None, reason: str | None = None) -> None:
+        """Send the close frame after what is queued; drop the connection if the client never takes it.
+
+        A client that does not read cannot receive a close frame either, and the
+        server's polite close would wait on it forever.
+        """
+        if self._closing:
+            return
+        message: dict[str, Any] = {"type": "websocket.close"}
+        if code is not None:
+            message["code"] = code
+        if reason:
+            message["reason"] = reason
+        if not self._queue and self._wire.writable():
+            with contextlib.suppress(Exception):
+                await self._send(message)
+        else:
+            self._enqueue(message, ephemeral=False)
+        self._closing = True
+        asyncio.get_running_loop().call_later(settings.CHAT_SLOW_SOCKET_TIMEOUT, self._wire.abort)
+
+    def _enqueue(self, message: dict, *, ephemeral: bool) -> None:
+        text = message.get("text")
+        size = len(text.encode("utf-8", "surrogatepass")) if text else 0
+        self._queue.append((message, size, ephemeral))
+        self._queued_bytes += size
+        if self._over_bounds():
+            self._drop_ephemeral()
+            if self._over_bounds():
+                return self._cut_off("its send queue is full")
+        if self._drainer is None:
+            self._drainer = asyncio.get_running_loop().create_task(self._drain())
+
+    def _over_bounds(self) -> bool:
+        return (
+            len(self._queue) > settings.CHAT_SEND_QUEUE_FRAMES
+            or self._queued_bytes > settings.CHAT_SEND_QUEUE_BYTES
+        )
+
+    def _drop_ephemeral(self) -> None:
+        kept = deque(entry for entry in self._queue if not entry[2])
+        if len(kept) < len(self._queue):
+            self._dropped_ephemeral = True
+            self._queue = kept
+            self._queued_bytes = sum(size for _, size, _ in kept)
+
+    async def _drain(self) -> None:
+        """Write the queue as the wire drains; cut the socket off when it stays full too long."""
+        try:
+            while self._queue:
+                if not self._wire.writable():
+                    try:
+                        await asyncio.wait_for(self._wire.drained(), settings.CHAT_SLOW_SOCKET_TIMEOUT)
+                    except TimeoutError:
+                        return self._cut_off(f"it read nothing for {settings.CHAT_SLOW_SOCKET_TIMEOUT:g} s")
+                    continue
+                message, size, _ = self._queue[0]
+                # Still queued while it is written: a write() meanwhile queues behind it.
+                await self._send(message)
+                self._queue.popleft()
+                self._queued_bytes -= size
+        except Exception:
+            # The connection is gone: its disconnect() cleans up.
+            logger.debug("writing a queued frame failed", exc_info=True)
+            self._queue.clear()
+        finally:
+            self._drainer = None
+        if self._dropped_ephemeral and not self._closing:
+            # It caught up, but missed presence news: a resume gives it the current roster.
+            self._cut_off("it missed presence changes while its queue was full")
+
+    def _cut_off(self, why: str) -> None:
+        if self.cut_off or self._closing:
+            return
+        self.cut_off = True
+        logger.info("websocket cut off: %s", why)
+        self._queue.clear()
+        self._queued_bytes = 0
+        asyncio.get_running_loop().create_task(self._on_too_slow())

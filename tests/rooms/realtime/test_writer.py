@@ -1,0 +1,180 @@
+"""SocketWriter: bounded, in-order, and never waiting on a client that does not read.
+
+The wire here is a stand-in whose fullness the test sets; the real servers'
+are exercised in tests/integration/test_backpressure.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from rooms.realtime.wire import wire_for
+from rooms.realtime.wire.base import UnknownWire
+from rooms.realtime.writer import SocketWriter
+
+pytestmark = pytest.mark.asyncio
+
+
+class StandInWire:
+    """A server buffer that is full or not, as the test says."""
+
+    def __init__(self) -> None:
+        self._drained = asyncio.Event()
+        self._drained.set()
+        self.aborted = False
+
+    def fill(self) -> None:
+        self._drained.clear()
+
+    def drain(self) -> None:
+        self._drained.set()
+
+    def writable(self) -> bool:
+        return self._drained.is_set()
+
+    async def drained(self) -> None:
+        await self._drained.wait()
+
+    def abort(self) -> None:
+        self.aborted = True
+
+
+class Socket:
+    """What the writer writes to, and whether it was told the client is too slow."""
+
+    def __init__(self) -> None:
+        self.wire = StandInWire()
+        self.sent: list[dict] = []
+        self.too_slow = asyncio.Event()
+        self.writer = SocketWriter(self.send, self.wire, on_too_slow=self.on_too_slow)
+
+    async def send(self, message: dict) -> None:
+        self.sent.append(message)
+
+    async def on_too_slow(self) -> None:
+        self.too_slow.set()
+
+    def texts(self) -> list[str]:
+        return [message.get("text", message["type"]) for message in self.sent]
+
+
+def frame(text: str) -> dict:
+    return {"type": "websocket.send", "text": text}
+
+
+async def settle() -> None:
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+@pytest.fixture
+def socket(settings) -> Socket:
+    settings.CHAT_SEND_QUEUE_FRAMES = 3
+    settings.CHAT_SEND_QUEUE_BYTES = 100
+    settings.CHAT_SLOW_SOCKET_TIMEOUT = 0.2
+    return Socket()
+
+
+async def test_a_frame_goes_out_at_once_while_the_wire_takes_it(socket):
+    await socket.writer.write(frame("hello"))
+
+    assert socket.texts() == ["hello"]
+
+
+async def test_frames_wait_while_the_wire_is_full_and_go_out_in_order(socket):
+    """Queued frames leave in order once the client reads; a later write never overtakes them."""
+    await socket.writer.write(frame("1"))
+    socket.wire.fill()
+    await socket.writer.write(frame("2"))
+    await socket.writer.write(frame("3"))
+    assert socket.texts() == ["1"]
+
+    socket.wire.drain()
+    await socket.writer.write(frame("4"))
+    await settle()
+
+    assert socket.texts() == ["1", "2", "3", "4"]
+    assert not socket.too_slow.is_set()
+
+
+async def test_more_frames_than_the_queue_holds_cut_the_socket_off(socket):
+    socket.wire.fill()
+    for n in range(4):
+        await socket.writer.write(frame(str(n)))
+    await settle()
+
+    assert socket.too_slow.is_set()
+    assert socket.writer.cut_off
+    socket.wire.drain()
+    await settle()
+    assert socket.texts() == []  # what was queued is dropped: the client resumes from the event log
+
+
+async def test_more_bytes_than_the_queue_holds_cut_the_socket_off(socket):
+    """The byte bound counts UTF-8: 34 three-byte characters are 102 bytes."""
+    socket.wire.fill()
+    await socket.writer.write(frame("€" * 34))
+    await settle()
+
+    assert socket.too_slow.is_set()
+
+
+async def test_a_wire_full_past_the_deadline_cuts_the_socket_off(socket):
+    socket.wire.fill()
+    await socket.writer.write(frame("waiting"))
+
+    await asyncio.wait_for(socket.too_slow.wait(), 2)
+
+    assert socket.writer.cut_off
+
+
+async def test_presence_news_is_dropped_first_and_the_socket_then_resumes(socket):
+    """A full queue drops ephemeral frames first; having missed them, the caught-up socket is closed."""
+    socket.wire.fill()
+    await socket.writer.write(frame("joined"), ephemeral=True)
+    await socket.writer.write(frame("m1"))
+    await socket.writer.write(frame("m2"))
+    await socket.writer.write(frame("m3"))
+    assert not socket.too_slow.is_set()
+
+    socket.wire.drain()
+    await settle()
+
+    assert socket.texts() == ["m1", "m2", "m3"]
+    assert socket.too_slow.is_set()
+
+
+async def test_close_goes_after_what_is_queued(socket):
+    socket.wire.fill()
+    await socket.writer.write(frame("last words"))
+    await socket.writer.close(4404)
+    await socket.writer.write(frame("after the close"))
+
+    socket.wire.drain()
+    await settle()
+
+    assert socket.texts() == ["last words", "websocket.close"]
+    assert socket.sent[-1]["code"] == 4404
+
+
+async def test_a_close_the_client_never_takes_drops_the_connection(socket):
+    """A client that reads nothing cannot read a close frame either: the connection is aborted."""
+    socket.wire.fill()
+    await socket.writer.close(4013)
+
+    await asyncio.sleep(0.4)
+
+    assert socket.wire.aborted
+    assert socket.texts() == []
+
+
+async def test_a_server_without_an_adapter_is_written_to_as_asgi_intends():
+    """A test communicator's send (or an unknown server's) gets no flow control of ours."""
+    sent: list[dict] = []
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    assert isinstance(wire_for(send), UnknownWire)
