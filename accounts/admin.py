@@ -1,13 +1,48 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.models import User
+from accounts.selectors import user_named_like
 from accounts.services import user_deactivate, user_tickets_revoke
+
+
+class UnambiguousNameForm(forms.ModelForm):
+    """Refuses a shown name that looks like someone else's (accounts.names), in any variant."""
+
+    # The field the shown name comes from, to carry the error.
+    name_field = "display_name"
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or self.cleaned_data
+        full_name = f"{cleaned.get('first_name', '')} {cleaned.get('last_name', '')}".strip()
+        username = cleaned.get("username") or getattr(self.instance, "username", "")
+        shown = cleaned.get("display_name") or full_name or username
+        other = user_named_like(name=shown, other_than=self.instance.pk) if shown else None
+        if other is not None:
+            raise ValidationError(
+                {
+                    self.name_field: f"“{shown}” looks like the name of {other.get_display_name()} "
+                    f"({other.username}): choose a name people can tell apart."
+                }
+            )
+        return cleaned
+
+
+class ChatUserChangeForm(UnambiguousNameForm, UserChangeForm):
+    pass
+
+
+class ChatUserCreationForm(UnambiguousNameForm, AdminUserCreationForm):
+    name_field = "username"
 
 
 class RevokingPasswordChangeForm(AdminPasswordChangeForm):
@@ -32,6 +67,8 @@ class ChatUserAdmin(UserAdmin):
     search_fields = ("username", "display_name", "email")
     actions = ["deactivate_users"]
     change_password_form = RevokingPasswordChangeForm
+    form = ChatUserChangeForm
+    add_form = ChatUserCreationForm
 
     def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
         """Save the user; unticking "active" goes through user_deactivate so their sockets close (4401)."""

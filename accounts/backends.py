@@ -22,6 +22,7 @@ from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from accounts.discovery import ProviderSettings, provider_setting
 from accounts.models import OidcIdentity
+from accounts.selectors import display_name_unambiguous
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,17 @@ def display_name_from_claims(claims: dict[str, Any]) -> str:
         if isinstance(value, str) and value.strip():
             return value.strip()[:150]
     return ""
+
+
+def shown_name_from_claims(claims: dict[str, Any], *, username: str, user_id: int | None) -> str:
+    """The claims' name, or, when someone else's name looks like it, that name with a handle.
+
+    A provider user named "Alice" beside a local alice is shown as
+    "Alice (alice.w)": their preferred_username, else their username.
+    """
+    preferred = claims.get("preferred_username")
+    handles = [preferred.strip() if isinstance(preferred, str) else "", username]
+    return display_name_unambiguous(wanted=display_name_from_claims(claims), handles=handles, user_id=user_id)
 
 
 def username_from_claims(issuer: str, subject: str, claims: dict[str, Any]) -> str:
@@ -134,10 +146,11 @@ class ProviderBackend(ProviderSettings, OIDCAuthenticationBackend):
     def create_user(self, claims: dict[str, Any]):
         """Create a user and link it to the provider identity."""
         issuer, subject = claims["iss"], claims["sub"]
+        username = username_from_claims(issuer, subject, claims)
         user = self.UserModel.objects.create_user(
-            username=username_from_claims(issuer, subject, claims),
+            username=username,
             email=claims.get("email") or "",
-            display_name=display_name_from_claims(claims),
+            display_name=shown_name_from_claims(claims, username=username, user_id=None),
         )  # No password: this account signs in only through the provider.
         OidcIdentity.objects.create(user=user, issuer=issuer, subject=subject)
         logger.info("created user %s for %s at %s", user.pk, subject, issuer)
@@ -146,6 +159,7 @@ class ProviderBackend(ProviderSettings, OIDCAuthenticationBackend):
     def update_user(self, user, claims: dict[str, Any]):
         """Refresh email and display name from the provider at every sign-in."""
         user.email = claims.get("email") or user.email
-        user.display_name = display_name_from_claims(claims) or user.display_name
+        shown = shown_name_from_claims(claims, username=user.username, user_id=user.pk)
+        user.display_name = shown or user.display_name
         user.save(update_fields=["email", "display_name"])
         return user

@@ -1,7 +1,14 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+
+from accounts.names import name_key
+
+# NFKC can lengthen a name (one ligature becomes up to 18 letters).
+NAME_KEY_MAX_LENGTH = 255
 
 
 class User(AbstractUser):
@@ -14,10 +21,20 @@ class User(AbstractUser):
     # refuses older ones. Taken up by accounts.services.user_tickets_revoke:
     # sign-out, deactivation, a new password set in the admin, the provider.
     ticket_generation = models.PositiveIntegerField(default=0, editable=False)
+    # accounts.names.name_key of the shown name: no one may look like someone else.
+    name_key = models.CharField(max_length=NAME_KEY_MAX_LENGTH, editable=False, db_index=True, default="")
 
     def get_display_name(self) -> str:
         """Return the name other people see in rooms."""
         return self.display_name or self.get_full_name() or self.username
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save, keeping name_key in step with the shown name."""
+        self.name_key = name_key(self.get_display_name())[:NAME_KEY_MAX_LENGTH]
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
+        super().save(*args, **kwargs)
 
 
 class OidcIdentity(models.Model):

@@ -41,6 +41,7 @@ def main() -> int:
     if args.server == "uvicorn":
         deflate = os.environ.get("BENCH_WS_DEFLATE", "false")
         options = ["--no-access-log", "--log-level", "warning", "--ws-per-message-deflate", deflate]
+        options += ["--http", "chatsite.http_protocol:HttpProtocol"]
         options += ["--ws", "rooms.realtime.wire.uvicorn:WebSocketProtocol", "--ws-max-size", "65536"]
         command = [sys.executable, "-m", "uvicorn", "--fd", str(fd), *options]
     else:

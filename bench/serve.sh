@@ -48,7 +48,7 @@ case "$SERVER" in
   daphne) exec .venv/bin/daphne -e "tcp:port=$PORT:interface=127.0.0.1:backlog=1024" --websocket-max-message-size 65536 \
              --websocket_connect_timeout 30 chatsite.asgi:application ;;
   uvicorn) exec .venv/bin/uvicorn --host 127.0.0.1 --port "$PORT" --no-access-log --log-level warning \
-             --ws-max-size 65536 --ws rooms.realtime.wire.uvicorn:WebSocketProtocol --ws-per-message-deflate "${BENCH_WS_DEFLATE:-false}" \
+             --ws-max-size 65536 --http chatsite.http_protocol:HttpProtocol --ws rooms.realtime.wire.uvicorn:WebSocketProtocol --ws-per-message-deflate "${BENCH_WS_DEFLATE:-false}" \
              chatsite.asgi:application ;;
   *) echo "serve.sh: server must be daphne or uvicorn" >&2; exit 2 ;;
 esac

@@ -259,6 +259,9 @@ CHAT_SEND_QUEUE_BYTES = env.int("CHAT_SEND_QUEUE_BYTES", default=256 * 1024)
 # The kernel's send buffer per client socket (SO_SNDBUF; 0 leaves the kernel's
 # autotuning, up to 4 MB on Linux, for a client that never reads).
 CHAT_SOCKET_SEND_BUFFER = env.int("CHAT_SOCKET_SEND_BUFFER", default=256 * 1024)
+# Seconds a connection may take to send a request's headers under uvicorn
+# (chatsite.http_protocol); uvicorn itself has no such limit.
+HTTP_HEADER_TIMEOUT = env.float("HTTP_HEADER_TIMEOUT", default=15.0)
 CHAT_SLOW_SOCKET_TIMEOUT = env.float("CHAT_SLOW_SOCKET_TIMEOUT", default=5.0)
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import unicodedata
 from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from chatsite.text import text_is_visible
 from rooms.exceptions import EmptyMessage, MessageTooLong
 from rooms.models import Message, Room, RoomMute, new_epoch
 from rooms.realtime import notify
@@ -17,22 +17,6 @@ from rooms.realtime.protocol import outbound
 from rooms.selectors import message_get_by_client_id
 
 logger = logging.getLogger(__name__)
-
-
-# Code points that draw nothing although Unicode calls them letters or symbols:
-# Hangul fillers and the braille blank, favourites for "invisible" messages.
-INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u17b4\u17b5")
-# Controls, format characters (zero-width spaces and joiners, word joiner,
-# BOM, bidi marks), separators, and marks with nothing to sit on.
-INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me"})
-
-
-def text_is_visible(text: str) -> bool:
-    """True when some character of `text` draws something (str.strip() leaves U+200B and friends)."""
-    return any(
-        char not in INVISIBLE_LETTERS and unicodedata.category(char) not in INVISIBLE_CATEGORIES
-        for char in text
-    )
 
 
 def message_clean_text(text: str) -> str:

@@ -351,12 +351,16 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def deliver(self, event: dict, send: dict) -> None:
         """Write a room frame (`send`: its ASGI message) to this socket, held until the welcome is out."""
-        if self.state is ENTERING:
+        if self.state is LIVE:
+            # A message (no presence version) is written from here: one coroutine less per delivery.
+            if "version" not in event:
+                await self.writer.write(send)
+            else:
+                await self.write_room_frame(event, send)
+        elif self.state is ENTERING:
             self.held.append((event, send))
             if len(self.held) > settings.CHAT_SEND_QUEUE_FRAMES:
                 await self.too_slow()
-        elif self.state is LIVE:
-            await self.write_room_frame(event, send)
 
     async def write_room_frame(self, event: dict, send: dict) -> None:
         """Write a room frame now, unless it is presence news the welcome's roster already gave.

@@ -35,6 +35,7 @@ class SocketWriter:
     def __init__(self, send: Send, wire: Wire, *, on_too_slow: TooSlow) -> None:
         self._send = send
         self._wire = wire
+        self._writable = wire.writable
         self._on_too_slow = on_too_slow
         # (ASGI message, its size in UTF-8 bytes, ephemeral): what waits for the wire.
         self._queue: deque[tuple[dict, int, bool]] = deque()
@@ -50,7 +51,7 @@ class SocketWriter:
 
         `ephemeral`: presence news, dropped first when the queue is full.
         """
-        if not self._queue and self._wire.writable():
+        if not self._queue and self._writable():
             await self._send(message)
         elif not (self._closing or self.cut_off):
             self._enqueue(message, ephemeral=ephemeral)

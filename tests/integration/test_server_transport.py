@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -42,6 +43,7 @@ PING_OPTIONS = {
 # interval + timeout + two checks. The bound only stops a broken server from
 # hanging the suite; how fast it closes is not asserted.
 IDLE_CLOSE_BOUND_S = 30.0
+HEADER_TIMEOUT_S = "1"
 OPCODE_PING = 0x9
 
 
@@ -51,7 +53,9 @@ def servers(tmp_path_factory) -> Iterator[dict[str, Server]]:
     started: dict[str, tuple[AsgiServer, Server]] = {}
     try:
         for kind in ("uvicorn", "daphne"):
-            started[kind] = start_embedded(tmp_path_factory, kind, PING_OPTIONS[kind])
+            started[kind] = start_embedded(
+                tmp_path_factory, kind, PING_OPTIONS[kind], HTTP_HEADER_TIMEOUT=HEADER_TIMEOUT_S
+            )
         yield {kind: server for kind, (_process, server) in started.items()}
     finally:
         for process, _server in started.values():
@@ -210,3 +214,35 @@ async def test_garbage_after_the_policy_close_leaves_no_ghost(server, stored_bef
 
         assert (await next_frame(listener, "user_left"))["user"]["id"] == server.users["alice"]
     assert server.message_count() == stored_before
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [b"", b"GET /heal", b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"],
+    ids=["nothing", "half a request line", "headers that never end"],
+)
+async def test_uvicorn_closes_a_connection_whose_request_headers_never_arrive(servers, sent):
+    """uvicorn as the Procfile runs it drops a connection with no complete headers in HTTP_HEADER_TIMEOUT."""
+    uvicorn = servers["uvicorn"]
+    sock = socket.create_connection(("127.0.0.1", uvicorn.process.port), timeout=TIMEOUT)
+    try:
+        sock.sendall(sent)
+        received, dropped = await asyncio.to_thread(read_until_closed, sock, IDLE_CLOSE_BOUND_S)
+    finally:
+        sock.close()
+    assert dropped, "uvicorn kept a connection that never completed its request headers"
+    assert received == b""
+
+
+async def test_uvicorn_answers_a_request_sent_in_pieces_within_the_header_timeout(servers):
+    """The deadline is for the whole headers, not each read: a request in pieces is answered."""
+    uvicorn = servers["uvicorn"]
+    sock = socket.create_connection(("127.0.0.1", uvicorn.process.port), timeout=TIMEOUT)
+    try:
+        for piece in (b"GET /healthz HT", b"TP/1.1\r\nHost: 127.0.0.1\r\n", b"Connection: close\r\n\r\n"):
+            sock.sendall(piece)
+            await asyncio.sleep(0.1)
+        received, _dropped = await asyncio.to_thread(read_until_closed, sock, TIMEOUT)
+    finally:
+        sock.close()
+    assert received.startswith(b"HTTP/1.1 200")

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
+
+
+def always() -> bool:
+    return True
 
 
 class Wire(Protocol):
     """One client connection as the ASGI server holds it."""
 
-    def writable(self) -> bool:
-        """True while the server's buffer for this client is below its high-water mark."""
-        ...
+    # True while the server's buffer for this client is below its high-water
+    # mark. An attribute, the server's own check where it has one: it is
+    # called for every frame to every socket.
+    writable: Callable[[], bool]
 
     async def drained(self) -> None:
         """Return once the buffer is back below its low-water mark (or the connection is gone)."""
@@ -28,8 +34,7 @@ class UnknownWire:
     daphne, which the Procfile and `runserver` run, get backpressure.
     """
 
-    def writable(self) -> bool:
-        return True
+    writable = staticmethod(always)
 
     async def drained(self) -> None:
         return None

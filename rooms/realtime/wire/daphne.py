@@ -23,14 +23,12 @@ class DaphneWire:
         # daphne runs Twisted on the asyncio reactor: its callbacks run on this loop.
         self._drained = asyncio.Event()
         self._drained.set()
+        self.writable = self._drained.is_set
         # The HTTP channel that upgraded the connection is still registered, though it no
         # longer owns the transport; we take its place.
         if transport.producer is not None:
             transport.unregisterProducer()
         transport.registerProducer(self, True)
-
-    def writable(self) -> bool:
-        return self._drained.is_set()
 
     async def drained(self) -> None:
         await self._drained.wait()

@@ -23,12 +23,10 @@ class UvicornWire:
     def __init__(self, protocol: Any, send_buffer: int) -> None:
         self._protocol = protocol
         self._writable = protocol.writable
+        self.writable = protocol.writable.is_set
         sock = protocol.transport.get_extra_info("socket")
         if sock is not None and send_buffer:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
-
-    def writable(self) -> bool:
-        return self._writable.is_set()
 
     async def drained(self) -> None:
         await self._writable.wait()
