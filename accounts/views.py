@@ -49,6 +49,21 @@ class ChatLoginView(LoginView):
         )
 
 
+def sign_in_locked_out(
+    request: HttpRequest, original_response: HttpResponse | None, credentials: dict | None
+) -> HttpResponse:
+    """django-axes' answer to a sign-in while locked out: 429, saying for how long and what to do."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    response = render(
+        request,
+        "registration/locked_out.html",
+        {"failure_limit": settings.AXES_FAILURE_LIMIT, "minutes": minutes},
+        status=429,
+    )
+    response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    return response
+
+
 def provider_logout_url(request: HttpRequest) -> str | None:
     """Where RP-initiated logout sends the browser, if the provider supports it."""
     id_token = request.session.get("oidc_id_token")

@@ -7,6 +7,7 @@ without real secrets.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -75,6 +76,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
     "channels",
     "csp",
     "accounts",
@@ -92,6 +94,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.ProviderSessionRefresh",
     "chatsite.csp.ChatCSPMiddleware",
+    # Last, as django-axes asks: it answers a locked-out sign-in with 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "chatsite.urls"
@@ -140,6 +144,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses every sign-in of a locked-out account or address.
+    "axes.backends.AxesStandaloneBackend",
     "accounts.backends.ProviderBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -178,6 +184,19 @@ if OIDC_ISSUER and not (OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
 # Local (username/password) sign-in on the site: the embedded default, or
 # when no provider is configured, or when asked for. The admin's own sign-in stays.
 LOCAL_LOGIN_ENABLED = env.bool("ALLOW_LOCAL_LOGIN", default=DEBUG or not OIDC_ENABLED)
+
+# Sign-in throttling (django-axes, docs/SECURITY.md): after SIGN_IN_FAILURE_LIMIT
+# wrong passwords for one username, or from one client address, further tries
+# are refused with 429 for SIGN_IN_LOCKOUT_MINUTES (since the last failure),
+# on the site's form and the admin's alike. Attempts live in the database, so
+# every server process counts them together. A success clears them.
+AXES_FAILURE_LIMIT = env.int("SIGN_IN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("SIGN_IN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.sign_in_locked_out"
+# The client address is REMOTE_ADDR: uvicorn's --proxy-headers puts the address
+# the proxy forwarded there (django-ipware is not installed).
 
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "rooms:dashboard"

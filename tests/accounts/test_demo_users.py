@@ -9,10 +9,16 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import RequestFactory
 
 pytestmark = pytest.mark.django_db
 
 DEMO_USERNAMES = {"alice", "bob", "admin"}
+
+
+def sign_in_request():
+    """What the sign-in form hands authenticate(): django-axes needs the request."""
+    return RequestFactory().post("/accounts/login/")
 
 
 def ensure_demo_users() -> dict[str, str]:
@@ -68,7 +74,7 @@ def test_printed_passwords_sign_in(settings):
 
     assert set(passwords) == DEMO_USERNAMES
     for username, password in passwords.items():
-        user = authenticate(username=username, password=password)
+        user = authenticate(sign_in_request(), username=username, password=password)
         assert user is not None
         assert user.username == username
 
@@ -83,8 +89,8 @@ def test_second_run_changes_the_passwords(settings):
     assert get_user_model().objects.filter(username__in=DEMO_USERNAMES).count() == 3
     for username in DEMO_USERNAMES:
         assert second[username] != first[username]
-        assert authenticate(username=username, password=first[username]) is None
-        assert authenticate(username=username, password=second[username]) is not None
+        assert authenticate(sign_in_request(), username=username, password=first[username]) is None
+        assert authenticate(sign_in_request(), username=username, password=second[username]) is not None
 
 
 def test_passwords_differ_between_accounts(settings):
@@ -114,4 +120,4 @@ def test_refuses_to_reset_an_existing_admin_without_debug(settings):
     with pytest.raises(CommandError):
         ensure_demo_users()
 
-    assert authenticate(username="admin", password="production password 1") is not None
+    assert authenticate(sign_in_request(), username="admin", password="production password 1") is not None
