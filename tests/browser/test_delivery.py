@@ -154,3 +154,27 @@ def test_a_page_too_far_behind_starts_over_and_says_so(sign_in, chat_server):
     expect_connected(alice_page)
     expect(alice_page.locator("#messages li.message .message-text")).to_have_text(["after the restore"])
     expect(alice_page.locator("#log-notice")).to_contain_text("showing the latest messages")
+
+
+def test_a_page_far_behind_catches_up_a_page_of_events_at_a_time(sign_in, chat_server):
+    """130 messages missed: the welcome replays a page (100) and says has_more; the page fetches the rest."""
+    slug = new_room(chat_server)
+    alice = sign_in("alice")
+    alice_page = enter(alice, slug)
+
+    go_offline(alice)
+    shell(
+        chat_server,
+        "from accounts.models import User\nfrom rooms.models import Room\n"
+        "from rooms.services import message_create\n"
+        f"room, bob = Room.objects.get(slug={slug!r}), User.objects.get(username='bob')\n"
+        "for n in range(130):\n"
+        "    message_create(room=room, author=bob, text=f'missed {n}')",
+    )
+    alice.context.set_offline(False)
+
+    expect_connected(alice_page)
+    expected = stored_texts(chat_server, slug)
+    assert len(expected) == 130
+    expect(alice_page.locator("#messages li.message .message-text")).to_have_text(expected)
+    assert alice.dialogs == []
