@@ -6,11 +6,12 @@ For what only a real ASGI server shows: its framing, pings, flow control and log
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import socket
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from django.conf import settings
@@ -72,6 +73,21 @@ def start_embedded(
     users = {name: int(pk) for name, pk in (line.split() for line in printed.splitlines() if line)}
     process = start_server(env, workdir, kind, extra_args=extra_args, server=kind)
     return process, Server(process, database, users)
+
+
+@contextlib.contextmanager
+def uvicorn_and_daphne(
+    tmp_path_factory, options: Mapping[str, Sequence[str]] | None = None, **variables: str
+) -> Iterator[dict[str, Server]]:
+    """Both servers, each on its own database: `options` per kind, `variables` for both; stopped after."""
+    started: dict[str, tuple[AsgiServer, Server]] = {}
+    try:
+        for kind in ("uvicorn", "daphne"):
+            started[kind] = start_embedded(tmp_path_factory, kind, (options or {}).get(kind, ()), **variables)
+        yield {kind: server for kind, (_process, server) in started.items()}
+    finally:
+        for process, _server in started.values():
+            process.stop()
 
 
 def raw_handshake(server: Server, path: str, receive_buffer: int | None = None) -> socket.socket:

@@ -26,11 +26,10 @@ from tests.integration.embedded import (
     raw_handshake,
     read_until_closed,
     server_frames,
-    start_embedded,
+    uvicorn_and_daphne,
     wait_for_log,
 )
 from tests.integration.room_client import RoomClient
-from tests.servers import AsgiServer
 
 pytestmark = pytest.mark.asyncio
 
@@ -53,22 +52,15 @@ TOO_SLOW_LINE = "websocket closed: too slow"
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory) -> Iterator[dict[str, Server]]:
     """uvicorn as the Procfile runs it and daphne, cutting off slow sockets after 2 s."""
-    started: dict[str, tuple[AsgiServer, Server]] = {}
-    try:
-        for kind in ("uvicorn", "daphne"):
-            started[kind] = start_embedded(
-                tmp_path_factory,
-                kind,
-                CHAT_SLOW_SOCKET_TIMEOUT=str(SLOW_SOCKET_TIMEOUT_S),
-                CHAT_MAX_MESSAGE_LENGTH="15000",
-                CHAT_MAX_FRAME_BYTES="65536",
-                # Bob's burst below is not what is tested.
-                CHAT_RATE_LIMIT="100000",
-            )
-        yield {kind: server for kind, (_process, server) in started.items()}
-    finally:
-        for process, _server in started.values():
-            process.stop()
+    with uvicorn_and_daphne(
+        tmp_path_factory,
+        CHAT_SLOW_SOCKET_TIMEOUT=str(SLOW_SOCKET_TIMEOUT_S),
+        CHAT_MAX_MESSAGE_LENGTH="15000",
+        CHAT_MAX_FRAME_BYTES="65536",
+        # Bob's burst below is not what is tested.
+        CHAT_RATE_LIMIT="100000",
+    ) as servers:
+        yield servers
 
 
 @pytest.fixture(params=["uvicorn", "daphne"])

@@ -25,11 +25,10 @@ from tests.integration.embedded import (
     frame_opcodes,
     raw_handshake,
     read_until_closed,
-    start_embedded,
+    uvicorn_and_daphne,
     wait_for_log,
 )
 from tests.integration.room_client import RoomClient
-from tests.servers import AsgiServer
 
 pytestmark = pytest.mark.asyncio
 
@@ -50,16 +49,8 @@ OPCODE_PING = 0x9
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory) -> Iterator[dict[str, Server]]:
     """uvicorn with the Procfile's options and daphne with its access log, both with 1 s pings."""
-    started: dict[str, tuple[AsgiServer, Server]] = {}
-    try:
-        for kind in ("uvicorn", "daphne"):
-            started[kind] = start_embedded(
-                tmp_path_factory, kind, PING_OPTIONS[kind], HTTP_HEADER_TIMEOUT=HEADER_TIMEOUT_S
-            )
-        yield {kind: server for kind, (_process, server) in started.items()}
-    finally:
-        for process, _server in started.values():
-            process.stop()
+    with uvicorn_and_daphne(tmp_path_factory, PING_OPTIONS, HTTP_HEADER_TIMEOUT=HEADER_TIMEOUT_S) as servers:
+        yield servers
 
 
 @pytest.fixture(params=["uvicorn", "daphne"])
