@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -138,9 +140,34 @@ class History:
 _latest_history: dict[int, History] = {}
 
 
+# (kind, room, epoch, seq as read, where the client stands) -> the page a resume
+# gets: reused while the room is unchanged, so that a storm of reconnects (or a
+# client reconnecting in a loop) builds and encodes each page once.
+_resume_pages: OrderedDict[tuple, Recovery] = OrderedDict()
+# A page is at most PAGE_TEXT_BUDGET of text (under 1 MiB encoded): 16 hold 16 MiB at worst.
+RESUME_PAGES_KEPT = 16
+
+
 def history_cache_clear() -> None:
-    """Forget every cached welcome history (tests start each case from none)."""
+    """Forget every cached welcome history and resume page (tests start each case from none)."""
     _latest_history.clear()
+    _resume_pages.clear()
+
+
+def _resume_page(key: tuple, build: Callable[[], Recovery]) -> Recovery:
+    page = _resume_pages.get(key)
+    if page is None:
+        page = _resume_pages[key] = build()
+        if len(_resume_pages) > RESUME_PAGES_KEPT:
+            _resume_pages.popitem(last=False)
+    else:
+        _resume_pages.move_to_end(key)
+    return page
+
+
+def _resume_after(room: Room, after: int) -> Recovery:
+    frames, has_more = message_list_after(room=room, after=after)
+    return Recovery(recovered=False, events=History(frames=tuple(frames)), seq=room.seq, has_more=has_more)
 
 
 def history_latest(*, room: Room) -> History:
@@ -245,7 +272,11 @@ def room_entry(*, slug: str, user_id: int, resume: Resume) -> RoomEntry | None:
         return None
     muted = mute_until(room=room, user_id=user_id)
     if resume.since is not None:
-        recovery = room_events_since(room=room, since=resume.since, epoch=resume.epoch)
+        since, epoch = resume.since, resume.epoch
+        recovery = _resume_page(
+            ("since", room.pk, room.epoch, room.seq, since, epoch),
+            lambda: room_events_since(room=room, since=since, epoch=epoch),
+        )
         recovered = recovery.recovered
         return RoomEntry(
             room=room,
@@ -261,7 +292,6 @@ def room_entry(*, slug: str, user_id: int, resume: Resume) -> RoomEntry | None:
         return RoomEntry(
             room=room, history=latest, has_more=False, muted_until=muted, seq=latest.covered_seq(room)
         )
-    frames, has_more = message_list_after(room=room, after=resume.after)
-    return RoomEntry(
-        room=room, history=History(frames=tuple(frames)), has_more=has_more, muted_until=muted, seq=room.seq
-    )
+    after = resume.after
+    page = _resume_page(("after", room.pk, room.seq, after), lambda: _resume_after(room, after))
+    return RoomEntry(room=room, history=page.events, has_more=page.has_more, muted_until=muted, seq=page.seq)

@@ -274,3 +274,26 @@ def test_entry_carries_a_running_mute(room, author):
         selectors.room_entry(slug=room.slug, user_id=author.pk, resume=selectors.Resume()).muted_until
         == until
     )
+
+
+def entry(room, author, **resume) -> selectors.RoomEntry:
+    found = selectors.room_entry(slug=room.slug, user_id=author.pk, resume=selectors.Resume(**resume))
+    assert found is not None
+    return found
+
+
+@pytest.mark.parametrize("resume", [{"since": 0}, {"after": 0}], ids=["since", "after"])
+def test_a_resume_page_is_built_once_while_the_room_is_unchanged(room, author, resume):
+    """A reconnect storm (or one client reconnecting in a loop) reads and encodes each page once."""
+    factories.messages_insert(room=room, author=author, count=3)
+    room.refresh_from_db()
+    resume = {**resume, "epoch": room.epoch} if "since" in resume else resume
+
+    first, again = entry(room, author, **resume), entry(room, author, **resume)
+    factories.messages_insert(room=room, author=author, count=1)
+    changed = entry(room, author, **resume)
+
+    page = (lambda e: e.events) if "since" in resume else (lambda e: e.history)
+    assert page(again) is page(first)
+    assert page(changed) is not page(first)
+    assert len(page(changed).frames) == 4
