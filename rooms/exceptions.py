@@ -50,6 +50,11 @@ class RateLimited(ChatError):
     code = "rate_limited"
     detail = "You are sending messages too fast; wait a moment."
 
+    def __init__(self, retry_after: float = 0.0) -> None:
+        super().__init__()
+        # Seconds until the window takes one more message; the error frame says it.
+        self.retry_after = retry_after
+
 
 class Muted(ChatError):
     """A moderator muted the sender in this room for a while."""

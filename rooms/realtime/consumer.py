@@ -265,17 +265,20 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 "websocket closed: frame over %s bytes (user %s)", settings.CHAT_MAX_FRAME_BYTES, self.user.pk
             )
             return await self.close(code=CloseCode.TOO_BIG)
+        client_id = ""
         try:
             incoming = parse_client_frame(text_data)
+            client_id = incoming.client_id
             text = message_clean_text(incoming.text)
             if self.muted_until is not None and timezone.now() < self.muted_until:
                 raise Muted(f"A moderator muted you in this room until {self.muted_until:%H:%M} UTC.")
-            if await transport().rate_limiter.allow(key=f"{self.room_slug}:{self.user.pk}"):
-                await self.post(text=text, client_id=incoming.client_id)
-            elif not await self.echo_stored(client_id=incoming.client_id):
-                raise RateLimited()
+            wait = await transport().rate_limiter.admit(key=f"{self.room_slug}:{self.user.pk}")
+            if not wait:
+                await self.post(text=text, client_id=client_id)
+            elif not await self.echo_stored(client_id=client_id):
+                raise RateLimited(retry_after=wait)
         except ChatError as error:
-            return await self.refuse(error)
+            return await self.refuse(error, client_id=client_id)
         except Exception:
             return await self.fail("handling a frame")
         self.strikes = 0
@@ -316,9 +319,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
         else:
             await self.send_frame(outbound.message_frame(message))
 
-    async def refuse(self, error: ChatError) -> None:
-        """Answer a bad frame with an `error` frame; close a client that keeps at it."""
-        await self.send_frame(outbound.error(code=error.code, detail=error.detail))
+    async def refuse(self, error: ChatError, client_id: str = "") -> None:
+        """Answer a bad frame with an `error` frame naming the refused message; close one that keeps at it."""
+        retry_after = error.retry_after if isinstance(error, RateLimited) else None
+        await self.send_frame(
+            outbound.error(code=error.code, detail=error.detail, client_id=client_id, retry_after=retry_after)
+        )
         if not error.strike:
             return
         self.strikes += 1

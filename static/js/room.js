@@ -8,6 +8,7 @@ import { EventLog } from './room/eventlog.js';
 import { MessageLog } from './room/messages.js';
 import { Outbox } from './room/outbox.js';
 import { PeopleList } from './room/people.js';
+import { ERROR } from './room/protocol.js';
 import { StatusBadge } from './room/status.js';
 
 function readConfig(root) {
@@ -63,8 +64,9 @@ function handleFrame(frame, { composer, connection, log, people, outbox }) {
       connection.finish('closed');
       break;
     case 'error':
-      composer.showError(frame.detail || 'Something went wrong.');
-      outbox.refused(frame.code);
+      // A rate-limited message waits in the outbox, which says so itself.
+      if (frame.code !== ERROR.RATE_LIMITED) composer.showError(frame.detail || 'Something went wrong.');
+      outbox.refused(frame);
       break;
     default:
       // Unknown frame types are ignored so the server can add new ones.

@@ -178,3 +178,20 @@ def test_a_page_far_behind_catches_up_a_page_of_events_at_a_time(sign_in, chat_s
     assert len(expected) == 130
     expect(alice_page.locator("#messages li.message .message-text")).to_have_text(expected)
     assert alice.dialogs == []
+
+
+def test_fifteen_messages_typed_fast_are_all_stored_in_order(sign_in, chat_server):
+    """Past the rate limit (10 in 10 s) nothing typed is lost: the rest wait, say so, and go out in order."""
+    slug = new_room(chat_server)
+    alice = sign_in("alice")
+    page = enter(alice, slug)
+    typed = [f"fast {n}" for n in range(1, 16)]
+
+    for text in typed:
+        say(page, text)
+
+    expect(page.locator("#composer-error")).to_contain_text("messages are waiting")
+    expect(page.locator("#message-input")).to_have_value("")
+    expect(page.locator("#messages li.message .message-text")).to_have_text(typed, timeout=30_000)
+    assert stored_texts(chat_server, slug) == typed
+    expect(page.locator("#composer-error")).to_have_text("")

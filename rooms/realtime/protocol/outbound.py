@@ -8,6 +8,7 @@ a stored message, for sockets and the history endpoint alike.
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -181,6 +182,15 @@ def room_closed() -> Frame:
     return {"type": "room_closed"}
 
 
-def error(*, code: str, detail: str) -> Frame:
-    """A refused frame; the socket stays open."""
-    return {"type": "error", "code": code, "detail": detail}
+def error(*, code: str, detail: str, client_id: str = "", retry_after: float | None = None) -> Frame:
+    """A refused frame; the socket stays open.
+
+    `client_id`: the refused message's, so the page knows which one it was.
+    `retry_after`: seconds until a rate-limited message may be sent again.
+    """
+    frame: Frame = {"type": "error", "code": code, "detail": detail}
+    if client_id:
+        frame["client_id"] = client_id
+    if retry_after is not None:
+        frame["retry_after"] = math.ceil(retry_after * 10) / 10
+    return frame

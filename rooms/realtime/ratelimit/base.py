@@ -13,5 +13,6 @@ from typing import Protocol
 class RateLimiter(Protocol):
     """Counts messages per key (room and user) over a sliding window."""
 
-    async def allow(self, *, key: str) -> bool:
-        """Count one message for `key`; False when it goes past the limit."""
+    async def admit(self, *, key: str) -> float:
+        """Count one message for `key` and return 0; past the limit, count nothing and
+        return the seconds until the window takes one more (the `retry_after` of the refusal)."""

@@ -15,19 +15,20 @@ class InMemoryRateLimiter:
 
     _sent: dict[str, deque[float]] = field(default_factory=dict)
 
-    async def allow(self, *, key: str) -> bool:
-        """Count one message for `key`; False when it goes past the limit."""
+    async def admit(self, *, key: str) -> float:
+        """Count one message for `key` and return 0, or the seconds until one more is allowed."""
         now = time.monotonic()
         window_start = now - settings.CHAT_RATE_WINDOW
         sent = self._sent.setdefault(key, deque())
         while sent and sent[0] <= window_start:
             sent.popleft()
         if len(sent) >= settings.CHAT_RATE_LIMIT:
-            return False
+            # The oldest message in the window leaves it first.
+            return sent[-settings.CHAT_RATE_LIMIT] - window_start
         sent.append(now)
         if len(self._sent) > 10_000:
             self._forget_idle(window_start)
-        return True
+        return 0.0
 
     def _forget_idle(self, window_start: float) -> None:
         # Keys of people who stopped talking would otherwise pile up forever.

@@ -1,11 +1,15 @@
 // Messages on their way out: sent (or queued while offline) until the server
 // echoes them back. The server stores a client_id once, so re-sending after a
-// reconnect never duplicates a message.
+// reconnect never duplicates a message. One the server refuses as sent too
+// fast waits, with every message typed after it, and they go out one by one,
+// in order, once the server's retry_after has passed: nothing typed is lost.
 
 import { ERROR } from './protocol.js';
 
 // Error frames that refuse the message itself (not a malformed frame).
 const REFUSALS = new Set([ERROR.EMPTY, ERROR.TOO_LONG, ERROR.RATE_LIMITED, ERROR.MUTED]);
+// When a rate-limited refusal does not say (an older server): try again after this.
+const DEFAULT_RETRY_MS = 2000;
 
 function newClientId() {
   if (window.crypto && typeof crypto.randomUUID === 'function') {
@@ -27,6 +31,12 @@ export class Outbox {
   // A message queued while offline whose text is still in the textarea, so we
   // can clear the box once it has actually been sent.
   #queuedDraft = null;
+  // client_ids refused as too fast, and every one typed after them, in order:
+  // the first goes out when #retryTimer fires, the next once it is stored.
+  #waiting = [];
+  #retryTimer = null;
+  // The waiting message sent last, until it is stored: only then the next goes.
+  #lineHead = null;
 
   constructor({ composer, connection, maxLength }) {
     this.#composer = composer;
@@ -57,20 +67,27 @@ export class Outbox {
 
     const clientId = newClientId();
     this.#pending.set(clientId, text);
-    this.#composer.showError('');
-    try {
-      this.#transmit(clientId, text);
-    } catch {
-      // The socket died between the check and the send; the pending entry
-      // will be re-sent after reconnecting.
+    if (this.#waiting.length > 0 || this.#lineHead !== null) {
+      // Behind the ones waiting for the rate limit: it must not overtake them.
+      this.#waiting.push(clientId);
+      this.#sayWaiting();
+    } else {
+      this.#composer.showError('');
+      this.#send(clientId);
     }
     this.#composer.clear();
     this.#composer.focus();
   }
 
-  // After a welcome: everything still pending goes out again.
+  // After a welcome: everything still pending goes out again (the waiting
+  // ones in their turn).
   flush() {
-    for (const [clientId, text] of this.#pending) this.#transmit(clientId, text);
+    const waiting = new Set(this.#waiting);
+    for (const [clientId, text] of this.#pending) {
+      if (!waiting.has(clientId)) this.#transmit(clientId, text);
+    }
+    if (this.#lineHead !== null) this.#transmit(this.#lineHead, this.#pending.get(this.#lineHead));
+    else if (this.#waiting.length > 0 && this.#retryTimer === null) this.#sendNextWaiting();
     if (this.#queuedDraft) {
       // The queued text has now gone out; take it out of the box unless the
       // user has started typing something else.
@@ -82,31 +99,39 @@ export class Outbox {
 
   // The echo of our own message carries our client_id: it is delivered.
   acknowledge(messages) {
-    for (const msg of messages) {
-      if (msg.client_id && this.#pending.has(msg.client_id)) {
-        this.#pending.delete(msg.client_id);
-      }
+    for (const msg of messages) this.settle(msg.client_id);
+  }
+
+  // Stored (or, retried after a moderator deleted it, settled): stop
+  // re-sending it; the next waiting message may go.
+  settle(clientId) {
+    if (!clientId || !this.#pending.has(clientId)) return;
+    this.#pending.delete(clientId);
+    if (clientId === this.#lineHead) {
+      this.#lineHead = null;
+      this.#sendNextWaiting();
     }
   }
 
-  // A retry of a message a moderator deleted meanwhile carries our client_id:
-  // it is settled, so stop re-sending it.
-  settle(clientId) {
-    if (clientId) this.#pending.delete(clientId);
-  }
-
-  // An error frame does not say which message it refers to. The most recently
-  // sent pending message is by far the likeliest culprit (e.g. rate limiting
-  // after a quick burst), so stop re-sending it and give its text back.
-  refused(code) {
-    if (!REFUSALS.has(code)) return;
+  // An error frame names the refused message (older servers did not: then the
+  // most recently sent one is the likeliest). Too fast: it waits and goes out
+  // again by itself. Refused for good: its text comes back to the box, in
+  // front of anything typed since, so nothing is lost.
+  refused(frame) {
+    if (!REFUSALS.has(frame.code)) return;
     const entries = Array.from(this.#pending.keys());
-    const clientId = entries[entries.length - 1];
+    const clientId = this.#pending.has(frame.client_id) ? frame.client_id : entries[entries.length - 1];
     if (!clientId) return;
+    if (frame.code === ERROR.RATE_LIMITED) {
+      this.#wait(clientId, frame.retry_after);
+      return;
+    }
     const text = this.#pending.get(clientId);
     this.#pending.delete(clientId);
+    this.#waiting = this.#waiting.filter((id) => id !== clientId);
     if (this.#queuedDraft && this.#queuedDraft.clientId === clientId) this.#queuedDraft = null;
-    if (!this.#composer.text) this.#composer.fill(text);
+    const typed = this.#composer.text;
+    this.#composer.fill(typed && typed !== text ? `${text}\n${typed}` : text);
   }
 
   // Editing a queued draft withdraws it: the box is the source of truth
@@ -122,6 +147,62 @@ export class Outbox {
   clear() {
     this.#pending.clear();
     this.#queuedDraft = null;
+    this.#waiting = [];
+    this.#lineHead = null;
+    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+  }
+
+  // Refused as too fast: it goes back in line, in the order it was typed,
+  // and the line moves again after `retryAfter` seconds.
+  #wait(clientId, retryAfter) {
+    if (clientId === this.#lineHead) this.#lineHead = null;
+    if (!this.#waiting.includes(clientId)) {
+      const order = Array.from(this.#pending.keys());
+      this.#waiting.push(clientId);
+      this.#waiting.sort((a, b) => order.indexOf(a) - order.indexOf(b));
+    }
+    const delay = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : DEFAULT_RETRY_MS;
+    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      this.#sendNextWaiting();
+    }, delay);
+    this.#sayWaiting(Math.ceil(delay / 1000));
+  }
+
+  #sendNextWaiting() {
+    const clientId = this.#waiting.shift();
+    if (clientId === undefined) {
+      this.#composer.showError('');
+      return;
+    }
+    if (!this.#pending.has(clientId)) {
+      this.#sendNextWaiting();
+      return;
+    }
+    this.#lineHead = clientId;
+    this.#sayWaiting();
+    this.#send(clientId);
+  }
+
+  // What the line under the box says while messages wait (once per change,
+  // not a countdown: a screen reader reads each change).
+  #sayWaiting(seconds) {
+    const count = this.#waiting.length + (this.#lineHead === null ? 0 : 1);
+    if (count === 0) return;
+    const what = count === 1 ? '1 message is waiting' : `${count} messages are waiting`;
+    const when = seconds ? `; sending again in about ${seconds} s` : '; sending them in order';
+    this.#composer.showError(`Sending too fast: ${what}${when}. Nothing you typed is lost.`);
+  }
+
+  #send(clientId) {
+    try {
+      this.#transmit(clientId, this.#pending.get(clientId));
+    } catch {
+      // The socket died between the check and the send; the pending entry
+      // will be re-sent after reconnecting.
+    }
   }
 
   #transmit(clientId, text) {

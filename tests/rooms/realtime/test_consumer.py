@@ -218,6 +218,25 @@ async def test_same_client_id_is_stored_once_and_echoed_to_sender(alice_and_bob)
     assert await message_count() == 1
 
 
+async def test_a_rate_limited_message_is_named_and_told_when_to_come_back(alice_and_bob, settings):
+    """The refusal carries the message's client_id and retry_after: the page keeps it and sends it then."""
+    settings.CHAT_RATE_LIMIT = 1
+    settings.CHAT_RATE_WINDOW = 10.0
+    alice_socket, bob_socket = alice_and_bob
+    await say(alice_socket, bob_socket, "first", client_id="ok-1")
+
+    await send_text(alice_socket, "too soon", client_id="later-2")
+    refused = await alice_socket.receive_json_from(timeout=TIMEOUT)
+
+    assert refused["code"] == "rate_limited"
+    assert refused["client_id"] == "later-2"
+    assert 0 < refused["retry_after"] <= 10.0
+    await send_text(alice_socket, "", client_id="blank-3")
+    empty = await alice_socket.receive_json_from(timeout=TIMEOUT)
+    assert (empty["code"], empty["client_id"]) == ("empty", "blank-3")
+    assert "retry_after" not in empty
+
+
 async def test_retry_past_the_rate_limit_is_echoed_not_refused(alice_and_bob, settings):
     """A rate-limited sender resending a stored client_id gets its message back; new text is refused."""
     settings.CHAT_RATE_LIMIT = 1

@@ -29,50 +29,62 @@ def limiter(settings, clock):
 
 async def test_allows_up_to_the_limit_then_refuses(limiter):
     """The first CHAT_RATE_LIMIT messages pass, the next is refused."""
-    assert await limiter.allow(key="general:1") is True
-    assert await limiter.allow(key="general:1") is True
-    assert await limiter.allow(key="general:1") is False
+    assert await limiter.admit(key="general:1") == 0
+    assert await limiter.admit(key="general:1") == 0
+    assert await limiter.admit(key="general:1") > 0
 
 
 async def test_window_recovers_after_chat_rate_window(limiter, clock):
     """Once CHAT_RATE_WINDOW seconds have passed, the sender may talk again."""
-    await limiter.allow(key="general:1")
-    await limiter.allow(key="general:1")
+    await limiter.admit(key="general:1")
+    await limiter.admit(key="general:1")
     clock.value += 9.9
-    assert await limiter.allow(key="general:1") is False
+    assert await limiter.admit(key="general:1") > 0
 
     clock.value += 0.2
-    assert await limiter.allow(key="general:1") is True
+    assert await limiter.admit(key="general:1") == 0
 
 
 async def test_window_slides_one_message_at_a_time(limiter, clock):
     """Each message leaves the window on its own, CHAT_RATE_WINDOW after it was sent."""
-    await limiter.allow(key="general:1")
+    await limiter.admit(key="general:1")
     clock.value += 5
-    await limiter.allow(key="general:1")
+    await limiter.admit(key="general:1")
 
     clock.value += 5.1  # the first message has left the window, the second has not
-    assert await limiter.allow(key="general:1") is True
-    assert await limiter.allow(key="general:1") is False
+    assert await limiter.admit(key="general:1") == 0
+    assert await limiter.admit(key="general:1") > 0
 
 
 async def test_refused_messages_do_not_extend_the_wait(limiter, clock):
     """Hammering while limited does not push recovery further away."""
-    await limiter.allow(key="general:1")
-    await limiter.allow(key="general:1")
+    await limiter.admit(key="general:1")
+    await limiter.admit(key="general:1")
     for _ in range(5):
         clock.value += 1
-        assert await limiter.allow(key="general:1") is False
+        assert await limiter.admit(key="general:1") > 0
 
     clock.value += 5.1
-    assert await limiter.allow(key="general:1") is True
+    assert await limiter.admit(key="general:1") == 0
 
 
 async def test_each_key_has_its_own_count(limiter):
     """One sender's (or one room's) count never limits another key."""
-    await limiter.allow(key="general:1")
-    await limiter.allow(key="general:1")
+    await limiter.admit(key="general:1")
+    await limiter.admit(key="general:1")
 
-    assert await limiter.allow(key="general:2") is True
-    assert await limiter.allow(key="sports:1") is True
-    assert await limiter.allow(key="general:1") is False
+    assert await limiter.admit(key="general:2") == 0
+    assert await limiter.admit(key="sports:1") == 0
+    assert await limiter.admit(key="general:1") > 0
+
+
+async def test_a_refusal_says_how_long_until_one_more_is_allowed(limiter, clock):
+    """retry_after: the seconds until the oldest message in the window leaves it."""
+    await limiter.admit(key="general:1")
+    clock.value += 4
+    await limiter.admit(key="general:1")
+    clock.value += 1
+
+    assert await limiter.admit(key="general:1") == pytest.approx(5.0)
+    clock.value += 5.01
+    assert await limiter.admit(key="general:1") == 0
