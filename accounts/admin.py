@@ -20,9 +20,14 @@ class UnambiguousNameForm(forms.ModelForm):
 
     # The field the shown name comes from, to carry the error.
     name_field = "display_name"
+    # Only a change to one of these can make a name clash: other saves (say,
+    # deactivating someone who already looks like another) go through.
+    name_fields = frozenset({"display_name", "first_name", "last_name", "username"})
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or self.cleaned_data
+        if self.instance.pk and not self.name_fields & set(self.changed_data):
+            return cleaned
         full_name = f"{cleaned.get('first_name', '')} {cleaned.get('last_name', '')}".strip()
         username = cleaned.get("username") or getattr(self.instance, "username", "")
         shown = cleaned.get("display_name") or full_name or username

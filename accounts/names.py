@@ -13,6 +13,8 @@ import unicodedata
 from chatsite.text import char_is_invisible
 
 NAME_MAX_LENGTH = 150
+# A handle longer than this is cut: the name it follows must still show.
+HANDLE_MAX_LENGTH = 40
 
 
 def name_key(name: str) -> str:
@@ -24,5 +26,5 @@ def name_key(name: str) -> str:
 
 def name_with_handle(name: str, handle: str) -> str:
     """`name` followed by a handle that tells its holder apart: "Alice (alice.w)"."""
-    suffix = f" ({handle})"
+    suffix = f" ({handle[:HANDLE_MAX_LENGTH]})"
     return name[: NAME_MAX_LENGTH - len(suffix)] + suffix

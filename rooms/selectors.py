@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -161,7 +162,9 @@ def _resume_page(key: tuple, build: Callable[[], Recovery]) -> Recovery:
         if len(_resume_pages) > RESUME_PAGES_KEPT:
             _resume_pages.popitem(last=False)
     else:
-        _resume_pages.move_to_end(key)
+        # Another thread may have evicted it meanwhile: the page is still good.
+        with contextlib.suppress(KeyError):
+            _resume_pages.move_to_end(key)
     return page
 
 
@@ -293,5 +296,5 @@ def room_entry(*, slug: str, user_id: int, resume: Resume) -> RoomEntry | None:
             room=room, history=latest, has_more=False, muted_until=muted, seq=latest.covered_seq(room)
         )
     after = resume.after
-    page = _resume_page(("after", room.pk, room.seq, after), lambda: _resume_after(room, after))
+    page = _resume_page(("after", room.pk, room.epoch, room.seq, after), lambda: _resume_after(room, after))
     return RoomEntry(room=room, history=page.events, has_more=page.has_more, muted_until=muted, seq=page.seq)

@@ -51,9 +51,11 @@ class SocketWriter:
 
         `ephemeral`: presence news, dropped first when the queue is full.
         """
+        if self._closing or self.cut_off:
+            return  # nothing may follow the close frame
         if not self._queue and self._writable():
             await self._send(message)
-        elif not (self._closing or self.cut_off):
+        else:
             self._enqueue(message, ephemeral=ephemeral)
 
     async def close(self, code: int | None = None, reason: str | None = None) -> None:
@@ -73,7 +75,10 @@ class SocketWriter:
             with contextlib.suppress(Exception):
                 await self._send(message)
         else:
-            self._enqueue(message, ephemeral=False)
+            # Past the queue's bounds if need be: the close frame is what the client must get.
+            self._queue.append((message, 0, False))
+            if self._drainer is None:
+                self._drainer = asyncio.get_running_loop().create_task(self._drain())
         self._closing = True
         asyncio.get_running_loop().call_later(settings.CHAT_SLOW_SOCKET_TIMEOUT, self._wire.abort)
 

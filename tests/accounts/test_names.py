@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import User
-from accounts.names import name_key
+from accounts.names import name_key, name_with_handle
 from tests.accounts.test_oidc import sign_in
 from tests.factories import user_create
 
@@ -133,3 +133,26 @@ def test_a_provider_user_keeps_a_name_no_one_else_holds(client, provider):
     sign_in(client, provider, username="alice.w")
 
     assert User.objects.get(oidc_identities__subject="alice-w-sub").get_display_name() == "Alice"
+
+
+def test_the_admin_can_still_deactivate_someone_whose_name_already_clashes(admin_client):
+    """Names from before the check may clash; saving such a person without renaming them goes through."""
+    user_create(username="alice", display_name="Alice")
+    impostor = user_create(username="impostor", display_name="Bob")
+    User.objects.filter(pk=impostor.pk).update(display_name="ALICE")  # as stored before the check existed
+    impostor.refresh_from_db()
+
+    form = change_form(impostor)
+    del form["is_active"]  # unticked
+    response = admin_client.post(f"/admin/accounts/user/{impostor.pk}/change/", form)
+
+    assert response.status_code == 302
+    impostor.refresh_from_db()
+    assert not impostor.is_active
+
+
+def test_a_long_handle_is_cut_so_the_name_still_shows():
+    shown = name_with_handle("Alice", "x" * 300)
+
+    assert shown.startswith("Alice (")
+    assert len(shown) <= 150

@@ -18,8 +18,9 @@ class DaphneWire:
 
     def __init__(self, transport: Any, send_buffer: int) -> None:
         self._transport = transport
-        if send_buffer:
-            transport.getHandle().setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
+        handle = transport.getHandle()
+        if send_buffer and isinstance(handle, socket.socket):  # not under TLS (an OpenSSL Connection)
+            handle.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
         # daphne runs Twisted on the asyncio reactor: its callbacks run on this loop.
         self._drained = asyncio.Event()
         self._drained.set()
@@ -44,7 +45,11 @@ class DaphneWire:
 
     def resumeProducing(self) -> None:
         self._drained.set()
-        self._transport.resumeProducing()
+        if self._transport.disconnecting:
+            # Twisted finishes a close only once no paused producer is left.
+            self._transport.unregisterProducer()
+        else:
+            self._transport.resumeProducing()
 
     def stopProducing(self) -> None:
         self._drained.set()

@@ -82,9 +82,10 @@ export class Outbox {
   // After a welcome: everything still pending goes out again (the waiting
   // ones in their turn).
   flush() {
-    const waiting = new Set(this.#waiting);
+    const inLine = new Set(this.#waiting);
+    if (this.#lineHead !== null) inLine.add(this.#lineHead);
     for (const [clientId, text] of this.#pending) {
-      if (!waiting.has(clientId)) this.#transmit(clientId, text);
+      if (!inLine.has(clientId)) this.#transmit(clientId, text);
     }
     if (this.#lineHead !== null) this.#transmit(this.#lineHead, this.#pending.get(this.#lineHead));
     else if (this.#waiting.length > 0 && this.#retryTimer === null) this.#sendNextWaiting();
@@ -120,8 +121,9 @@ export class Outbox {
   refused(frame) {
     if (!REFUSALS.has(frame.code)) return;
     const entries = Array.from(this.#pending.keys());
-    const clientId = this.#pending.has(frame.client_id) ? frame.client_id : entries[entries.length - 1];
-    if (!clientId) return;
+    // Older servers named none: then the most recently sent is the likeliest.
+    const clientId = frame.client_id ? frame.client_id : entries[entries.length - 1];
+    if (!clientId || !this.#pending.has(clientId)) return;
     if (frame.code === ERROR.RATE_LIMITED) {
       this.#wait(clientId, frame.retry_after);
       return;
@@ -129,6 +131,11 @@ export class Outbox {
     const text = this.#pending.get(clientId);
     this.#pending.delete(clientId);
     this.#waiting = this.#waiting.filter((id) => id !== clientId);
+    if (clientId === this.#lineHead) {
+      // The line moves on past a message refused for good.
+      this.#lineHead = null;
+      if (this.#retryTimer === null) this.#sendNextWaiting();
+    }
     if (this.#queuedDraft && this.#queuedDraft.clientId === clientId) this.#queuedDraft = null;
     const typed = this.#composer.text;
     this.#composer.fill(typed && typed !== text ? `${text}\n${typed}` : text);

@@ -178,3 +178,24 @@ async def test_a_server_without_an_adapter_is_written_to_as_asgi_intends():
         sent.append(message)
 
     assert isinstance(wire_for(send), UnknownWire)
+
+
+async def test_the_close_frame_goes_out_even_when_the_queue_is_full(socket):
+    """A close never cuts the socket off: the client must learn why it was closed."""
+    socket.wire.fill()
+    for n in range(3):
+        await socket.writer.write(frame(str(n)))
+    await socket.writer.close(4401)
+
+    socket.wire.drain()
+    await settle()
+
+    assert socket.texts() == ["0", "1", "2", "websocket.close"]
+    assert not socket.too_slow.is_set()
+
+
+async def test_nothing_is_written_after_the_close(socket):
+    await socket.writer.close(4404)
+    await socket.writer.write(frame("too late"))
+
+    assert socket.texts() == ["websocket.close"]
