@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from abc import ABC, abstractmethod
 
 
-class Ticker:
+class Ticker(ABC):
     """Runs `run_forever` once on each event loop that asks for it (tests run several loops)."""
 
     def __init__(self) -> None:
@@ -18,6 +19,6 @@ class Ticker:
         if task is None or task.done():
             self._tasks[loop] = loop.create_task(self.run_forever())
 
+    @abstractmethod
     async def run_forever(self) -> None:
         """Tick until the event loop ends."""
-        raise NotImplementedError
