@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
+from django.db.models.functions import Lower
+
 from accounts.models import User
 from accounts.names import name_key, name_with_handle
 
@@ -27,3 +30,28 @@ def display_name_unambiguous(*, wanted: str, handles: list[str], user_id: int | 
         if user_named_like(name=candidate, other_than=user_id) is None:
             return candidate
     return candidates[-1] if candidates else wanted
+
+
+def user_ids_by_handles(*, handles: list[str]) -> dict[str, int]:
+    """Active people by @handle (username, any case): lower-cased handle -> id; unknown ones left out."""
+    if not handles:
+        return {}
+    found = (
+        User.objects.filter(is_active=True)
+        .annotate(handle=Lower("username"))
+        .filter(handle__in=handles)
+        .values_list("handle", "pk")
+    )
+    return dict(found)
+
+
+def user_list_matching(*, typed: str, limit: int = 8) -> list[User]:
+    """Active people whose handle or shown name starts with `typed` (any case), for @ completion."""
+    typed = typed.strip().lstrip("@")
+    people = User.objects.filter(is_active=True)
+    if typed:
+        key = name_key(typed)
+        people = people.filter(
+            Q(username__istartswith=typed) | Q(name_key__startswith=key) | Q(name_key__contains=f" {key}")
+        )
+    return list(people.order_by("username")[:limit])

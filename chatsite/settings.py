@@ -264,6 +264,10 @@ CHAT_MAX_FRAME_BYTES = env.int("CHAT_MAX_FRAME_BYTES", default=16 * 1024)
 CHAT_RATE_LIMIT = env.int("CHAT_RATE_LIMIT", default=10)
 CHAT_RATE_WINDOW = env.float("CHAT_RATE_WINDOW", default=10.0)
 PRESENCE_TTL = env.int("PRESENCE_TTL", default=60)
+# Seconds after sending that its author may still edit a message (0: never);
+# distinct emoji one message may carry.
+CHAT_EDIT_WINDOW = env.int("CHAT_EDIT_WINDOW", default=900)
+CHAT_MAX_REACTIONS = env.int("CHAT_MAX_REACTIONS", default=20)
 # Sockets one user may hold open on one server process, all rooms together.
 CHAT_MAX_SOCKETS_PER_USER = env.int("CHAT_MAX_SOCKETS_PER_USER", default=20)
 # The event log (README "Delivery"): a client this many room events behind

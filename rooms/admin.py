@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from rooms.models import Message, Room, RoomMute
+from accounts.models import User
+from rooms.models import Message, MessageRevision, Room, RoomMute
 from rooms.services import message_delete, room_archive, user_mute, user_unmute
 
 
@@ -36,14 +38,44 @@ class RoomAdmin(admin.ModelAdmin):
         self.message_user(request, "Archived.", messages.SUCCESS)
 
 
+class MessageRevisionInline(admin.TabularInline):
+    """Every text a message had before its author edited it, oldest first: read-only."""
+
+    model = MessageRevision
+    fields = ("text", "written_at", "replaced_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name = "earlier text"
+    verbose_name_plural = "earlier texts (edited by the author)"
+
+    def has_add_permission(self, request: HttpRequest, obj: Message | None = None) -> bool:
+        return False
+
+
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
-    list_display = ("id", "room", "author", "short_text", "created_at", "deleted_at")
-    list_filter = ("room", ("deleted_at", admin.EmptyFieldListFilter), "created_at")
+    list_display = ("id", "room", "author", "short_text", "created_at", "edited_at", "deleted_at")
+    list_filter = (
+        "room",
+        ("deleted_at", admin.EmptyFieldListFilter),
+        ("edited_at", admin.EmptyFieldListFilter),
+        "created_at",
+    )
     search_fields = ("text", "author__username", "author__display_name")
     list_select_related = ("room", "author")
     # Messages are what people said: moderators can read and delete them, never rewrite or forge them.
-    readonly_fields = ("room", "author", "text", "created_at", "client_id", "deleted_at")
+    readonly_fields = (
+        "room",
+        "author",
+        "text",
+        "created_at",
+        "edited_at",
+        "client_id",
+        "deleted_at",
+        "reactions",
+    )
+    inlines = [MessageRevisionInline]
     actions = ["delete_for_everyone"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -60,8 +92,11 @@ class MessageAdmin(admin.ModelAdmin):
 
     @admin.action(description="Delete selected messages for everyone")
     def delete_for_everyone(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
+        moderator = request.user
+        if not isinstance(moderator, User):  # the admin lets only signed-in staff this far
+            raise PermissionDenied
         for message in queryset.filter(deleted_at__isnull=True).select_related("room"):
-            message_delete(message=message, moderator=request.user)
+            message_delete(message=message, by=moderator)
         self.message_user(request, "Deleted.", messages.SUCCESS)
 
 

@@ -62,3 +62,42 @@ class Muted(ChatError):
     code = "muted"
     detail = "A moderator muted you in this room for a while."
     strike = False  # a muted person retrying is not abuse
+
+
+class MessageNotFound(ChatError):
+    """No such message in this room (never sent, or deleted since)."""
+
+    code = "not_found"
+    detail = "That message is not in this room any more."
+    strike = False  # deleted by someone else a moment ago: no abuse
+
+
+class NotAuthor(ChatError):
+    """Only a message's author may change it (and moderators delete it)."""
+
+    code = "not_author"
+    detail = "Only its author can change that message."
+
+
+class EditWindowOver(ChatError):
+    """The message is older than CHAT_EDIT_WINDOW, or editing is off (0)."""
+
+    code = "edit_window_over"
+    detail = "That message can no longer be edited."
+    strike = False  # a page whose clock drifted offers Edit a moment too long
+
+
+class TooManyReactions(ChatError):
+    """The message already carries CHAT_MAX_REACTIONS distinct emoji."""
+
+    code = "too_many_reactions"
+    detail = "That message has as many different reactions as it can take."
+    strike = False
+
+
+class InvalidEmoji(ChatError):
+    """A reaction must be exactly one emoji."""
+
+    code = "invalid_emoji"
+    detail = "A reaction is a single emoji."
+    strike = False  # typed by a person into the picker's box

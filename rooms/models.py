@@ -68,13 +68,21 @@ class Message(LoggedModel):
     created_at = models.DateTimeField(auto_now_add=True)
     client_id = models.CharField(max_length=64, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # When the author last changed the text (None: never); earlier texts are its revisions.
+    edited_at = models.DateTimeField(null=True, blank=True)
+    # What every frame of the message shows, kept beside the text so that
+    # history and replays read one table: the ids of the people it mentions
+    # (the Mention rows, which unread counts query) and its reactions as
+    # outbound.reaction_summary builds them from the Reaction rows.
+    mention_ids = models.JSONField(default=list, blank=True, editable=False)
+    reactions = models.JSONField(default=list, blank=True, editable=False)
     # The room event that created the message, and the room's latest event
     # about it (its deletion, later an edit): replaying a room after seq N is
     # every message whose changed_seq is above N, in its latest state.
     seq = models.PositiveBigIntegerField(editable=False)
     changed_seq = models.PositiveBigIntegerField(editable=False)
 
-    log_fields = ("seq", "changed_seq", "deleted_at")
+    log_fields = ("seq", "changed_seq", "deleted_at", "edited_at", "mention_ids", "reactions")
 
     class Meta:
         ordering = ["id"]
@@ -97,6 +105,53 @@ class Message(LoggedModel):
 
     def __str__(self) -> str:
         return f"{self.author} in {self.room}: {self.text[:40]}"
+
+
+class MessageRevision(models.Model):
+    """A text a message had before its author edited it (moderators read them in the admin)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="revisions")
+    text = models.TextField()
+    # When this text was written: the message's creation or an earlier edit.
+    written_at = models.DateTimeField()
+    replaced_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["message", "id"]
+
+    def __str__(self) -> str:
+        return f"revision of message {self.message_id} written {self.written_at:%Y-%m-%d %H:%M}"
+
+
+class Reaction(models.Model):
+    """One person's emoji on one message; toggled by rooms.services.reaction_toggle."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reaction_rows")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reactions")
+    emoji = models.CharField(max_length=32)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user", "emoji"], name="reaction_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.emoji} by {self.user_id} on message {self.message_id}"
+
+
+class Mention(models.Model):
+    """A message names a person with @handle (kept in step with edits): what mention counts read."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="mentions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mentions")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "message"], name="mention_unique")]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} mentioned in message {self.message_id}"
 
 
 class RoomMute(models.Model):

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from accounts.models import User
+from accounts.selectors import user_ids_by_handles
 from chatsite.text import text_is_visible
-from rooms.exceptions import EmptyMessage, MessageTooLong
-from rooms.models import Message, Room, RoomMute, new_epoch
+from rooms.exceptions import (
+    EditWindowOver,
+    EmptyMessage,
+    MessageNotFound,
+    MessageTooLong,
+    NotAuthor,
+    TooManyReactions,
+)
+from rooms.message_text import mentioned_handles, reaction_clean_emoji
+from rooms.models import Mention, Message, MessageRevision, Reaction, Room, RoomMute, new_epoch
 from rooms.realtime import notify
 from rooms.realtime.protocol import outbound
 from rooms.selectors import message_get_by_client_id
@@ -74,12 +84,21 @@ def message_create(*, room: Room, author, text: str, client_id: str = "") -> tup
     # Insert first: retries are rare, so the usual message costs its seq and
     # one insert; the unique (room, author, client_id) index turns a retry into
     # IntegrityError, which rolls the seq back too.
+    mentioned = _mentioned_ids(text, author=author)
     try:
         with transaction.atomic():
             seq = room_seq_next(room=room)
             message = Message.objects.create(
-                room=room, author=author, text=text, client_id=client_id, seq=seq, changed_seq=seq
+                room=room,
+                author=author,
+                text=text,
+                client_id=client_id,
+                seq=seq,
+                changed_seq=seq,
+                mention_ids=mentioned,
             )
+            if mentioned:
+                Mention.objects.bulk_create(Mention(message=message, user_id=uid) for uid in mentioned)
     except IntegrityError:
         # A retry (a resend after a reconnect, or two tabs racing), perhaps
         # of a message that has since been deleted.
@@ -92,18 +111,112 @@ def message_create(*, room: Room, author, text: str, client_id: str = "") -> tup
     return message, True
 
 
+def _mentioned_ids(text: str, *, author: User) -> list[int]:
+    """Ids of the active people `text` mentions with @handle, first mention first; never the author."""
+    ids = user_ids_by_handles(handles=mentioned_handles(text))
+    return [uid for uid in dict.fromkeys(ids.values()) if uid != author.pk]
+
+
+def _mentions_replace(message: Message, mentioned: list[int]) -> None:
+    """Make the message's Mention rows the people its text mentions now (an edit may add or drop some)."""
+    Mention.objects.filter(message=message).exclude(user_id__in=mentioned).delete()
+    known = set(Mention.objects.filter(message=message).values_list("user_id", flat=True))
+    Mention.objects.bulk_create(
+        Mention(message=message, user_id=uid) for uid in mentioned if uid not in known
+    )
+
+
+def _message_locked(*, room: Room, message_id: int) -> Message:
+    """The room's message, not deleted, its row locked until the transaction ends; or MessageNotFound."""
+    message = (
+        Message.objects.select_for_update()
+        .filter(room=room, pk=message_id, deleted_at__isnull=True)
+        .select_related("room", "author")
+        .first()
+    )
+    if message is None:
+        raise MessageNotFound()
+    return message
+
+
+def message_edit(*, room: Room, message_id: int, editor: User, text: str) -> Message:
+    """Its author changes a message's text within CHAT_EDIT_WINDOW: a room event (message_edited).
+
+    The text it replaces is kept as a MessageRevision; mentions follow the new
+    text (one an edit adds counts like any other). The same text again changes nothing.
+    """
+    text = message_clean_text(text)
+    with transaction.atomic():
+        message = _message_locked(room=room, message_id=message_id)
+        if message.author_id != editor.pk:
+            raise NotAuthor()
+        window = settings.CHAT_EDIT_WINDOW
+        if window <= 0 or timezone.now() - message.created_at > timedelta(seconds=window):
+            raise EditWindowOver()
+        if text == message.text:
+            return message
+        MessageRevision.objects.create(
+            message=message, text=message.text, written_at=message.edited_at or message.created_at
+        )
+        mentioned = _mentioned_ids(text, author=editor)
+        _mentions_replace(message, mentioned)
+        message.text, message.edited_at, message.mention_ids = text, timezone.now(), mentioned
+        message.changed_seq = room_seq_next(room=room)
+        message.save(update_fields=["text", "edited_at", "mention_ids", "changed_seq"])
+        notify.room_send_on_commit(room=room.slug, frame=outbound.message_edited(message))
+    return message
+
+
 @transaction.atomic
-def message_delete(*, message: Message, moderator) -> None:
-    """Hide a message from history and from everyone's screen: a room event with its own seq."""
-    # Locked and read again: of two moderators deleting at once, one makes the event.
+def message_delete(*, message: Message, by: User) -> None:
+    """Hide a message from history and from everyone's screen: a room event with its own seq.
+
+    Its author may delete it at any time, a moderator (staff) any message; the
+    event is the same. Anyone else gets NotAuthor.
+    """
+    if message.author_id != by.pk and not by.is_staff:
+        raise NotAuthor("Only its author or a moderator can delete that message.")
+    # Locked and read again: of two people deleting at once, one makes the event.
     current = Message.objects.select_for_update().filter(pk=message.pk).values("deleted_at").first()
     if current is None or current["deleted_at"] is not None:
         return
     seq = room_seq_next(room=message.room)
     message.deleted_at, message.changed_seq = timezone.now(), seq
     message.save(update_fields=["deleted_at", "changed_seq"])
-    logger.info("message %s in %s deleted by %s", message.pk, message.room.slug, moderator)
+    logger.info("message %s in %s deleted by %s", message.pk, message.room.slug, by)
     notify.room_send_on_commit(room=message.room.slug, frame=outbound.message_deleted(message.pk, seq=seq))
+
+
+def message_delete_in_room(*, room: Room, message_id: int, by: User) -> None:
+    """message_delete for a message known by id (a socket's delete frame); MessageNotFound if it is gone."""
+    message = Message.objects.filter(room=room, pk=message_id, deleted_at__isnull=True).select_related("room")
+    found = message.first()
+    if found is None:
+        raise MessageNotFound()
+    message_delete(message=found, by=by)
+
+
+def reaction_toggle(*, room: Room, message_id: int, user: User, emoji: str) -> Message:
+    """Add this person's emoji to a message, or take it back if they had: a room event (reactions).
+
+    A new emoji is refused (TooManyReactions) once the message carries
+    CHAT_MAX_REACTIONS distinct ones; joining one already there never is.
+    """
+    emoji = reaction_clean_emoji(emoji)
+    with transaction.atomic():
+        message = _message_locked(room=room, message_id=message_id)
+        taken_back, _ = Reaction.objects.filter(message=message, user=user, emoji=emoji).delete()
+        if not taken_back:
+            shown = {reaction["emoji"] for reaction in message.reactions}
+            if emoji not in shown and len(shown) >= settings.CHAT_MAX_REACTIONS:
+                raise TooManyReactions()
+            Reaction.objects.create(message=message, user=user, emoji=emoji)
+        rows = Reaction.objects.filter(message=message).order_by("id").values_list("emoji", "user_id")
+        message.reactions = outbound.reaction_summary(list(rows))
+        message.changed_seq = room_seq_next(room=room)
+        message.save(update_fields=["reactions", "changed_seq"])
+        notify.room_send_on_commit(room=room.slug, frame=outbound.reactions(message))
+    return message
 
 
 @transaction.atomic

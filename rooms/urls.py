@@ -12,6 +12,7 @@ urlpatterns = [
     path("<slug:slug>/token/", views.room_token, name="room_token"),
     path("<slug:slug>/messages/", views.room_messages, name="room_messages"),
     path("<slug:slug>/events/", views.room_events, name="room_events"),
+    path("<slug:slug>/people/", views.room_people, name="room_people"),
     path(
         "<slug:slug>/messages/<int:message_id>/delete/",
         views.message_moderate_delete,

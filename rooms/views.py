@@ -13,6 +13,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
+from accounts.selectors import user_list_matching
+from rooms.exceptions import NotAuthor
 from rooms.models import Room
 from rooms.realtime.handshake import tickets
 from rooms.realtime.handshake.query import whole_number
@@ -29,11 +31,13 @@ from rooms.selectors import (
 from rooms.services import message_delete
 
 SIGNED_OUT = "You are not signed in."
-MODERATORS_ONLY = "Only moderators can delete messages."
+MODERATORS_ONLY = "Only its author or a moderator can delete that message."
 MESSAGE_NOT_FOUND = "No such message in this room."
 ROOM_NOT_FOUND = "No such room, or it was closed."
 BEFORE_INVALID = "before must be a positive whole number (a message id)."
 LIMIT_INVALID = "limit must be a positive whole number."
+# Longer than any handle: what is typed after @ is only ever a prefix of one.
+PEOPLE_QUERY_MAX_LENGTH = 150
 SINCE_INVALID = "since must be a whole number (the last seq you applied)."
 
 
@@ -113,6 +117,9 @@ def room_detail(request: AuthenticatedRequest, slug: str) -> HttpResponse:
         "moderator": request.user.is_staff,
         "messages_url": reverse("rooms:room_messages", args=[room.slug]),
         "events_url": reverse("rooms:room_events", args=[room.slug]),
+        "people_url": reverse("rooms:room_people", args=[room.slug]),
+        "edit_window": settings.CHAT_EDIT_WINDOW,
+        "max_reactions": settings.CHAT_MAX_REACTIONS,
     }
     context = {"room": room, "history": message_list_latest(room=room), "config": config}
     return render(request, "rooms/room_detail.html", context)
@@ -180,14 +187,28 @@ def room_events(request: HttpRequest, room: Room) -> JsonResponse:
     return JsonResponse({**position, "history": frames, "has_more": False})
 
 
+@require_GET
+@never_cache
+@room_json_view
+def room_people(request: HttpRequest, room: Room) -> JsonResponse:
+    """People a message here may mention, whose handle or name starts with `q`: the @ completion."""
+    typed = request.GET.get("q", "")[:PEOPLE_QUERY_MAX_LENGTH]
+    people = [
+        {"id": person.pk, "name": person.get_display_name(), "handle": person.username}
+        for person in user_list_matching(typed=typed)
+    ]
+    return JsonResponse({"people": people})
+
+
 @require_POST
 @room_json_view
 def message_moderate_delete(request: AuthenticatedRequest, room: Room, message_id: int) -> JsonResponse:
-    """Staff delete a message from the room page: gone for everyone, live."""
-    if not request.user.is_staff:
-        return JsonResponse({"error": "forbidden", "detail": MODERATORS_ONLY}, status=403)
+    """Staff delete a message from the room page (its author may too): gone for everyone, live."""
     message = message_get_in_room(room=room, message_id=message_id)
     if message is None:
         return JsonResponse({"error": "not_found", "detail": MESSAGE_NOT_FOUND}, status=404)
-    message_delete(message=message, moderator=request.user)
+    try:
+        message_delete(message=message, by=request.user)
+    except NotAuthor:
+        return JsonResponse({"error": "forbidden", "detail": MODERATORS_ONLY}, status=403)
     return JsonResponse({"deleted": message.pk})

@@ -28,12 +28,24 @@ from rooms.realtime.presence.base import Member
 from rooms.realtime.process import transport
 from rooms.realtime.protocol import outbound
 from rooms.realtime.protocol.codes import CloseCode
-from rooms.realtime.protocol.inbound import parse_client_frame
+from rooms.realtime.protocol.inbound import (
+    ClientChange,
+    ClientDelete,
+    ClientEdit,
+    ClientMessage,
+    parse_client_frame,
+)
 from rooms.realtime.protocol.layer import user_group
 from rooms.realtime.wire import wire_for
 from rooms.realtime.writer import SocketWriter
 from rooms.selectors import Resume, message_get_by_client_id, room_entry
-from rooms.services import message_clean_text, message_create
+from rooms.services import (
+    message_clean_text,
+    message_create,
+    message_delete_in_room,
+    message_edit,
+    reaction_toggle,
+)
 
 logger = logging.getLogger("rooms.ws")
 
@@ -265,23 +277,59 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 "websocket closed: frame over %s bytes (user %s)", settings.CHAT_MAX_FRAME_BYTES, self.user.pk
             )
             return await self.close(code=CloseCode.TOO_BIG)
-        client_id = ""
+        client_id, message_id = "", None
         try:
             incoming = parse_client_frame(text_data)
-            client_id = incoming.client_id
-            text = message_clean_text(incoming.text)
-            if self.muted_until is not None and timezone.now() < self.muted_until:
-                raise Muted(f"A moderator muted you in this room until {self.muted_until:%H:%M} UTC.")
-            wait = await transport().rate_limiter.admit(key=f"{self.room_slug}:{self.user.pk}")
-            if not wait:
-                await self.post(text=text, client_id=client_id)
-            elif not await self.echo_stored(client_id=client_id):
-                raise RateLimited(retry_after=wait)
+            if isinstance(incoming, ClientMessage):
+                client_id = incoming.client_id
+                await self.receive_message(incoming)
+            else:
+                message_id = incoming.id
+                await self.receive_change(incoming)
         except ChatError as error:
-            return await self.refuse(error, client_id=client_id)
+            return await self.refuse(error, client_id=client_id, message_id=message_id)
         except Exception:
             return await self.fail("handling a frame")
         self.strikes = 0
+
+    async def receive_message(self, incoming: ClientMessage) -> None:
+        """Store and broadcast a new message, unless muted or too fast (a retry is echoed, not refused)."""
+        text = message_clean_text(incoming.text)
+        self.check_not_muted()
+        wait = await transport().rate_limiter.admit(key=f"{self.room_slug}:{self.user.pk}")
+        if not wait:
+            await self.post(text=text, client_id=incoming.client_id)
+        elif not await self.echo_stored(client_id=incoming.client_id):
+            raise RateLimited(retry_after=wait)
+
+    async def receive_change(self, change: ClientChange) -> None:
+        """Edit, delete or react to a message; the room hears of it from the service, on commit.
+
+        Rate-limited apart from messages (a burst of reactions does not stop
+        anyone talking); a muted person may still take a message back.
+        """
+        if not isinstance(change, ClientDelete):
+            self.check_not_muted()
+        wait = await transport().rate_limiter.admit(key=f"{self.room_slug}:{self.user.pk}:changes")
+        if wait:
+            raise RateLimited(retry_after=wait)
+        if isinstance(change, ClientEdit):
+            await database_sync_to_async(message_edit)(
+                room=self.room, message_id=change.id, editor=self.user, text=change.text
+            )
+        elif isinstance(change, ClientDelete):
+            await database_sync_to_async(message_delete_in_room)(
+                room=self.room, message_id=change.id, by=self.user
+            )
+        else:
+            await database_sync_to_async(reaction_toggle)(
+                room=self.room, message_id=change.id, user=self.user, emoji=change.emoji
+            )
+
+    def check_not_muted(self) -> None:
+        """Raise Muted while a moderator's mute of this user in this room runs."""
+        if self.muted_until is not None and timezone.now() < self.muted_until:
+            raise Muted(f"A moderator muted you in this room until {self.muted_until:%H:%M} UTC.")
 
     async def post(self, *, text: str, client_id: str) -> None:
         """Store the message, then broadcast it; a retried client_id is answered to its sender only."""
@@ -319,12 +367,17 @@ class RoomConsumer(AsyncWebsocketConsumer):
         else:
             await self.send_frame(outbound.message_frame(message))
 
-    async def refuse(self, error: ChatError, client_id: str = "") -> None:
+    async def refuse(self, error: ChatError, client_id: str = "", message_id: int | None = None) -> None:
         """Answer a bad frame with an `error` frame naming the refused message; close one that keeps at it."""
         retry_after = error.retry_after if isinstance(error, RateLimited) else None
-        await self.send_frame(
-            outbound.error(code=error.code, detail=error.detail, client_id=client_id, retry_after=retry_after)
+        refusal = outbound.error(
+            code=error.code,
+            detail=error.detail,
+            client_id=client_id,
+            retry_after=retry_after,
+            message_id=message_id,
         )
+        await self.send_frame(refusal)
         if not error.strike:
             return
         self.strikes += 1

@@ -60,7 +60,7 @@ def delete_quietly(server: ChatServer, slug: str, text: str) -> None:
         "from accounts.models import User\nfrom rooms.models import Message\n"
         "from rooms.services import message_delete\n"
         f"message = Message.objects.select_related('room').get(room__slug={slug!r}, text={text!r})\n"
-        "message_delete(message=message, moderator=User.objects.get(username='admin'))",
+        "message_delete(message=message, by=User.objects.get(username='admin'))",
     )
 
 

@@ -29,7 +29,7 @@ DELETE_AS_MODERATOR = (
     "from rooms.models import Message\n"
     "from rooms.services import message_delete\n"
     "moderator, _ = User.objects.get_or_create(username='moderator', defaults={{'is_staff': True}})\n"
-    "message_delete(message=Message.objects.select_related('room').get(pk={pk}), moderator=moderator)\n"
+    "message_delete(message=Message.objects.select_related('room').get(pk={pk}), by=moderator)\n"
 )
 
 

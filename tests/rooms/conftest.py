@@ -65,3 +65,9 @@ async def alice_and_bob(connect, alice, bob):
     bob_socket, _ = await join(connect, bob)
     await alice_socket.receive_json_from(timeout=TIMEOUT)  # bob joined
     return alice_socket, bob_socket
+
+
+@pytest_asyncio.fixture
+async def moderator():
+    """A staff member, who may delete anyone's message."""
+    return await database_sync_to_async(user_create)(username="mod", display_name="Moderator", is_staff=True)

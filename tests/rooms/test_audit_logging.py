@@ -27,7 +27,7 @@ def test_message_delete_is_logged_with_the_message_room_and_moderator(caplog):
     caplog.set_level(logging.INFO, logger="rooms.services")
     author, moderator = user_create(username="carol"), user_create(username="mod-dave", is_staff=True)
     message = message_insert(room=Room.objects.get(slug="general"), author=author, text="oops")
-    message_delete(message=message, moderator=moderator)
+    message_delete(message=message, by=moderator)
     (record,) = service_records(caplog)
     assert record.levelno in LOGGED
     assert f"message {message.pk} in general deleted by mod-dave" in record.getMessage()

@@ -91,6 +91,7 @@ def test_latest_frames_describe_the_message(room, author):
         "sent_at": frame["sent_at"],
         "client_id": "c-9",
         "seq": message.seq,
+        "mentions": [],
     }
     assert frame["sent_at"].endswith("Z")
 

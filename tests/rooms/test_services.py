@@ -109,7 +109,7 @@ def test_retry_returns_the_stored_text_not_the_retried_one(room, author):
 def test_retry_of_a_deleted_message_returns_it_deleted_and_stores_nothing(room, author):
     """A retry of a message a moderator deleted is not stored again; the deleted one comes back, marked."""
     first, _ = services.message_create(room=room, author=author, text="regrettable", client_id="c-1")
-    services.message_delete(message=first, moderator=factories.user_create(is_staff=True))
+    services.message_delete(message=first, by=factories.user_create(is_staff=True))
 
     again, created = services.message_create(room=room, author=author, text="regrettable", client_id="c-1")
 
@@ -174,7 +174,7 @@ def test_message_delete_sets_deleted_at(room, author):
     message = factories.message_insert(room=room, author=author)
     moderator = factories.user_create(is_staff=True)
 
-    services.message_delete(message=message, moderator=moderator)
+    services.message_delete(message=message, by=moderator)
 
     message.refresh_from_db()
     assert message.deleted_at is not None
@@ -185,7 +185,7 @@ def test_deleted_message_disappears_from_history(room, author):
     kept = factories.message_insert(room=room, author=author, text="kept")
     gone = factories.message_insert(room=room, author=author, text="gone")
 
-    services.message_delete(message=gone, moderator=factories.user_create(is_staff=True))
+    services.message_delete(message=gone, by=factories.user_create(is_staff=True))
 
     ids = [frame["id"] for frame in selectors.message_list_latest(room=room)]
     assert ids == [kept.pk]
@@ -195,11 +195,11 @@ def test_message_delete_twice_keeps_the_first_deletion_time(room, author):
     """Deleting an already deleted message leaves it as it was."""
     message = factories.message_insert(room=room, author=author)
     moderator = factories.user_create(is_staff=True)
-    services.message_delete(message=message, moderator=moderator)
+    services.message_delete(message=message, by=moderator)
     message.refresh_from_db()
     first_deleted_at = message.deleted_at
 
-    services.message_delete(message=message, moderator=moderator)
+    services.message_delete(message=message, by=moderator)
 
     message.refresh_from_db()
     assert message.deleted_at == first_deleted_at
@@ -221,7 +221,7 @@ def test_messages_and_deletions_take_each_rooms_next_seq(room):
     first, _ = services.message_create(room=room, author=author, text="one")
     elsewhere, _ = services.message_create(room=Room.objects.get(slug="general"), author=author, text="x")
     second, _ = services.message_create(room=room, author=author, text="two")
-    services.message_delete(message=first, moderator=author)
+    services.message_delete(message=first, by=author)
 
     first.refresh_from_db()
     room.refresh_from_db()
@@ -243,8 +243,8 @@ def test_deleting_twice_takes_one_seq(room):
     """A second delete of the same message is no event at all."""
     author = factories.user_create()
     message, _ = services.message_create(room=room, author=author, text="one")
-    services.message_delete(message=message, moderator=author)
-    services.message_delete(message=Message.objects.get(pk=message.pk), moderator=author)
+    services.message_delete(message=message, by=author)
+    services.message_delete(message=Message.objects.get(pk=message.pk), by=author)
 
     room.refresh_from_db()
     assert room.seq == 2
@@ -334,7 +334,7 @@ def test_saving_a_message_loaded_before_its_deletion_keeps_it_deleted(room):
     author = factories.user_create()
     message, _ = services.message_create(room=room, author=author, text="one")
     stale = Message.objects.get(pk=message.pk)
-    services.message_delete(message=message, moderator=author)
+    services.message_delete(message=message, by=author)
 
     stale.save()
 

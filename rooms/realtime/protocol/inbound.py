@@ -18,14 +18,77 @@ class ClientMessage:
     client_id: str
 
 
-def parse_client_frame(raw: str) -> ClientMessage:
+@dataclass(frozen=True)
+class ClientEdit:
+    """The author changes the text of message `id`."""
+
+    id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class ClientDelete:
+    """The author (or a moderator) takes message `id` back."""
+
+    id: int
+
+
+@dataclass(frozen=True)
+class ClientReact:
+    """Toggle the sender's `emoji` on message `id`."""
+
+    id: int
+    emoji: str
+
+
+# A change to a message someone already sent: the frames beside "message".
+ClientChange = ClientEdit | ClientDelete | ClientReact
+ClientFrame = ClientMessage | ClientChange
+
+# Longer than any emoji sequence (rooms.message_text decides what one is).
+EMOJI_FIELD_MAX_LENGTH = 64
+
+
+def parse_client_frame(raw: str) -> ClientFrame:
     """Parse one text frame from a client, or raise InvalidJson / InvalidFrame."""
     try:
         frame = json.loads(raw)
     except (ValueError, RecursionError) as exc:
         raise InvalidJson() from exc
-    if not isinstance(frame, dict) or frame.get("type") != "message":
+    if not isinstance(frame, dict):
         raise InvalidFrame()
+    kind = frame.get("type")
+    if kind == "message":
+        return _message(frame)
+    if kind in ("edit", "delete", "react"):
+        return _change(kind, frame)
+    raise InvalidFrame()
+
+
+def _message_id(frame: dict) -> int:
+    value = frame.get("id")
+    # bool is an int to Python, never an id to us.
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise InvalidFrame("id must be the id of a message (a positive whole number).")
+    return value
+
+
+def _change(kind: str, frame: dict) -> ClientChange:
+    message_id = _message_id(frame)
+    if kind == "delete":
+        return ClientDelete(id=message_id)
+    if kind == "edit":
+        text = frame.get("text")
+        if not isinstance(text, str) or not _storable(text):
+            raise InvalidFrame("An edit needs the new text, a string of valid Unicode.")
+        return ClientEdit(id=message_id, text=text)
+    emoji = frame.get("emoji")
+    if not isinstance(emoji, str) or len(emoji) > EMOJI_FIELD_MAX_LENGTH or not _storable(emoji):
+        raise InvalidFrame("A reaction needs an emoji string.")
+    return ClientReact(id=message_id, emoji=emoji)
+
+
+def _message(frame: dict) -> ClientMessage:
     text = frame.get("text")
     client_id = frame.get("client_id")
     if client_id is None:  # absent or null: the server itself sends null

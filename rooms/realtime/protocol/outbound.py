@@ -43,9 +43,16 @@ def message(
     sent_at: str,
     client_id: str,
     seq: int,
+    mentions: list[int] | None = None,
+    reactions: list[Frame] | None = None,
+    edited_at: str | None = None,
 ) -> Frame:
-    """A chat message, live or in history; `seq` is the room event that created it."""
-    return {
+    """A chat message, live or in history; `seq` is the room event that created it.
+
+    `mentions`: ids of the people it mentions. `reactions` only when it has
+    some, `edited_at` only once edited: most messages never have either.
+    """
+    frame: Frame = {
         "type": "message",
         "id": message_id,
         "room": room,
@@ -54,11 +61,17 @@ def message(
         "sent_at": sent_at,
         "client_id": client_id or None,
         "seq": seq,
+        "mentions": mentions or [],
     }
+    if reactions:
+        frame["reactions"] = reactions
+    if edited_at:
+        frame["edited_at"] = edited_at
+    return frame
 
 
 def message_frame(stored: Message) -> Frame:
-    """The wire form of a stored message."""
+    """The wire form of a stored message, as it reads now (edits and reactions included)."""
     return message(
         message_id=stored.pk,
         room=stored.room.slug,
@@ -68,17 +81,53 @@ def message_frame(stored: Message) -> Frame:
         sent_at=iso_utc(stored.created_at),
         client_id=stored.client_id,
         seq=stored.seq,
+        mentions=stored.mention_ids,
+        reactions=stored.reactions,
+        edited_at=iso_utc(stored.edited_at) if stored.edited_at else None,
     )
 
 
 def message_latest_event(stored: Message) -> Frame:
     """A stored message as a replayed room event: its latest state, at the seq of its latest change.
 
-    A deleted message replays as its deletion only: its text is never sent again.
+    A deleted message replays as its deletion only: its text is never sent
+    again. Any other replays as the whole message at `changed_seq`, so an
+    edit or a reaction the client missed arrives as the message now reads
+    (clients update a message they show from a message frame of its id).
     """
     if stored.deleted_at is not None:
         return message_deleted(stored.pk, seq=stored.changed_seq)
-    return message_frame(stored)
+    frame = message_frame(stored)
+    frame["seq"] = stored.changed_seq
+    return frame
+
+
+def message_edited(stored: Message) -> Frame:
+    """Its author edited a message: the new text, who it mentions now, when (room event `seq`)."""
+    return {
+        "type": "message_edited",
+        "id": stored.pk,
+        "seq": stored.changed_seq,
+        "text": stored.text,
+        "edited_at": iso_utc(stored.edited_at) if stored.edited_at else None,
+        "mentions": stored.mention_ids,
+    }
+
+
+def reaction_summary(rows: list[tuple[str, int]]) -> list[Frame]:
+    """A message's reactions from (emoji, user id) pairs in the order they were made.
+
+    Each emoji once, in the order it was first used, with everyone who used it.
+    """
+    by_emoji: dict[str, list[int]] = {}
+    for emoji, user_id in rows:
+        by_emoji.setdefault(emoji, []).append(user_id)
+    return [{"emoji": e, "count": len(ids), "user_ids": ids} for e, ids in by_emoji.items()]
+
+
+def reactions(stored: Message) -> Frame:
+    """Someone toggled a reaction on a message: all of its reactions now (room event `seq`)."""
+    return {"type": "reactions", "id": stored.pk, "seq": stored.changed_seq, "reactions": stored.reactions}
 
 
 def welcome(
@@ -182,15 +231,25 @@ def room_closed() -> Frame:
     return {"type": "room_closed"}
 
 
-def error(*, code: str, detail: str, client_id: str = "", retry_after: float | None = None) -> Frame:
+def error(
+    *,
+    code: str,
+    detail: str,
+    client_id: str = "",
+    retry_after: float | None = None,
+    message_id: int | None = None,
+) -> Frame:
     """A refused frame; the socket stays open.
 
     `client_id`: the refused message's, so the page knows which one it was.
+    `message_id` (`id`): the message a refused edit, delete or react was about.
     `retry_after`: seconds until a rate-limited message may be sent again.
     """
     frame: Frame = {"type": "error", "code": code, "detail": detail}
     if client_id:
         frame["client_id"] = client_id
+    if message_id is not None:
+        frame["id"] = message_id
     if retry_after is not None:
         frame["retry_after"] = math.ceil(retry_after * 10) / 10
     return frame

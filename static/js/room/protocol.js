@@ -24,4 +24,9 @@ export const ERROR = Object.freeze({
   TOO_LONG: 'too_long',
   RATE_LIMITED: 'rate_limited',
   MUTED: 'muted',
+  NOT_FOUND: 'not_found',
+  NOT_AUTHOR: 'not_author',
+  EDIT_WINDOW_OVER: 'edit_window_over',
+  TOO_MANY_REACTIONS: 'too_many_reactions',
+  INVALID_EMOJI: 'invalid_emoji',
 });

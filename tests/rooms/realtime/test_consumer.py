@@ -251,12 +251,12 @@ async def test_retry_past_the_rate_limit_is_echoed_not_refused(alice_and_bob, se
     assert await message_count() == 1
 
 
-async def test_retry_of_a_deleted_message_gets_its_deletion_not_its_text(alice_and_bob, bob):
+async def test_retry_of_a_deleted_message_gets_its_deletion_not_its_text(alice_and_bob, bob, moderator):
     """Resending a client_id a moderator deleted answers message_deleted to the sender only."""
     alice_socket, bob_socket = alice_and_bob
     sent = await say(alice_socket, bob_socket, "regrettable", client_id="retry-1")
     message = await database_sync_to_async(Message.objects.select_related("room").get)(pk=sent["id"])
-    await database_sync_to_async(message_delete)(message=message, moderator=bob)
+    await database_sync_to_async(message_delete)(message=message, by=moderator)
     await alice_socket.receive_json_from(timeout=TIMEOUT)  # the moderator's message_deleted
     await bob_socket.receive_json_from(timeout=TIMEOUT)
 
@@ -478,13 +478,13 @@ async def test_ticking_archived_in_the_admin_sends_room_closed_then_4404(connect
     assert await socket.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": 4404}
 
 
-async def test_deleted_message_is_announced_and_left_out_of_history(connect, alice, bob):
+async def test_deleted_message_is_announced_and_left_out_of_history(connect, alice, bob, moderator):
     """A moderator's delete reaches the room and the message leaves history."""
     socket, _ = await join(connect, alice)
     await send_text(socket, "regrettable")
     sent = await socket.receive_json_from(timeout=TIMEOUT)
     message = await database_sync_to_async(Message.objects.select_related("room").get)(pk=sent["id"])
-    await database_sync_to_async(message_delete)(message=message, moderator=bob)
+    await database_sync_to_async(message_delete)(message=message, by=moderator)
     deleted = {"type": "message_deleted", "id": sent["id"], "seq": sent["seq"] + 1}
     assert await socket.receive_json_from(timeout=TIMEOUT) == deleted
     _later, welcome = await join(connect, bob)

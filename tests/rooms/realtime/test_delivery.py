@@ -26,7 +26,7 @@ async def general() -> Room:
 
 async def delete(message_id: int, moderator) -> None:
     message = await database_sync_to_async(Message.objects.select_related("room").get)(pk=message_id)
-    await database_sync_to_async(message_delete)(message=message, moderator=moderator)
+    await database_sync_to_async(message_delete)(message=message, by=moderator)
 
 
 def resume_query(welcome: dict, since: int | None = None) -> str:
@@ -46,12 +46,12 @@ async def test_welcome_names_where_the_rooms_log_stands(connect, alice):
     assert "recovered" not in welcome
 
 
-async def test_every_room_event_takes_the_rooms_next_seq(connect, alice, bob, alice_and_bob):
+async def test_every_room_event_takes_the_rooms_next_seq(connect, alice, bob, alice_and_bob, moderator):
     """Messages and deletions are numbered 1, 2, 3, … in the order they were stored, for everyone."""
     alice_socket, bob_socket = alice_and_bob
     first = await say(alice_socket, bob_socket, "one", "c-1")
     second = await say(bob_socket, alice_socket, "two", "c-2")
-    await delete(first["id"], moderator=bob)
+    await delete(first["id"], moderator=moderator)
     deleted = await alice_socket.receive_json_from(timeout=TIMEOUT)
     assert await bob_socket.receive_json_from(timeout=TIMEOUT) == deleted
 
@@ -74,7 +74,7 @@ async def test_a_retry_takes_no_seq_and_is_echoed_with_its_own(alice_and_bob):
     assert after["seq"] == sent["seq"] + 1
 
 
-async def test_resume_replays_every_event_after_since_deletions_included(connect, alice, bob):
+async def test_resume_replays_every_event_after_since_deletions_included(connect, alice, bob, moderator):
     """Back after a drop, the welcome says recovered and holds what was missed, in seq order."""
     bob_socket, _ = await join(connect, bob)
     alice_socket, alice_welcome = await join(connect, alice)
@@ -86,7 +86,7 @@ async def test_resume_replays_every_event_after_since_deletions_included(connect
 
     await send_text(bob_socket, "said while away", "b-3")
     missed = await bob_socket.receive_json_from(timeout=TIMEOUT)
-    await delete(doomed["id"], moderator=bob)
+    await delete(doomed["id"], moderator=moderator)
     deletion = await bob_socket.receive_json_from(timeout=TIMEOUT)
 
     _socket, welcome = await join(connect, alice, query=resume_query(alice_welcome, since=doomed["seq"]))
@@ -158,14 +158,14 @@ async def test_a_page_of_long_messages_stops_at_the_text_budget(connect, alice, 
     assert old_client["has_more"] is True
 
 
-async def test_a_message_deleted_while_away_replays_as_its_deletion_only(connect, alice, bob):
+async def test_a_message_deleted_while_away_replays_as_its_deletion_only(connect, alice, bob, moderator):
     """A message both sent and deleted while a client was away comes back as a deletion, never its text."""
     alice_socket, alice_welcome = await join(connect, alice)
     await alice_socket.disconnect()
     bob_socket, _ = await join(connect, bob)
     await send_text(bob_socket, "secret, deleted soon", "b-1")
     sent = await bob_socket.receive_json_from(timeout=TIMEOUT)
-    await delete(sent["id"], moderator=bob)
+    await delete(sent["id"], moderator=moderator)
 
     _socket, welcome = await join(connect, alice, query=resume_query(alice_welcome))
 
@@ -241,12 +241,12 @@ def events(client: Client, query: str):
     return client.get(f"/rooms/general/events/?{query}")
 
 
-async def test_events_endpoint_answers_like_a_resume(connect, alice, bob, alice_and_bob):
+async def test_events_endpoint_answers_like_a_resume(connect, alice, bob, alice_and_bob, moderator):
     """Every event after since, in seq order, with the room's seq and epoch."""
     alice_socket, bob_socket = alice_and_bob
     first = await say(alice_socket, bob_socket, "one", "c-1")
     second = await say(alice_socket, bob_socket, "two", "c-2")
-    await delete(first["id"], moderator=bob)
+    await delete(first["id"], moderator=moderator)
     deletion = await alice_socket.receive_json_from(timeout=TIMEOUT)
     client = Client()
     await database_sync_to_async(client.force_login)(alice)

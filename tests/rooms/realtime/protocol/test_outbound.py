@@ -80,10 +80,13 @@ def test_frame_round_trips_through_the_wire_unchanged(frame):
 
 
 def test_message_frame_has_exactly_the_spec_keys():
-    """A message frame carries type, id, room, user, text, sent_at, client_id and seq, nothing else."""
+    """A message frame carries type, id, room, user, text, sent_at, client_id, seq and mentions, nothing else.
+
+    (reactions and edited_at join them only once a message has some, or was edited.)
+    """
     frame = message_frame()
 
-    assert set(frame) == {"type", "id", "room", "user", "text", "sent_at", "client_id", "seq"}
+    assert set(frame) == {"type", "id", "room", "user", "text", "sent_at", "client_id", "seq", "mentions"}
     assert frame["type"] == "message"
     assert frame["user"] == {"id": 3, "name": "Alice"}
 
