@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.db.models import Q
 from django.db.models.functions import Lower
 
@@ -50,8 +52,9 @@ def user_list_matching(*, typed: str, limit: int = 8) -> list[User]:
     typed = typed.strip().lstrip("@")
     people = User.objects.filter(is_active=True)
     if typed:
-        key = name_key(typed)
+        # Any word of the shown name: "jon" finds "Robert Jones".
+        word_start = rf"(^|[\s(]){re.escape(typed)}"
         people = people.filter(
-            Q(username__istartswith=typed) | Q(name_key__startswith=key) | Q(name_key__contains=f" {key}")
+            Q(username__istartswith=typed) | Q(name_key__startswith=name_key(typed)) | Q(display_name__iregex=word_start)
         )
     return list(people.order_by("username")[:limit])

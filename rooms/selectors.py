@@ -110,13 +110,14 @@ def _within_text_budget(messages: list[Message]) -> list[Message]:
 class History:
     """Message frames, oldest first, encoded for the wire at most once.
 
-    `key` identifies the messages: (id, created_at) of each, so that a row
-    written later under an old id (a restored backup, an explicit id) is not
-    taken for the message once cached.
+    `key` identifies the messages as they read: (id, created_at, changed_seq)
+    of each, so that an edit or a reaction (a new changed_seq) rebuilds it,
+    and a row written later under an old id (a restored backup, an explicit
+    id) is not taken for the message once cached.
     """
 
     frames: tuple[Frame, ...]
-    key: tuple[tuple[int, datetime], ...] = ()
+    key: tuple[tuple[int, datetime, int], ...] = ()
 
     @cached_property
     def encoded(self) -> str:
@@ -182,13 +183,16 @@ def history_latest(*, room: Room) -> History:
     one query on the (room, id) index for ids and times only. Author names
     are as of the build.
     """
-    newest = tuple(reversed(_visible(room).order_by("-id").values_list("id", "created_at")[:HISTORY_LENGTH]))
+    newest = tuple(
+        reversed(_visible(room).order_by("-id").values_list("id", "created_at", "changed_seq")[:HISTORY_LENGTH])
+    )
     cached = _latest_history.get(room.pk)
     if cached is not None and cached.key == newest:
         return cached
     messages = _latest_visible(room)
     history = History(
-        frames=tuple(message_frame(m) for m in messages), key=tuple((m.pk, m.created_at) for m in messages)
+        frames=tuple(message_frame(m) for m in messages),
+        key=tuple((m.pk, m.created_at, m.changed_seq) for m in messages),
     )
     _latest_history[room.pk] = history
     return history

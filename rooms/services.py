@@ -113,8 +113,10 @@ def message_create(*, room: Room, author, text: str, client_id: str = "") -> tup
 
 def _mentioned_ids(text: str, *, author: User) -> list[int]:
     """Ids of the active people `text` mentions with @handle, first mention first; never the author."""
-    ids = user_ids_by_handles(handles=mentioned_handles(text))
-    return [uid for uid in dict.fromkeys(ids.values()) if uid != author.pk]
+    handles = mentioned_handles(text)
+    ids = user_ids_by_handles(handles=handles)
+    in_order = (ids[handle] for handle in handles if handle in ids)
+    return [uid for uid in dict.fromkeys(in_order) if uid != author.pk]
 
 
 def _mentions_replace(message: Message, mentioned: list[int]) -> None:

@@ -121,7 +121,9 @@ def room_detail(request: AuthenticatedRequest, slug: str) -> HttpResponse:
         "edit_window": settings.CHAT_EDIT_WINDOW,
         "max_reactions": settings.CHAT_MAX_REACTIONS,
     }
-    context = {"room": room, "history": message_list_latest(room=room), "config": config}
+    latest = message_list_latest(room=room, limit=HISTORY_LENGTH + 1)
+    config["has_more"] = len(latest) > HISTORY_LENGTH
+    context = {"room": room, "history": latest[-HISTORY_LENGTH:], "config": config}
     return render(request, "rooms/room_detail.html", context)
 
 

@@ -2,11 +2,15 @@
 // attributes, builds the pieces under room/ and wires them together.
 // All user-controlled text goes into the page through textContent only.
 
+import { MessageActions } from './room/actions.js';
 import { Composer } from './room/composer.js';
 import { Connection } from './room/connection.js';
 import { EventLog } from './room/eventlog.js';
+import { HistoryPager, jumpToLatest } from './room/history.js';
+import { MentionCompletion } from './room/mentions.js';
 import { MessageLog } from './room/messages.js';
 import { Outbox } from './room/outbox.js';
+import { PendingList } from './room/pending.js';
 import { PeopleList } from './room/people.js';
 import { ERROR } from './room/protocol.js';
 import { StatusBadge } from './room/status.js';
@@ -18,12 +22,16 @@ function readConfig(root) {
     maxLength: Number.parseInt(root.dataset.maxLength, 10) || 0,
     slug: root.dataset.roomSlug || '',
     loginUrl: root.dataset.loginUrl || '/accounts/login/',
-    // Staff only: each message gets a delete control posting to messagesUrl.
+    // Staff: a Delete control on every message, not only their own.
     moderator: root.dataset.moderator === '1',
     messagesUrl: root.dataset.messagesUrl || '',
     eventsUrl: root.dataset.eventsUrl || '',
+    peopleUrl: root.dataset.peopleUrl || '',
+    // Seconds after sending that a message may still be edited (0: never).
+    editWindow: Number.parseInt(root.dataset.editWindow, 10) || 0,
     // Where the room's log stood when the server rendered the page.
     start: { seq: Number.parseInt(root.dataset.seq, 10), epoch: root.dataset.epoch || '' },
+    olderHistory: root.dataset.hasMore === '1',
   };
 }
 
@@ -31,12 +39,19 @@ const STARTED_OVER = 'You were away too long to catch up here: showing the lates
 const NOTICE_MS = 15000;
 
 // A room event, in seq order (the event log calls this once per event).
-function applyEvent(frame, { messages, outbox }) {
+function applyEvent(frame, { messages, outbox, actions }) {
   if (frame.type === 'message') {
     outbox.acknowledge([frame]);
     messages.add([frame]);
+    actions.settled(frame.id);
+  } else if (frame.type === 'message_edited') {
+    messages.edited(frame);
+    actions.settled(frame.id);
+  } else if (frame.type === 'reactions') {
+    messages.reactions(frame);
   } else if (frame.type === 'message_deleted') {
     outbox.settle(frame.client_id);
+    actions.settled(frame.id);
     messages.remove(frame.id);
   }
 }
@@ -48,13 +63,14 @@ function settleDuplicate(frame, { outbox }) {
 }
 
 // Every frame but the welcome and the room events (the event log's).
-function handleFrame(frame, { composer, connection, log, people, outbox }) {
+function handleFrame(frame, { composer, connection, log, people, outbox, messages, actions }) {
   switch (frame.type) {
     case 'position':
       log.position(frame);
       break;
     case 'user_joined':
       people.add(frame.user);
+      messages.learnNames([frame.user]);
       break;
     case 'user_left':
       people.remove(frame.user);
@@ -64,9 +80,13 @@ function handleFrame(frame, { composer, connection, log, people, outbox }) {
       connection.finish('closed');
       break;
     case 'error':
-      // A rate-limited message waits in the outbox, which says so itself.
-      if (frame.code !== ERROR.RATE_LIMITED) composer.showError(frame.detail || 'Something went wrong.');
-      outbox.refused(frame);
+      if (typeof frame.id === 'number') {
+        actions.refused(frame); // about an edit, delete or reaction
+      } else {
+        // A rate-limited message waits in the outbox, which says so itself.
+        if (frame.code !== ERROR.RATE_LIMITED) composer.showError(frame.detail || 'Something went wrong.');
+        outbox.refused(frame);
+      }
       break;
     default:
       // Unknown frame types are ignored so the server can add new ones.
@@ -82,30 +102,48 @@ function showNotice(el, text) {
   }, NOTICE_MS);
 }
 
+function readHistory(el) {
+  try {
+    return el ? JSON.parse(el.textContent) : [];
+  } catch {
+    return [];
+  }
+}
+
 function start(root, els) {
   const config = readConfig(root);
   // The welcome names us when the page could not (userId stays '' until then).
   const isOwn = (user) => Boolean(user) && config.userId !== '' && String(user.id) === config.userId;
+  // A clock a little fast must not offer Edit the server then refuses.
+  const editable = (msg) =>
+    config.editWindow > 0 && Date.now() - new Date(msg.sent_at).getTime() < (config.editWindow - 5) * 1000;
 
   const status = new StatusBadge(root, els.state, config.loginUrl);
-  const composer = new Composer(els);
+  const composer = new Composer(els, { draftKey: `lets-talk:draft:${config.slug}` });
   const people = new PeopleList(els.people, els.peopleCount, { isOwn });
-  const messages = new MessageLog(els.log, {
-    isOwn,
-    moderator: config.moderator,
+  const followScroll = jumpToLatest(els.jump, { scrollToBottom: () => messages.scrollToBottom() });
+  const messages = new MessageLog(
+    els.log,
+    { isOwn, myId: () => config.userId, moderator: config.moderator, editable },
+    { onScrolled: (atBottom) => followScroll(atBottom) },
+  );
+  const pager = new HistoryPager({
+    messages,
     messagesUrl: config.messagesUrl,
-    onError: (text) => composer.showError(text),
+    status: els.historyStatus,
+    hasMore: config.olderHistory,
   });
-  // The outbox and the event log work through the connection, and its
-  // callbacks reach them; they first run after connect(), once all exist.
+  // The outbox, the event log and the actions work through the connection,
+  // and its callbacks reach them; they first run after connect(), once all exist.
   const log = new EventLog({
     eventsUrl: config.eventsUrl,
     start: config.start,
-    apply: (frame) => applyEvent(frame, { messages, outbox }),
+    apply: (frame) => applyEvent(frame, { messages, outbox, actions }),
     duplicate: (frame) => settleDuplicate(frame, { outbox }),
     replace: (history) => {
       outbox.acknowledge(history);
       messages.replaceAll(history);
+      pager.reset(true);
       showNotice(els.notice, STARTED_OVER);
     },
   });
@@ -116,16 +154,18 @@ function start(root, els) {
     onState: (state, seconds) => {
       if (state !== 'connected') log.interrupted();
       status.show(state, seconds);
+      outbox.connectionChanged();
     },
     onWelcome: (frame) => {
       if (frame.user && config.userId === '') config.userId = String(frame.user.id);
       people.replace(frame.users);
+      messages.learnNames(frame.users || []);
       log.welcome(frame);
       outbox.flush();
     },
     onFrame: (frame) => {
       if (typeof frame.seq === 'number' && frame.type !== 'position') log.receive(frame);
-      else handleFrame(frame, { composer, connection, log, people, outbox });
+      else handleFrame(frame, { composer, connection, log, people, outbox, messages, actions });
     },
     onFinish: (state) => {
       log.stop();
@@ -134,13 +174,24 @@ function start(root, els) {
       status.show(state);
     },
   });
-  const outbox = new Outbox({ composer, connection, maxLength: config.maxLength });
+  const pending = new PendingList(els.pending, { onRetry: (clientId) => outbox.retry(clientId) });
+  const outbox = new Outbox({
+    composer,
+    connection,
+    maxLength: config.maxLength,
+    onChange: (entries) => pending.show(entries),
+  });
+  const actions = new MessageActions({ messages, connection, showError: (text) => composer.showError(text) });
+  new MentionCompletion({ composer, list: els.mentionList, peopleUrl: config.peopleUrl });
 
-  messages.adopt();
+  messages.add(readHistory(els.history));
+  messages.scrollToBottom();
+  pager.check();
   composer.listen({
     onSubmit: () => outbox.submit(),
     onEdit: () => outbox.draftEdited(),
   });
+  composer.focus();
   // The network is back: skip the rest of the backoff wait.
   window.addEventListener('online', () => connection.retryNow());
   connection.connect();
@@ -150,6 +201,10 @@ const root = document.getElementById('chat');
 const els = root && {
   state: document.getElementById('connection-state'),
   log: document.getElementById('messages'),
+  history: document.getElementById('room-history'),
+  historyStatus: document.getElementById('history-status'),
+  jump: document.getElementById('jump-latest'),
+  pending: document.getElementById('pending'),
   people: document.getElementById('people'),
   peopleCount: document.getElementById('people-count'),
   form: document.getElementById('composer'),
@@ -157,6 +212,7 @@ const els = root && {
   send: document.getElementById('send-button'),
   error: document.getElementById('composer-error'),
   notice: document.getElementById('log-notice'),
+  mentionList: document.getElementById('mention-list'),
 };
 
 if (root && els.log && els.form && els.input && els.state) {

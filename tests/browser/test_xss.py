@@ -8,14 +8,13 @@ evaluated, and a CSP on the page besides.
 
 from __future__ import annotations
 
-import html
 import uuid
 
 import pytest
 from playwright.sync_api import Page, Response, expect
 
 from tests.browser.conftest import ChatServer, Person
-from tests.browser.test_chat import enter_general, expect_connected, say
+from tests.browser.test_chat import enter_general, expect_connected, say, script_escaped
 
 pytestmark = pytest.mark.browser
 
@@ -82,7 +81,7 @@ def test_hostile_messages_are_shown_as_typed_live_and_in_history(sign_in):
     for person in (alice, bob):
         rendered = reload_with_csp(person.page).text()
         for text in messages:
-            assert html.escape(text) in rendered, "history is not in the page's HTML, escaped"
+            assert script_escaped(text) in rendered, "history is not in the page's JSON, escaped"
         expect_texts(person.page, "#messages .message-text", messages)
         expect_inert(person)
 
@@ -110,7 +109,7 @@ def test_hostile_display_names_are_shown_as_typed_live_and_in_history(sign_in, c
 
     rendered = reload_with_csp(alice.page).text()
     for name in shown:
-        assert html.escape(name) in rendered, "a name in history is not in the page's HTML, escaped"
+        assert script_escaped(name) in rendered, "a name in history is not in the page's JSON, escaped"
     expect_texts(alice.page, "#messages .message-author", shown)
     expect_texts(alice.page, "#people .person-name", shown)
     expect_inert(alice)

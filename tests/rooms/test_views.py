@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from asgiref.sync import async_to_sync
 
@@ -133,14 +135,24 @@ def test_room_page_hides_deleted_messages(signed_in, user, general):
     assert "moderated away" not in content
 
 
+def page_history(content: str) -> list[dict]:
+    """The messages a room page hands its script (the json_script #room-history)."""
+    start = content.index('<script id="room-history" type="application/json">')
+    body = content[content.index(">", start) + 1 : content.index("</script>", start)]
+    return json.loads(body)
+
+
 def test_room_page_escapes_markup_in_messages(signed_in, user, general):
     """A message containing HTML is shown as text, never as markup."""
     factories.message_insert(room=general, author=user, text=XSS)
 
     content = signed_in.get("/rooms/general/").content.decode()
 
-    assert "&lt;img src=x onerror=alert(1)&gt;" in content
+    # The page hands its history to the script as JSON, with < and > escaped
+    # so that nothing in it can end the script element or start a tag.
     assert XSS not in content
+    assert "\\u003Cimg src=x onerror=alert(1)\\u003E" in content
+    assert [m["text"] for m in page_history(content)] == [XSS]
 
 
 def test_room_page_escapes_markup_in_display_names(client, general):

@@ -1,80 +1,33 @@
-// The message log (#messages), kept sorted by message id. All user-controlled
-// text goes into the page through textContent only.
+// The message log (#messages), kept sorted by message id. Consecutive
+// messages of one author within a few minutes are grouped under one name
+// and time; the first message of each day carries that day's heading.
+// Older pages are added at the top without moving what the reader sees.
+
+import { dayKey, dayLabel, parseDate } from './dates.js';
+import { buildRow, updateReactions, updateText } from './messagerow.js';
 
 const NEAR_BOTTOM_PX = 80;
-
-function formatTime(timeEl) {
-  const iso = timeEl.getAttribute('datetime');
-  const date = new Date(iso);
-  if (!iso || Number.isNaN(date.getTime())) return;
-  timeEl.textContent = date.toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' });
-  timeEl.title = date.toLocaleString();
-}
-
-function buildDeleteButton(id) {
-  const button = document.createElement('button');
-  button.type = 'button';
-  button.className = 'message-delete';
-  button.dataset.id = String(id);
-  button.setAttribute('aria-label', 'Delete this message for everyone');
-  button.textContent = 'Delete';
-  return button;
-}
-
-function buildMessage(msg, own, moderator) {
-  const li = document.createElement('li');
-  li.className = 'message';
-  if (own) li.classList.add('own');
-  li.dataset.id = String(msg.id);
-
-  const author = document.createElement('span');
-  author.className = 'message-author';
-  author.dataset.userId = String(msg.user ? msg.user.id : '');
-  author.textContent = msg.user ? msg.user.name : '';
-
-  const time = document.createElement('time');
-  time.setAttribute('datetime', msg.sent_at || '');
-  time.textContent = msg.sent_at || '';
-  formatTime(time);
-
-  const text = document.createElement('p');
-  text.className = 'message-text';
-  text.textContent = msg.text;
-
-  // Same shape (including the separating spaces) as the server-rendered rows.
-  li.append(author, ' ', time, ' ', text);
-  if (moderator) li.append(buildDeleteButton(msg.id));
-  return li;
-}
-
-function csrfToken() {
-  const cookie = document.cookie.split('; ').find((c) => c.startsWith('csrftoken='));
-  return cookie ? decodeURIComponent(cookie.slice('csrftoken='.length)) : '';
-}
+const GROUP_GAP_MS = 5 * 60 * 1000;
 
 export class MessageLog {
   #log;
-  #isOwn;
-  #moderator;
-  #messagesUrl;
-  #onError;
+  #ctx;
   #byId = new Map(); // id -> <li>
+  #names = new Map(); // user id -> name, for who reacted
   #lastId = 0;
+  #onScrolled;
 
-  // Staff (moderator) get a Delete control on each message, posting to
-  // messagesUrl; onError(text) reports a delete that failed.
-  constructor(log, { isOwn, moderator, messagesUrl, onError }) {
+  // ctx: { isOwn(user), myId(), moderator, editable(msg) }; onScrolled(atBottom)
+  // hears every scroll (the jump-to-latest control follows it).
+  constructor(log, ctx, { onScrolled } = {}) {
     this.#log = log;
-    this.#isOwn = isOwn;
-    this.#moderator = moderator;
-    this.#messagesUrl = messagesUrl;
-    this.#onError = onError;
-    if (moderator) {
-      log.addEventListener('click', (event) => {
-        const button = event.target.closest('button.message-delete');
-        if (button) this.#delete(button.dataset.id);
-      });
-    }
+    this.#ctx = { ...ctx, nameOf: (id) => this.#names.get(String(id)) || 'someone' };
+    this.#onScrolled = onScrolled || (() => {});
+    log.addEventListener('scroll', () => this.#onScrolled(this.isNearBottom()), { passive: true });
+  }
+
+  get element() {
+    return this.#log;
   }
 
   // The highest message id shown: where a reconnect resumes.
@@ -82,32 +35,39 @@ export class MessageLog {
     return this.#lastId;
   }
 
-  // Take over the rows the server rendered into the page.
-  adopt() {
-    for (const li of this.#log.querySelectorAll('li.message')) {
-      const id = Number(li.dataset.id);
-      if (!Number.isFinite(id)) continue;
-      this.#byId.set(id, li);
-      if (id > this.#lastId) this.#lastId = id;
-      const author = li.querySelector('.message-author');
-      if (author && this.#isOwn({ id: author.dataset.userId })) {
-        li.classList.add('own');
-      }
-      const time = li.querySelector('time');
-      if (time) formatTime(time);
-    }
-    this.#scrollToBottom();
+  // The lowest id shown: where paging back continues from.
+  get firstId() {
+    const first = this.#log.querySelector('li.message');
+    return first ? Number(first.dataset.id) : null;
   }
 
+  get(id) {
+    return this.#byId.get(Number(id)) || null;
+  }
+
+  // People seen (roster, authors): names for the reactions' labels.
+  learnNames(users) {
+    for (const user of users) if (user && user.id !== undefined) this.#names.set(String(user.id), user.name);
+  }
+
+  // New or changed messages (a replay sends a changed message whole).
   add(list) {
-    const stick = this.#isNearBottom();
+    const stick = this.isNearBottom();
     let ownAdded = false;
     for (const msg of list) {
-      if (this.#insert(msg) && this.#isOwn(msg.user)) ownAdded = true;
+      if (this.#byId.has(Number(msg.id))) this.#update(msg);
+      else if (this.#insert(msg) && this.#ctx.isOwn(msg.user)) ownAdded = true;
     }
     // Only follow new messages if the reader was already at the bottom (or
     // just sent one), so scrolling back through history is never interrupted.
-    if (stick || ownAdded) this.#scrollToBottom();
+    if (stick || ownAdded) this.scrollToBottom();
+  }
+
+  // An older page, above what is shown: the reader's view stays where it was.
+  addOlder(list) {
+    const fromBottom = this.#log.scrollHeight - this.#log.scrollTop;
+    for (const msg of list) if (!this.#byId.has(Number(msg.id))) this.#insert(msg);
+    this.#log.scrollTop = this.#log.scrollHeight - fromBottom;
   }
 
   // Start over from `list` (the log could not say what was missed).
@@ -116,54 +76,106 @@ export class MessageLog {
     this.#byId.clear();
     this.#lastId = 0;
     this.add(list);
-    this.#scrollToBottom();
+    this.scrollToBottom();
+  }
+
+  edited(frame) {
+    const li = this.get(frame.id);
+    if (li) updateText(li, frame, this.#ctx);
+  }
+
+  reactions(frame) {
+    const li = this.get(frame.id);
+    if (li) updateReactions(li, frame.reactions || [], this.#ctx);
   }
 
   remove(id) {
-    const key = Number(id);
-    const li = this.#byId.get(key);
-    if (li) {
-      li.remove();
-      this.#byId.delete(key);
-    }
+    const li = this.get(id);
+    if (!li) return;
+    const next = this.#nextRow(li);
+    li.remove();
+    this.#byId.delete(Number(id));
+    if (next) this.#decorate(next);
+  }
+
+  isNearBottom() {
+    const { scrollHeight, scrollTop, clientHeight } = this.#log;
+    return scrollHeight - scrollTop - clientHeight < NEAR_BOTTOM_PX;
+  }
+
+  scrollToBottom() {
+    this.#log.scrollTop = this.#log.scrollHeight;
+  }
+
+  #update(msg) {
+    const li = this.get(msg.id);
+    updateText(li, msg, this.#ctx);
+    updateReactions(li, msg.reactions || [], this.#ctx);
   }
 
   // Insert a message keeping the list sorted by id. Returns true if inserted.
   #insert(msg) {
     const id = Number(msg.id);
     if (!Number.isFinite(id) || this.#byId.has(id)) return false;
-    const li = buildMessage(msg, this.#isOwn(msg.user), this.#moderator);
-
-    // New messages nearly always belong at the end, so walk backwards.
-    let after = this.#log.lastElementChild;
-    while (after && Number(after.dataset.id) > id) {
-      after = after.previousElementSibling;
+    if (msg.user) this.learnNames([msg.user]);
+    const li = buildRow(msg, this.#ctx);
+    const first = this.#log.querySelector('li.message');
+    if (!first) {
+      this.#log.append(li);
+    } else if (id < Number(first.dataset.id)) {
+      first.before(li);
+    } else {
+      // New messages nearly always belong at the end, so walk backwards.
+      let after = this.#log.lastElementChild;
+      while (after && !(after.classList.contains('message') && Number(after.dataset.id) < id)) {
+        after = after.previousElementSibling;
+      }
+      after.after(li);
     }
-    if (after) after.after(li);
-    else this.#log.prepend(li);
-
     this.#byId.set(id, li);
     if (id > this.#lastId) this.#lastId = id;
+    this.#decorate(li);
+    const next = this.#nextRow(li);
+    if (next) this.#decorate(next);
     return true;
   }
 
-  // The server answers with message_deleted to everyone, this page included,
-  // so the row goes away the same way for all.
-  async #delete(id) {
-    const response = await fetch(`${this.#messagesUrl}${encodeURIComponent(id)}/delete/`, {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { Accept: 'application/json', 'X-CSRFToken': csrfToken() },
-    }).catch(() => null);
-    if (!response || !response.ok) this.#onError('That message could not be deleted. Try again.');
+  #nextRow(li) {
+    let next = li.nextElementSibling;
+    while (next && !next.classList.contains('message')) next = next.nextElementSibling;
+    return next;
   }
 
-  #isNearBottom() {
-    const { scrollHeight, scrollTop, clientHeight } = this.#log;
-    return scrollHeight - scrollTop - clientHeight < NEAR_BOTTOM_PX;
+  #previousRow(li) {
+    let previous = li.previousElementSibling;
+    while (previous && !previous.classList.contains('message')) previous = previous.previousElementSibling;
+    return previous;
   }
 
-  #scrollToBottom() {
-    this.#log.scrollTop = this.#log.scrollHeight;
+  // The day heading before the first message of a day; grouping under the
+  // previous message when the same person wrote it a moment before.
+  #decorate(li) {
+    const date = parseDate(li.dataset.sentAt);
+    const previous = this.#previousRow(li);
+    const previousDate = previous ? parseDate(previous.dataset.sentAt) : null;
+    const day = date ? dayKey(date) : '';
+    const newDay = !previousDate || !date || dayKey(previousDate) !== day;
+    let heading = li.querySelector(':scope > .day-divider');
+    if (newDay && date) {
+      if (!heading) {
+        heading = document.createElement('h2');
+        heading.className = 'day-divider';
+        li.prepend(heading);
+      }
+      heading.textContent = dayLabel(date);
+    } else if (heading) {
+      heading.remove();
+    }
+    const continued =
+      !newDay &&
+      previous !== null &&
+      previous.dataset.userId === li.dataset.userId &&
+      date - previousDate < GROUP_GAP_MS;
+    li.classList.toggle('continued', continued);
   }
 }

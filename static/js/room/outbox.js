@@ -10,6 +10,9 @@ import { ERROR } from './protocol.js';
 const REFUSALS = new Set([ERROR.EMPTY, ERROR.TOO_LONG, ERROR.RATE_LIMITED, ERROR.MUTED]);
 // When a rate-limited refusal does not say (an older server): try again after this.
 const DEFAULT_RETRY_MS = 2000;
+// A message sent on an open socket and not echoed this long after shows as
+// failed, with a Retry (the same client_id: never stored twice).
+const ECHO_TIMEOUT_MS = 8000;
 
 function newClientId() {
   if (window.crypto && typeof crypto.randomUUID === 'function') {
@@ -37,11 +40,42 @@ export class Outbox {
   #retryTimer = null;
   // The waiting message sent last, until it is stored: only then the next goes.
   #lineHead = null;
+  // client_id -> when it last went out on an open socket.
+  #sentAt = new Map();
+  #echoTimer = null;
+  #onChange;
 
-  constructor({ composer, connection, maxLength }) {
+  // onChange(entries) hears every change to what is pending, as
+  // [{ clientId, text, state }] in the order typed; state is 'sending',
+  // 'waiting' (too fast), 'offline' (goes out once connected) or 'failed'.
+  constructor({ composer, connection, maxLength, onChange }) {
     this.#composer = composer;
     this.#connection = connection;
     this.#maxLength = maxLength;
+    this.#onChange = onChange || (() => {});
+  }
+
+  get entries() {
+    const inLine = new Set(this.#waiting);
+    const now = Date.now();
+    return Array.from(this.#pending, ([clientId, text]) => {
+      let state = 'sending';
+      if (inLine.has(clientId)) state = 'waiting';
+      else if (!this.#connection.open || !this.#sentAt.has(clientId)) state = 'offline';
+      else if (now - this.#sentAt.get(clientId) >= ECHO_TIMEOUT_MS) state = 'failed';
+      return { clientId, text, state };
+    });
+  }
+
+  // Send a failed (never echoed) message again, under its own client_id.
+  retry(clientId) {
+    if (!this.#pending.has(clientId) || !this.#connection.open) return;
+    this.#send(clientId);
+  }
+
+  // The connection came or went: what is pending reads differently.
+  connectionChanged() {
+    this.#changed();
   }
 
   submit() {
@@ -62,6 +96,7 @@ export class Outbox {
         this.#pending.set(this.#queuedDraft.clientId, text);
       }
       this.#composer.showError('Not connected — your message will be sent when the connection is back');
+      this.#changed();
       return;
     }
 
@@ -77,11 +112,13 @@ export class Outbox {
     }
     this.#composer.clear();
     this.#composer.focus();
+    this.#changed();
   }
 
   // After a welcome: everything still pending goes out again (the waiting
   // ones in their turn).
   flush() {
+    this.#sentAt.clear();
     const inLine = new Set(this.#waiting);
     if (this.#lineHead !== null) inLine.add(this.#lineHead);
     for (const [clientId, text] of this.#pending) {
@@ -96,6 +133,7 @@ export class Outbox {
       this.#queuedDraft = null;
       this.#composer.showError('');
     }
+    this.#changed();
   }
 
   // The echo of our own message carries our client_id: it is delivered.
@@ -108,10 +146,12 @@ export class Outbox {
   settle(clientId) {
     if (!clientId || !this.#pending.has(clientId)) return;
     this.#pending.delete(clientId);
+    this.#sentAt.delete(clientId);
     if (clientId === this.#lineHead) {
       this.#lineHead = null;
       this.#sendNextWaiting();
     }
+    this.#changed();
   }
 
   // An error frame names the refused message (older servers did not: then the
@@ -126,10 +166,12 @@ export class Outbox {
     if (!clientId || !this.#pending.has(clientId)) return;
     if (frame.code === ERROR.RATE_LIMITED) {
       this.#wait(clientId, frame.retry_after);
+      this.#changed();
       return;
     }
     const text = this.#pending.get(clientId);
     this.#pending.delete(clientId);
+    this.#sentAt.delete(clientId);
     this.#waiting = this.#waiting.filter((id) => id !== clientId);
     if (clientId === this.#lineHead) {
       // The line moves on past a message refused for good.
@@ -139,6 +181,7 @@ export class Outbox {
     if (this.#queuedDraft && this.#queuedDraft.clientId === clientId) this.#queuedDraft = null;
     const typed = this.#composer.text;
     this.#composer.fill(typed && typed !== text ? `${text}\n${typed}` : text);
+    this.#changed();
   }
 
   // Editing a queued draft withdraws it: the box is the source of truth
@@ -147,6 +190,7 @@ export class Outbox {
     if (this.#queuedDraft && this.#composer.text !== this.#queuedDraft.text) {
       this.#pending.delete(this.#queuedDraft.clientId);
       this.#queuedDraft = null;
+      this.#changed();
     }
   }
 
@@ -158,6 +202,8 @@ export class Outbox {
     this.#lineHead = null;
     if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
     this.#retryTimer = null;
+    this.#sentAt.clear();
+    this.#changed();
   }
 
   // Refused as too fast: it goes back in line, in the order it was typed,
@@ -214,5 +260,24 @@ export class Outbox {
 
   #transmit(clientId, text) {
     this.#connection.send({ type: 'message', text, client_id: clientId });
+    this.#sentAt.set(clientId, Date.now());
+    this.#watchEchoes();
+  }
+
+  // Look again once the oldest unechoed message is due to show as failed.
+  #watchEchoes() {
+    if (this.#echoTimer !== null) return;
+    const now = Date.now();
+    const due = Array.from(this.#sentAt.values()).filter((at) => now - at < ECHO_TIMEOUT_MS);
+    if (due.length === 0) return;
+    this.#echoTimer = setTimeout(() => {
+      this.#echoTimer = null;
+      this.#changed();
+      this.#watchEchoes();
+    }, Math.min(...due) + ECHO_TIMEOUT_MS - now + 50);
+  }
+
+  #changed() {
+    this.#onChange(this.entries);
   }
 }

@@ -1,0 +1,178 @@
+// What one can do to a message: react (the picker, or a reaction's own
+// button to toggle it), edit one's own within the edit window (in place,
+// Enter saves, Escape cancels), delete one's own or, as a moderator, any
+// (asked once more in place: a chat never opens a dialog box). Each is a
+// frame on the socket; the room's event (message_edited, reactions,
+// message_deleted) updates every screen, this one included.
+
+import { ReactionPicker } from './picker.js';
+
+export class MessageActions {
+  #messages;
+  #connection;
+  #showError;
+  #picker = new ReactionPicker();
+  #editors = new Map(); // message id -> { form, textarea, status }
+
+  constructor({ messages, connection, showError }) {
+    this.#messages = messages;
+    this.#connection = connection;
+    this.#showError = showError;
+    messages.element.addEventListener('click', (event) => this.#onClick(event));
+  }
+
+  // A message changed or went away: an editor open on it has done its work.
+  settled(id) {
+    const editor = this.#editors.get(Number(id));
+    if (editor) this.#closeEditor(Number(id));
+  }
+
+  // An error frame about one message (its `id`): say so where it was asked.
+  refused(frame) {
+    const editor = this.#editors.get(Number(frame.id));
+    if (editor) {
+      editor.status.textContent = frame.detail || 'That edit was refused.';
+      editor.textarea.disabled = false;
+      editor.textarea.focus();
+    } else {
+      this.#showError(frame.detail || 'That could not be done.');
+    }
+  }
+
+  #send(frame) {
+    if (!this.#connection.open) {
+      this.#showError('Not connected — try again once the connection is back.');
+      return false;
+    }
+    this.#connection.send(frame);
+    return true;
+  }
+
+  #onClick(event) {
+    const button = event.target.closest('button');
+    const li = button && button.closest('li.message');
+    if (!li) return;
+    const id = Number(li.dataset.id);
+    if (button.classList.contains('reaction')) {
+      this.#send({ type: 'react', id, emoji: button.dataset.emoji });
+    } else if (button.dataset.action === 'react') {
+      this.#picker.open(button, (emoji) => this.#send({ type: 'react', id, emoji }));
+    } else if (button.dataset.action === 'edit') {
+      this.#openEditor(li, id);
+    } else if (button.dataset.action === 'delete') {
+      this.#confirmDelete(li, id, button);
+    }
+  }
+
+  #openEditor(li, id) {
+    if (this.#editors.has(id)) {
+      this.#editors.get(id).textarea.focus();
+      return;
+    }
+    const shown = li.querySelector('.message-text');
+    const form = document.createElement('form');
+    form.className = 'message-editor';
+    const label = document.createElement('label');
+    label.className = 'visually-hidden';
+    label.htmlFor = `edit-${id}`;
+    label.textContent = 'Edit your message';
+    const textarea = document.createElement('textarea');
+    textarea.id = `edit-${id}`;
+    textarea.rows = 2;
+    textarea.value = shown.textContent;
+    const save = document.createElement('button');
+    save.type = 'submit';
+    save.textContent = 'Save';
+    const cancel = document.createElement('button');
+    cancel.type = 'button';
+    cancel.className = 'button-secondary';
+    cancel.textContent = 'Cancel';
+    const help = document.createElement('span');
+    help.className = 'message-editor-help';
+    help.textContent = 'Enter to save, Escape to cancel.';
+    const status = document.createElement('p');
+    status.className = 'message-editor-status';
+    status.setAttribute('role', 'alert');
+    form.append(label, textarea, save, cancel, help, status);
+    shown.hidden = true;
+    shown.after(form);
+    this.#editors.set(id, { form, textarea, status });
+
+    const submit = () => {
+      const text = textarea.value.trim();
+      if (!text) {
+        status.textContent = 'A message cannot be empty: delete it instead.';
+        return;
+      }
+      if (text === shown.textContent) {
+        this.#closeEditor(id);
+        return;
+      }
+      if (this.#send({ type: 'edit', id, text })) status.textContent = 'Saving…';
+    };
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      submit();
+    });
+    cancel.addEventListener('click', () => this.#closeEditor(id));
+    textarea.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') {
+        event.preventDefault();
+        this.#closeEditor(id);
+      } else if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        submit();
+      }
+    });
+    textarea.focus();
+    textarea.setSelectionRange(textarea.value.length, textarea.value.length);
+  }
+
+  #closeEditor(id) {
+    const editor = this.#editors.get(id);
+    if (!editor) return;
+    this.#editors.delete(id);
+    const li = editor.form.closest('li.message');
+    editor.form.remove();
+    if (!li) return;
+    li.querySelector('.message-text').hidden = false;
+    const edit = li.querySelector('button[data-action="edit"]');
+    if (edit) edit.focus();
+  }
+
+  #confirmDelete(li, id, button) {
+    if (li.querySelector('.message-confirm')) return;
+    const actions = li.querySelector('.message-actions');
+    const confirm = document.createElement('div');
+    confirm.className = 'message-confirm';
+    confirm.setAttribute('role', 'group');
+    confirm.setAttribute('aria-label', 'Delete this message?');
+    const question = document.createElement('span');
+    question.textContent = 'Delete for everyone?';
+    const yes = document.createElement('button');
+    yes.type = 'button';
+    yes.className = 'button-danger';
+    yes.textContent = 'Delete';
+    const no = document.createElement('button');
+    no.type = 'button';
+    no.className = 'button-secondary';
+    no.textContent = 'Keep';
+    confirm.append(question, ' ', yes, ' ', no);
+    actions.hidden = true;
+    actions.after(confirm);
+    const done = () => {
+      confirm.remove();
+      actions.hidden = false;
+      if (button.isConnected) button.focus();
+    };
+    yes.addEventListener('click', () => {
+      if (this.#send({ type: 'delete', id })) question.textContent = 'Deleting…';
+      else done();
+    });
+    no.addEventListener('click', done);
+    confirm.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') done();
+    });
+    no.focus();
+  }
+}
