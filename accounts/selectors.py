@@ -55,6 +55,8 @@ def user_list_matching(*, typed: str, limit: int = 8) -> list[User]:
         # Any word of the shown name: "jon" finds "Robert Jones".
         word_start = rf"(^|[\s(]){re.escape(typed)}"
         people = people.filter(
-            Q(username__istartswith=typed) | Q(name_key__startswith=name_key(typed)) | Q(display_name__iregex=word_start)
+            Q(username__istartswith=typed)
+            | Q(name_key__startswith=name_key(typed))
+            | Q(display_name__iregex=word_start)
         )
     return list(people.order_by("username")[:limit])

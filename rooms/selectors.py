@@ -183,9 +183,8 @@ def history_latest(*, room: Room) -> History:
     one query on the (room, id) index for ids and times only. Author names
     are as of the build.
     """
-    newest = tuple(
-        reversed(_visible(room).order_by("-id").values_list("id", "created_at", "changed_seq")[:HISTORY_LENGTH])
-    )
+    newest_first = _visible(room).order_by("-id").values_list("id", "created_at", "changed_seq")
+    newest = tuple(reversed(newest_first[:HISTORY_LENGTH]))
     cached = _latest_history.get(room.pk)
     if cached is not None and cached.key == newest:
         return cached
