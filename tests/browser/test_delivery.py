@@ -192,6 +192,10 @@ def test_fifteen_messages_typed_fast_are_all_stored_in_order(sign_in, chat_serve
 
     expect(page.locator("#composer-error")).to_contain_text("messages are waiting")
     expect(page.locator("#message-input")).to_have_value("")
+    # Each waiting message shows, with its state, until it is stored.
+    waiting = page.locator("#pending li[data-state='waiting'] .pending-state")
+    expect(waiting.first).to_have_text("Waiting: sending too fast")
     expect(page.locator("#messages li.message .message-text")).to_have_text(typed, timeout=30_000)
     assert stored_texts(chat_server, slug) == typed
     expect(page.locator("#composer-error")).to_have_text("")
+    expect(page.locator("#pending")).to_be_hidden()
