@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 
 from accounts.names import name_key
 
@@ -23,6 +24,14 @@ class User(AbstractUser):
     ticket_generation = models.PositiveIntegerField(default=0, editable=False)
     # accounts.names.name_key of the shown name: no one may look like someone else.
     name_key = models.CharField(max_length=NAME_KEY_MAX_LENGTH, editable=False, db_index=True, default="")
+
+    class Meta:
+        verbose_name = "user"
+        verbose_name_plural = "users"
+        indexes = [
+            # @handle mentions look people up by username in any case (accounts.selectors).
+            models.Index(Lower("username"), name="user_username_lower"),
+        ]
 
     def get_display_name(self) -> str:
         """Return the name other people see in rooms."""

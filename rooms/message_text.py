@@ -32,9 +32,21 @@ def mentioned_handles(text: str) -> list[str]:
     return list(handles)
 
 
+FULLY_QUALIFIED = emoji.STATUS["fully_qualified"]
+VARIATION_SELECTOR_16 = "\ufe0f"
+
+
 def reaction_clean_emoji(value: str) -> str:
-    """The emoji, or InvalidEmoji: a reaction is exactly one emoji (any skin tone, flag or sequence)."""
+    """The emoji, or InvalidEmoji: a reaction is exactly one emoji (any skin tone, flag or sequence).
+
+    Typed without its variation selector (U+2764 for ❤️), an emoji is given
+    its fully-qualified form, so that both count as one reaction.
+    """
     value = value.strip()
     if not value or len(value) > EMOJI_MAX_LENGTH or not emoji.is_emoji(value):
         raise InvalidEmoji()
+    if emoji.EMOJI_DATA[value]["status"] != FULLY_QUALIFIED:
+        qualified = value + VARIATION_SELECTOR_16
+        if emoji.EMOJI_DATA.get(qualified, {}).get("status") == FULLY_QUALIFIED:
+            return qualified
     return value

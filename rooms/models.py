@@ -5,6 +5,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from rooms.message_text import EMOJI_MAX_LENGTH
+
 
 def new_epoch() -> str:
     """A fresh epoch: clients holding seqs of another epoch replace their view."""
@@ -128,7 +130,7 @@ class Reaction(models.Model):
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reaction_rows")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reactions")
-    emoji = models.CharField(max_length=32)
+    emoji = models.CharField(max_length=EMOJI_MAX_LENGTH)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -142,7 +144,10 @@ class Reaction(models.Model):
 
 
 class Mention(models.Model):
-    """A message names a person with @handle (kept in step with edits): what mention counts read."""
+    """A message names a person with @handle: what mention counts read.
+
+    Kept in step with the text: an edit adds and drops rows, a deletion drops them all.
+    """
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="mentions")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mentions")

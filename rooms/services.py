@@ -122,30 +122,28 @@ def _mentioned_ids(text: str, *, author: User) -> list[int]:
 def _mentions_replace(message: Message, mentioned: list[int]) -> None:
     """Make the message's Mention rows the people its text mentions now (an edit may add or drop some)."""
     Mention.objects.filter(message=message).exclude(user_id__in=mentioned).delete()
-    known = set(Mention.objects.filter(message=message).values_list("user_id", flat=True))
-    Mention.objects.bulk_create(
-        Mention(message=message, user_id=uid) for uid in mentioned if uid not in known
-    )
+    rows = [Mention(message=message, user_id=uid) for uid in mentioned]
+    Mention.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def _message_locked(*, room: Room, message_id: int) -> Message:
     """The room's message, not deleted, its row locked until the transaction ends; or MessageNotFound."""
+    # The message's row alone: a join here would lock its author's row too
+    # (PostgreSQL), and every message they send would wait on it.
     message = (
-        Message.objects.select_for_update()
-        .filter(room=room, pk=message_id, deleted_at__isnull=True)
-        .select_related("room", "author")
-        .first()
+        Message.objects.select_for_update().filter(room=room, pk=message_id, deleted_at__isnull=True).first()
     )
     if message is None:
         raise MessageNotFound()
     return message
 
 
-def message_edit(*, room: Room, message_id: int, editor: User, text: str) -> Message:
+def message_edit(*, room: Room, message_id: int, editor: User, text: str) -> tuple[Message, bool]:
     """Its author changes a message's text within CHAT_EDIT_WINDOW: a room event (message_edited).
 
     The text it replaces is kept as a MessageRevision; mentions follow the new
-    text (one an edit adds counts like any other). The same text again changes nothing.
+    text (one an edit adds counts like any other). Returns the message and
+    whether it changed: the same text again is no event.
     """
     text = message_clean_text(text)
     with transaction.atomic():
@@ -156,7 +154,7 @@ def message_edit(*, room: Room, message_id: int, editor: User, text: str) -> Mes
         if window <= 0 or timezone.now() - message.created_at > timedelta(seconds=window):
             raise EditWindowOver()
         if text == message.text:
-            return message
+            return message, False
         MessageRevision.objects.create(
             message=message, text=message.text, written_at=message.edited_at or message.created_at
         )
@@ -166,7 +164,7 @@ def message_edit(*, room: Room, message_id: int, editor: User, text: str) -> Mes
         message.changed_seq = room_seq_next(room=room)
         message.save(update_fields=["text", "edited_at", "mention_ids", "changed_seq"])
         notify.room_send_on_commit(room=room.slug, frame=outbound.message_edited(message))
-    return message
+    return message, True
 
 
 @transaction.atomic
@@ -185,17 +183,18 @@ def message_delete(*, message: Message, by: User) -> None:
     seq = room_seq_next(room=message.room)
     message.deleted_at, message.changed_seq = timezone.now(), seq
     message.save(update_fields=["deleted_at", "changed_seq"])
+    # No one is told of a mention in text no one can read any more.
+    Mention.objects.filter(message=message).delete()
     logger.info("message %s in %s deleted by %s", message.pk, message.room.slug, by)
     notify.room_send_on_commit(room=message.room.slug, frame=outbound.message_deleted(message.pk, seq=seq))
 
 
+@transaction.atomic
 def message_delete_in_room(*, room: Room, message_id: int, by: User) -> None:
     """message_delete for a message known by id (a socket's delete frame); MessageNotFound if it is gone."""
-    message = Message.objects.filter(room=room, pk=message_id, deleted_at__isnull=True).select_related("room")
-    found = message.first()
-    if found is None:
-        raise MessageNotFound()
-    message_delete(message=found, by=by)
+    message = _message_locked(room=room, message_id=message_id)
+    message.room = room
+    message_delete(message=message, by=by)
 
 
 def reaction_toggle(*, room: Room, message_id: int, user: User, emoji: str) -> Message:

@@ -31,7 +31,6 @@ from rooms.selectors import (
 from rooms.services import message_delete
 
 SIGNED_OUT = "You are not signed in."
-MODERATORS_ONLY = "Only its author or a moderator can delete that message."
 MESSAGE_NOT_FOUND = "No such message in this room."
 ROOM_NOT_FOUND = "No such room, or it was closed."
 BEFORE_INVALID = "before must be a positive whole number (a message id)."
@@ -119,7 +118,6 @@ def room_detail(request: AuthenticatedRequest, slug: str) -> HttpResponse:
         "events_url": reverse("rooms:room_events", args=[room.slug]),
         "people_url": reverse("rooms:room_people", args=[room.slug]),
         "edit_window": settings.CHAT_EDIT_WINDOW,
-        "max_reactions": settings.CHAT_MAX_REACTIONS,
     }
     latest = message_list_latest(room=room, limit=HISTORY_LENGTH + 1)
     config["has_more"] = len(latest) > HISTORY_LENGTH
@@ -211,6 +209,6 @@ def message_moderate_delete(request: AuthenticatedRequest, room: Room, message_i
         return JsonResponse({"error": "not_found", "detail": MESSAGE_NOT_FOUND}, status=404)
     try:
         message_delete(message=message, by=request.user)
-    except NotAuthor:
-        return JsonResponse({"error": "forbidden", "detail": MODERATORS_ONLY}, status=403)
+    except NotAuthor as refusal:
+        return JsonResponse({"error": "forbidden", "detail": refusal.detail}, status=403)
     return JsonResponse({"deleted": message.pk})

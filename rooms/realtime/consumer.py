@@ -21,6 +21,7 @@ from django.utils.dateparse import parse_datetime
 from accounts.models import User
 from rooms.exceptions import ChatError, InvalidFrame, Muted, RateLimited
 from rooms.models import Message, Room
+from rooms.realtime.changes import change_apply
 from rooms.realtime.handshake.query import query_param, whole_number
 from rooms.realtime.handshake.tickets import RoomTicket
 from rooms.realtime.hub import room_broadcast
@@ -31,7 +32,6 @@ from rooms.realtime.protocol.codes import CloseCode
 from rooms.realtime.protocol.inbound import (
     ClientChange,
     ClientDelete,
-    ClientEdit,
     ClientMessage,
     parse_client_frame,
 )
@@ -39,13 +39,7 @@ from rooms.realtime.protocol.layer import user_group
 from rooms.realtime.wire import wire_for
 from rooms.realtime.writer import SocketWriter
 from rooms.selectors import Resume, message_get_by_client_id, room_entry
-from rooms.services import (
-    message_clean_text,
-    message_create,
-    message_delete_in_room,
-    message_edit,
-    reaction_toggle,
-)
+from rooms.services import message_clean_text, message_create
 
 logger = logging.getLogger("rooms.ws")
 
@@ -313,18 +307,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
         wait = await transport().rate_limiter.admit(key=f"{self.room_slug}:{self.user.pk}:changes")
         if wait:
             raise RateLimited(retry_after=wait)
-        if isinstance(change, ClientEdit):
-            await database_sync_to_async(message_edit)(
-                room=self.room, message_id=change.id, editor=self.user, text=change.text
-            )
-        elif isinstance(change, ClientDelete):
-            await database_sync_to_async(message_delete_in_room)(
-                room=self.room, message_id=change.id, by=self.user
-            )
-        else:
-            await database_sync_to_async(reaction_toggle)(
-                room=self.room, message_id=change.id, user=self.user, emoji=change.emoji
-            )
+        answer = await database_sync_to_async(change_apply)(change, room=self.room, user=self.user)
+        if answer is not None:
+            await self.send_frame(answer)
 
     def check_not_muted(self) -> None:
         """Raise Muted while a moderator's mute of this user in this room runs."""

@@ -47,9 +47,10 @@ def message(room, author):
 
 
 def edit(message: Message, text: str, editor=None) -> Message:
-    return services.message_edit(
+    edited, _changed = services.message_edit(
         room=message.room, message_id=message.pk, editor=editor or message.author, text=text
     )
+    return edited
 
 
 def react(message: Message, user, emoji: str) -> Message:
@@ -556,3 +557,21 @@ def test_the_welcome_history_shows_a_reaction_made_after_it_was_built(room, mess
     react(message, bob, "👍")
 
     assert selectors.history_latest(room=room).frames[0]["reactions"][0]["emoji"] == "👍"
+
+
+def test_a_reaction_typed_without_its_variation_selector_joins_the_pickers(message, author, bob):
+    """U+2764 typed alone and the picker's ❤️ (U+2764 U+FE0F) are one reaction, not two."""
+    react(message, author, "\u2764\ufe0f")
+    reacted = react(message, bob, "\u2764")
+
+    assert reacted.reactions == [{"emoji": "\u2764\ufe0f", "count": 2, "user_ids": [author.pk, bob.pk]}]
+
+
+def test_deleting_a_message_drops_its_mentions(room, author, bob):
+    """No one is counted as mentioned in a message no one can read any more."""
+    message, _ = services.message_create(room=room, author=author, text="hi @bob")
+    assert Mention.objects.filter(message=message).exists()
+
+    services.message_delete(message=message, by=author)
+
+    assert not Mention.objects.filter(message=message).exists()

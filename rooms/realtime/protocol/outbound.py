@@ -83,8 +83,12 @@ def message_frame(stored: Message) -> Frame:
         seq=stored.seq,
         mentions=stored.mention_ids,
         reactions=stored.reactions,
-        edited_at=iso_utc(stored.edited_at) if stored.edited_at else None,
+        edited_at=_edited_at(stored),
     )
+
+
+def _edited_at(stored: Message) -> str | None:
+    return iso_utc(stored.edited_at) if stored.edited_at else None
 
 
 def message_latest_event(stored: Message) -> Frame:
@@ -109,7 +113,7 @@ def message_edited(stored: Message) -> Frame:
         "id": stored.pk,
         "seq": stored.changed_seq,
         "text": stored.text,
-        "edited_at": iso_utc(stored.edited_at) if stored.edited_at else None,
+        "edited_at": _edited_at(stored),
         "mentions": stored.mention_ids,
     }
 

@@ -104,13 +104,22 @@ async def test_an_edit_after_the_window_is_refused(alice_and_bob, settings):
     assert (await stored(sent["id"])).text == "old news"
 
 
-async def test_an_edit_to_the_same_text_sends_nothing(alice_and_bob):
-    """Editing a message to the text it has is no event for anyone."""
+async def test_an_edit_to_the_same_text_is_no_event_but_answers_the_editor(alice_and_bob):
+    """Editing a message to the text it has is no room event; the editor alone hears it as it stands."""
     alice_socket, bob_socket = alice_and_bob
     sent = await say(alice_socket, bob_socket, "same", client_id="c-1")
 
     await change(alice_socket, "edit", sent["id"], text=" same ")
 
+    answer = await alice_socket.receive_json_from(timeout=TIMEOUT)
+    assert answer == {
+        "type": "message_edited",
+        "id": sent["id"],
+        "seq": sent["seq"],
+        "text": "same",
+        "edited_at": None,
+        "mentions": [],
+    }
     assert await alice_socket.receive_nothing(timeout=0.2)
     assert await bob_socket.receive_nothing(timeout=0.2)
     assert (await stored(sent["id"])).edited_at is None
