@@ -43,23 +43,25 @@ function applyEvent(frame, { messages, outbox, actions }) {
   if (frame.type === 'message') {
     outbox.acknowledge([frame]);
     messages.add([frame]);
-    actions.settled(frame.id);
+    actions.settled(frame);
   } else if (frame.type === 'message_edited') {
     messages.edited(frame);
-    actions.settled(frame.id);
+    actions.settled(frame);
   } else if (frame.type === 'reactions') {
     messages.reactions(frame);
   } else if (frame.type === 'message_deleted') {
     outbox.settle(frame.client_id);
-    actions.settled(frame.id);
+    actions.settled(frame);
     messages.remove(frame.id);
   }
 }
 
-// A room event shown already, again (a resend's echo): only the outbox cares.
-function settleDuplicate(frame, { outbox }) {
+// A room event shown already, again: a resend's echo (the outbox settles by
+// it), or the answer to an edit that changed nothing (its editor closes).
+function settleDuplicate(frame, { outbox, actions }) {
   if (frame.type === 'message') outbox.acknowledge([frame]);
   else if (frame.type === 'message_deleted') outbox.settle(frame.client_id);
+  else if (frame.type === 'message_edited') actions.settled(frame);
 }
 
 // Every frame but the welcome and the room events (the event log's).
@@ -139,9 +141,10 @@ function start(root, els) {
     eventsUrl: config.eventsUrl,
     start: config.start,
     apply: (frame) => applyEvent(frame, { messages, outbox, actions }),
-    duplicate: (frame) => settleDuplicate(frame, { outbox }),
+    duplicate: (frame) => settleDuplicate(frame, { outbox, actions }),
     replace: (history) => {
       outbox.acknowledge(history);
+      actions.reset();
       messages.replaceAll(history);
       pager.reset(true);
       showNotice(els.notice, STARTED_OVER);
@@ -181,7 +184,12 @@ function start(root, els) {
     maxLength: config.maxLength,
     onChange: (entries) => pending.show(entries),
   });
-  const actions = new MessageActions({ messages, connection, showError: (text) => composer.showError(text) });
+  const actions = new MessageActions({
+    messages,
+    connection,
+    editable,
+    showError: (text) => composer.showError(text),
+  });
   new MentionCompletion({ composer, list: els.mentionList, peopleUrl: config.peopleUrl });
 
   messages.add(readHistory(els.history));

@@ -7,6 +7,7 @@ on both screens and what is stored in the server's database.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -30,7 +31,10 @@ def enter(person: Person, slug: str) -> Page:
 
 def row(page: Page, text: str):
     """The message whose text is exactly `text`."""
-    return page.locator("#messages li.message").filter(has=page.locator(".message-text", has_text=text)).last
+    exactly = re.compile(f"^{re.escape(text)}$")
+    return (
+        page.locator("#messages li.message").filter(has=page.locator(".message-text", has_text=exactly)).last
+    )
 
 
 def stored_values(server: ChatServer, model: str, slug: str, field: str) -> list:
@@ -165,9 +169,11 @@ def test_reactions_toggle_and_say_who_reacted(sign_in, chat_server):
     thumbs = row(page, "ship it?").locator("button.reaction")
     expect(thumbs).to_have_attribute("aria-label", "👍 1: Bob")
     expect(thumbs).to_have_attribute("aria-pressed", "false")
-    thumbs.click()
+    thumbs.focus()
+    page.keyboard.press("Enter")
     expect(thumbs).to_have_attribute("aria-label", "👍 2: Bob, Alice")
     expect(thumbs).to_have_attribute("aria-pressed", "true")
+    expect(thumbs).to_be_focused()  # rebuilt, yet the keyboard stays where it was
     row(other, "ship it?").locator("button.reaction").click()
     expect(thumbs).to_have_attribute("aria-label", "👍 1: Alice")
 
@@ -209,9 +215,10 @@ def test_links_open_in_a_new_tab_and_other_schemes_stay_text(sign_in, chat_serve
         lambda route: route.fulfill(body="<title>Docs</title>", content_type="text/html"),
     )
     page = enter(alice, slug)
-    say(page, "read https://docs.example.org/guide?x=1. or javascript:alert(1)")
+    typed = "read https://docs.example.org/guide?x=1. or javascript:alert(1)"
+    say(page, typed)
 
-    link = row(page, "read").get_by_role("link")
+    link = row(page, typed).get_by_role("link")
     expect(link).to_have_count(1)
     expect(link).to_have_text("https://docs.example.org/guide?x=1")
     expect(link).to_have_attribute("rel", "noopener noreferrer nofollow ugc")
@@ -219,7 +226,7 @@ def test_links_open_in_a_new_tab_and_other_schemes_stay_text(sign_in, chat_serve
     with alice.context.expect_page() as opened:
         link.click()
     assert opened.value.url == "https://docs.example.org/guide?x=1"
-    expect(row(page, "read").locator(".message-text")).to_contain_text("javascript:alert(1)")
+    expect(row(page, typed).locator(".message-text")).to_contain_text("javascript:alert(1)")
 
 
 def test_the_box_is_focused_on_entering_and_keeps_its_draft_across_a_reload(sign_in, chat_server):
@@ -272,3 +279,34 @@ def test_pages_agree_on_edits_and_reactions_made_while_one_was_away(sign_in, cha
     expect(row(other, "final draft").locator("button.reaction")).to_have_attribute(
         "aria-label", "🎉 1: Alice"
     )
+
+
+def test_a_change_to_a_message_further_back_than_the_page_leaves_no_gap(sign_in, chat_server):
+    """Message 10 of 120 gets a reaction while the page is away: the replay does not put it above a hole."""
+    slug = new_room(chat_server)
+    insert_history(chat_server, slug, 120)
+    alice = sign_in("alice")
+    page = enter_recording_sockets(alice, slug)
+    expect(page.locator(TEXTS)).to_have_count(50)
+    go_offline(alice)
+    shell(
+        chat_server,
+        "from accounts.models import User\nfrom rooms.models import Message, Room\n"
+        "from rooms.services import reaction_toggle\n"
+        f"room = Room.objects.get(slug={slug!r}); m = Message.objects.get(room=room, text='old 10')\n"
+        "reaction_toggle(room=room, message_id=m.pk, user=User.objects.get(username='bob'), emoji='🎉')\n",
+    )
+    alice.context.set_offline(False)
+    expect_connected(page)
+    expect(page.locator(TEXTS)).to_have_text([f"old {n}" for n in range(71, 121)])
+
+    beginning = page.locator("#history-status")
+    for _ in range(10):
+        page.locator("#messages").evaluate(
+            "(el) => { el.scrollTop = 0; el.dispatchEvent(new Event('scroll')); }"
+        )
+        page.wait_for_timeout(300)
+        if beginning.inner_text() == "This is the beginning of the room.":
+            break
+    expect(page.locator(TEXTS)).to_have_text([f"old {n}" for n in range(1, 121)])
+    expect(row(page, "old 10").locator("button.reaction")).to_have_attribute("aria-label", "🎉 1: Bob")

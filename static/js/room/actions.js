@@ -11,20 +11,36 @@ export class MessageActions {
   #messages;
   #connection;
   #showError;
+  #editable;
   #picker = new ReactionPicker();
-  #editors = new Map(); // message id -> { form, textarea, status }
+  // message id -> { form, textarea, status, sent }: `sent` is the text
+  // saved last, until the room says the message reads so.
+  #editors = new Map();
 
-  constructor({ messages, connection, showError }) {
+  // editable(msg-like { sent_at }): whether the edit window is still open.
+  constructor({ messages, connection, showError, editable }) {
     this.#messages = messages;
     this.#connection = connection;
     this.#showError = showError;
+    this.#editable = editable;
     messages.element.addEventListener('click', (event) => this.#onClick(event));
   }
 
-  // A message changed or went away: an editor open on it has done its work.
-  settled(id) {
-    const editor = this.#editors.get(Number(id));
-    if (editor) this.#closeEditor(Number(id));
+  // A message now reads `frame.text` (an edit, or a replay of it), or is
+  // gone (message_deleted): an editor that saved that text has done its work.
+  settled(frame) {
+    const id = Number(frame.id);
+    const editor = this.#editors.get(id);
+    if (!editor) return;
+    // message_edited while saving: ours went through, or changed nothing (the server answers as it stands).
+    const saved = frame.type === 'message_edited' && editor.sent !== null;
+    if (frame.type === 'message_deleted' || frame.text === editor.sent || saved) this.#closeEditor(id);
+  }
+
+  // The view started over: editors and questions on the rows it dropped go too.
+  reset() {
+    this.#editors.clear();
+    this.#picker.close({ restoreFocus: false });
   }
 
   // An error frame about one message (its `id`): say so where it was asked.
@@ -69,6 +85,13 @@ export class MessageActions {
       this.#editors.get(id).textarea.focus();
       return;
     }
+    if (!this.#editable({ sent_at: li.dataset.sentAt })) {
+      const edit = li.querySelector('button[data-action="edit"]');
+      if (edit) edit.remove();
+      li.querySelector('button[data-action="react"]').focus();
+      this.#showError('That message can no longer be edited.');
+      return;
+    }
     const shown = li.querySelector('.message-text');
     const form = document.createElement('form');
     form.className = 'message-editor';
@@ -96,7 +119,8 @@ export class MessageActions {
     form.append(label, textarea, save, cancel, help, status);
     shown.hidden = true;
     shown.after(form);
-    this.#editors.set(id, { form, textarea, status });
+    const editor = { form, textarea, status, sent: null };
+    this.#editors.set(id, editor);
 
     const submit = () => {
       const text = textarea.value.trim();
@@ -108,7 +132,10 @@ export class MessageActions {
         this.#closeEditor(id);
         return;
       }
-      if (this.#send({ type: 'edit', id, text })) status.textContent = 'Saving…';
+      if (this.#send({ type: 'edit', id, text })) {
+        editor.sent = text;
+        status.textContent = 'Saving…';
+      }
     };
     form.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -119,7 +146,7 @@ export class MessageActions {
       if (event.key === 'Escape') {
         event.preventDefault();
         this.#closeEditor(id);
-      } else if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      } else if (event.key === 'Enter' && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
         event.preventDefault();
         submit();
       }

@@ -14,6 +14,8 @@ export class HistoryPager {
   #hasMore;
   #loading = false;
   #retryAt = 0;
+  // Bumped when the view starts over: a page asked for before then is dropped.
+  #generation = 0;
 
   // status: the line above the log saying "Loading…", or where the room began.
   constructor({ messages, messagesUrl, status, hasMore }) {
@@ -27,6 +29,8 @@ export class HistoryPager {
 
   // The view started over (a fresh history): paging starts over too.
   reset(hasMore) {
+    this.#generation += 1;
+    this.#loading = false;
     this.#hasMore = hasMore;
     this.#say();
     this.#maybeLoad();
@@ -47,6 +51,7 @@ export class HistoryPager {
   async #load() {
     const before = this.#messages.firstId;
     if (before === null) return;
+    const generation = this.#generation;
     this.#loading = true;
     this.#say();
     const url = new URL(this.#url, window.location.origin);
@@ -59,6 +64,7 @@ export class HistoryPager {
     } catch {
       page = null;
     }
+    if (generation !== this.#generation) return;
     this.#loading = false;
     if (!page) {
       this.#retryAt = Date.now() + RETRY_MS;

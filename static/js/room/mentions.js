@@ -3,7 +3,8 @@
 // arrows move, Enter or Tab takes one, Escape closes. The box is a
 // combobox whose listbox is #mention-list (WAI-ARIA combobox pattern).
 
-const TYPED_MENTION = /(?:^|[^\w@])@([\w.+-]{0,40})$/u;
+// Letters and digits of any script, as the server's \w (rooms/message_text.py).
+const TYPED_MENTION = /(?:^|[^\p{L}\p{N}_@])@([\p{L}\p{N}_.+-]{0,40})$/u;
 const FETCH_DELAY_MS = 120;
 
 export class MentionCompletion {
@@ -101,6 +102,7 @@ export class MentionCompletion {
 
   #onKey(event) {
     if (this.#list.hidden || this.#people.length === 0) return;
+    if (event.isComposing || event.keyCode === 229) return; // an IME's own Enter
     const count = this.#people.length;
     if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
       this.#active = (this.#active + (event.key === 'ArrowDown' ? 1 : -1) + count) % count;

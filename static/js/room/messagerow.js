@@ -20,7 +20,7 @@ function buildActions(msg, { own, moderator, editable }) {
   actions.className = 'message-actions';
   const who = msg.user ? msg.user.name : 'someone';
   const react = actionButton('react', `React to ${who}'s message`, '☺ React');
-  react.setAttribute('aria-haspopup', 'menu');
+  react.setAttribute('aria-haspopup', 'dialog');
   react.setAttribute('aria-expanded', 'false');
   actions.append(react);
   if (own && editable) actions.append(actionButton('edit', 'Edit your message', 'Edit'));
@@ -31,7 +31,8 @@ function buildActions(msg, { own, moderator, editable }) {
   return actions;
 }
 
-// ctx: { isOwn(user), myId, moderator, editableUntil(msg) -> bool, nameOf(id) }
+// ctx: { isOwn(user), myId() (as a string, '' before the welcome), moderator,
+// editable(msg) (still inside the edit window), nameOf(id) }
 export function buildRow(msg, ctx) {
   const own = ctx.isOwn(msg.user);
   const li = document.createElement('li');
@@ -89,6 +90,8 @@ function reactionLabel(reaction, ctx) {
 
 export function updateReactions(li, reactions, ctx) {
   const list = li.querySelector('.reactions');
+  // Rebuilt whole: the reaction just pressed by keyboard keeps the focus.
+  const focused = list.contains(document.activeElement) ? document.activeElement.dataset.emoji : null;
   const items = reactions.map((reaction) => {
     const item = document.createElement('li');
     const button = document.createElement('button');
@@ -112,4 +115,8 @@ export function updateReactions(li, reactions, ctx) {
   });
   list.replaceChildren(...items);
   list.hidden = items.length === 0;
+  if (focused !== null) {
+    const again = Array.from(list.querySelectorAll('button.reaction')).find((b) => b.dataset.emoji === focused);
+    (again || li.querySelector('button[data-action="react"]')).focus();
+  }
 }

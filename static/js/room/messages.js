@@ -50,12 +50,16 @@ export class MessageLog {
     for (const user of users) if (user && user.id !== undefined) this.#names.set(String(user.id), user.name);
   }
 
-  // New or changed messages (a replay sends a changed message whole).
+  // New or changed messages (a replay sends a changed message whole). One
+  // older than every message shown is left for paging back to bring: shown
+  // now, it would sit above a gap that paging would then skip.
   add(list) {
     const stick = this.isNearBottom();
     let ownAdded = false;
     for (const msg of list) {
+      const first = this.firstId;
       if (this.#byId.has(Number(msg.id))) this.#update(msg);
+      else if (first !== null && Number(msg.id) < first) continue;
       else if (this.#insert(msg) && this.#ctx.isOwn(msg.user)) ownAdded = true;
     }
     // Only follow new messages if the reader was already at the bottom (or
@@ -63,20 +67,41 @@ export class MessageLog {
     if (stick || ownAdded) this.scrollToBottom();
   }
 
-  // An older page, above what is shown: the reader's view stays where it was.
+  // An older page (oldest first), above what is shown: the reader's view
+  // stays where it was, and a screen reader is not read the whole page.
   addOlder(list) {
+    const first = this.#log.querySelector('li.message');
+    const firstId = first ? Number(first.dataset.id) : Infinity;
+    const rows = [];
+    for (const msg of list) {
+      const id = Number(msg.id);
+      if (!Number.isFinite(id) || id >= firstId || this.#byId.has(id)) continue;
+      if (msg.user) this.learnNames([msg.user]);
+      const li = buildRow(msg, this.#ctx);
+      this.#byId.set(id, li);
+      if (id > this.#lastId) this.#lastId = id;
+      rows.push(li);
+    }
+    if (rows.length === 0) return;
     const fromBottom = this.#log.scrollHeight - this.#log.scrollTop;
-    for (const msg of list) if (!this.#byId.has(Number(msg.id))) this.#insert(msg);
+    this.#log.setAttribute('aria-busy', 'true');
+    if (first) first.before(...rows);
+    else this.#log.append(...rows);
+    for (const li of rows) this.#decorate(li);
+    if (first) this.#decorate(first);
     this.#log.scrollTop = this.#log.scrollHeight - fromBottom;
+    this.#log.removeAttribute('aria-busy');
   }
 
   // Start over from `list` (the log could not say what was missed).
   replaceAll(list) {
+    this.#log.setAttribute('aria-busy', 'true');
     for (const li of this.#byId.values()) li.remove();
     this.#byId.clear();
     this.#lastId = 0;
     this.add(list);
     this.scrollToBottom();
+    this.#log.removeAttribute('aria-busy');
   }
 
   edited(frame) {
@@ -93,9 +118,12 @@ export class MessageLog {
     const li = this.get(id);
     if (!li) return;
     const next = this.#nextRow(li);
+    // Focus in the row (its Delete, say) would fall to the page's start.
+    const hadFocus = li.contains(document.activeElement);
     li.remove();
     this.#byId.delete(Number(id));
     if (next) this.#decorate(next);
+    if (hadFocus) this.#log.focus();
   }
 
   isNearBottom() {

@@ -7,7 +7,6 @@ export const COMMON_EMOJI = Object.freeze(['👍', '❤️', '😂', '🎉', '�
 export class ReactionPicker {
   #dialog;
   #input;
-  #error;
   #opener = null;
   #onPick = null;
 
@@ -53,11 +52,7 @@ export class ReactionPicker {
       if (!emoji) return;
       this.#pick(emoji);
     });
-    this.#error = document.createElement('p');
-    this.#error.className = 'reaction-picker-error';
-    this.#error.setAttribute('role', 'alert');
-
-    dialog.append(grid, form, this.#error);
+    dialog.append(grid, form);
     dialog.addEventListener('keydown', (event) => this.#onKey(event, grid));
     document.addEventListener('pointerdown', (event) => {
       if (!dialog.hidden && !dialog.contains(event.target) && event.target !== this.#opener) this.close();
@@ -76,7 +71,6 @@ export class ReactionPicker {
     this.#opener = opener;
     this.#onPick = onPick;
     this.#input.value = '';
-    this.#error.textContent = '';
     const box = opener.getBoundingClientRect();
     this.#dialog.hidden = false;
     const width = this.#dialog.offsetWidth;

@@ -3,7 +3,8 @@
 // textContent only: nothing a person typed is ever parsed as HTML.
 
 // A URL runs to the next space; what may end a sentence is trimmed below.
-const URL_OR_MENTION = /\bhttps?:\/\/[^\s<>"]+|(?<![\w@])@[\w.+@-]+/giu;
+// Handles are letters and digits of any script, as the server's \w.
+const URL_OR_MENTION = /\bhttps?:\/\/[^\s<>"]+|(?<![\p{L}\p{N}_@])@[\p{L}\p{N}_.+@-]+/giu;
 const TRAILING = /[.,;:!?'"\u2019\u201d*_~-]+$/u;
 const LINK_REL = 'noopener noreferrer nofollow ugc';
 
