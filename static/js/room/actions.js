@@ -5,6 +5,7 @@
 // frame on the socket; the room's event (message_edited, reactions,
 // message_deleted) updates every screen, this one included.
 
+import { button as newButton, element } from './dom.js';
 import { ReactionPicker } from './picker.js';
 
 export class MessageActions {
@@ -93,29 +94,15 @@ export class MessageActions {
       return;
     }
     const shown = li.querySelector('.message-text');
-    const form = document.createElement('form');
-    form.className = 'message-editor';
-    const label = document.createElement('label');
-    label.className = 'visually-hidden';
+    const form = element('form', { className: 'message-editor' });
+    const label = element('label', { className: 'visually-hidden', text: 'Edit your message' });
     label.htmlFor = `edit-${id}`;
-    label.textContent = 'Edit your message';
-    const textarea = document.createElement('textarea');
-    textarea.id = `edit-${id}`;
-    textarea.rows = 2;
+    const textarea = element('textarea', { attrs: { id: `edit-${id}`, rows: '2' } });
     textarea.value = shown.textContent;
-    const save = document.createElement('button');
-    save.type = 'submit';
-    save.textContent = 'Save';
-    const cancel = document.createElement('button');
-    cancel.type = 'button';
-    cancel.className = 'button-secondary';
-    cancel.textContent = 'Cancel';
-    const help = document.createElement('span');
-    help.className = 'message-editor-help';
-    help.textContent = 'Enter to save, Escape to cancel.';
-    const status = document.createElement('p');
-    status.className = 'message-editor-status';
-    status.setAttribute('role', 'alert');
+    const save = newButton('Save', { type: 'submit' });
+    const cancel = newButton('Cancel', { className: 'button-secondary' });
+    const help = element('span', { className: 'message-editor-help', text: 'Enter to save, Escape to cancel.' });
+    const status = element('p', { className: 'message-editor-status', attrs: { role: 'alert' } });
     form.append(label, textarea, save, cancel, help, status);
     shown.hidden = true;
     shown.after(form);
@@ -170,20 +157,13 @@ export class MessageActions {
   #confirmDelete(li, id, button) {
     if (li.querySelector('.message-confirm')) return;
     const actions = li.querySelector('.message-actions');
-    const confirm = document.createElement('div');
-    confirm.className = 'message-confirm';
-    confirm.setAttribute('role', 'group');
-    confirm.setAttribute('aria-label', 'Delete this message?');
-    const question = document.createElement('span');
-    question.textContent = 'Delete for everyone?';
-    const yes = document.createElement('button');
-    yes.type = 'button';
-    yes.className = 'button-danger';
-    yes.textContent = 'Delete';
-    const no = document.createElement('button');
-    no.type = 'button';
-    no.className = 'button-secondary';
-    no.textContent = 'Keep';
+    const confirm = element('div', {
+      className: 'message-confirm',
+      attrs: { role: 'group', 'aria-label': 'Delete this message?' },
+    });
+    const question = element('span', { text: 'Delete for everyone?' });
+    const yes = newButton('Delete', { className: 'button-danger' });
+    const no = newButton('Keep', { className: 'button-secondary' });
     confirm.append(question, ' ', yes, ' ', no);
     actions.hidden = true;
     actions.after(confirm);

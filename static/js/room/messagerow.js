@@ -3,16 +3,12 @@
 // piece of user text goes in through textContent (richtext.js).
 
 import { fillTime } from './dates.js';
+import { button as newButton } from './dom.js';
 import { fillRichText } from './richtext.js';
 
 function actionButton(action, label, text) {
-  const button = document.createElement('button');
-  button.type = 'button';
-  button.className = `message-action message-${action}`;
-  button.dataset.action = action;
-  button.setAttribute('aria-label', label);
-  button.textContent = text;
-  return button;
+  const className = `message-action message-${action}`;
+  return newButton(text, { className, label, attrs: { 'data-action': action } });
 }
 
 function buildActions(msg, { own, moderator, editable }) {
@@ -62,7 +58,8 @@ export function buildRow(msg, ctx) {
   reactions.className = 'reactions';
   reactions.setAttribute('aria-label', 'Reactions');
 
-  li.append(head, text, edited, reactions, buildActions(msg, { own, moderator: ctx.moderator, editable: ctx.editable(msg) }));
+  const actions = buildActions(msg, { own, moderator: ctx.moderator, editable: ctx.editable(msg) });
+  li.append(head, text, edited, reactions, actions);
   updateText(li, msg, ctx);
   updateReactions(li, msg.reactions || [], ctx);
   return li;

@@ -3,6 +3,8 @@
 // with a Retry. A message leaves this list when the server has stored it
 // and it shows in the log.
 
+import { button } from './dom.js';
+
 const STATE_TEXT = Object.freeze({
   sending: 'Sending…',
   waiting: 'Waiting: sending too fast',
@@ -38,12 +40,8 @@ export class PendingList {
       status.textContent = STATE_TEXT[state] || state;
       li.append(body, status);
       if (state === 'failed') {
-        const retry = document.createElement('button');
-        retry.type = 'button';
-        retry.className = 'button-secondary pending-retry';
-        retry.dataset.clientId = clientId;
-        retry.textContent = 'Retry';
-        li.append(' ', retry);
+        const attrs = { 'data-client-id': clientId };
+        li.append(' ', button('Retry', { className: 'button-secondary pending-retry', attrs }));
       }
       return li;
     });

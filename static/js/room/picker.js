@@ -2,6 +2,8 @@
 // for any other single emoji. Arrow keys move between the emoji, Escape
 // closes it and focus goes back to the button that opened it.
 
+import { button, element } from './dom.js';
+
 export const COMMON_EMOJI = Object.freeze(['👍', '❤️', '😂', '🎉', '😮', '😢', '👀', '✅']);
 
 export class ReactionPicker {
@@ -11,40 +13,30 @@ export class ReactionPicker {
   #onPick = null;
 
   constructor() {
-    const dialog = document.createElement('div');
-    dialog.className = 'reaction-picker';
-    dialog.setAttribute('role', 'dialog');
-    dialog.setAttribute('aria-label', 'Add a reaction');
+    const dialog = element('div', {
+      className: 'reaction-picker',
+      attrs: { role: 'dialog', 'aria-label': 'Add a reaction' },
+    });
     dialog.hidden = true;
 
-    const grid = document.createElement('div');
-    grid.className = 'reaction-picker-common';
-    grid.setAttribute('role', 'group');
-    grid.setAttribute('aria-label', 'Common reactions');
+    const grid = element('div', {
+      className: 'reaction-picker-common',
+      attrs: { role: 'group', 'aria-label': 'Common reactions' },
+    });
     for (const emoji of COMMON_EMOJI) {
-      const button = document.createElement('button');
-      button.type = 'button';
-      button.className = 'reaction-choice';
-      button.textContent = emoji;
-      button.setAttribute('aria-label', `React with ${emoji}`);
-      button.addEventListener('click', () => this.#pick(emoji));
-      grid.append(button);
+      const choice = button(emoji, { className: 'reaction-choice', label: `React with ${emoji}` });
+      choice.addEventListener('click', () => this.#pick(emoji));
+      grid.append(choice);
     }
 
-    const form = document.createElement('form');
-    form.className = 'reaction-picker-other';
-    const label = document.createElement('label');
-    label.className = 'visually-hidden';
+    const form = element('form', { className: 'reaction-picker-other' });
+    const label = element('label', { className: 'visually-hidden', text: 'Any other emoji' });
     label.htmlFor = 'reaction-other';
-    label.textContent = 'Any other emoji';
-    this.#input = document.createElement('input');
-    this.#input.id = 'reaction-other';
-    this.#input.autocomplete = 'off';
-    this.#input.placeholder = 'Any emoji';
+    this.#input = element('input', {
+      attrs: { id: 'reaction-other', autocomplete: 'off', placeholder: 'Any emoji' },
+    });
     this.#input.maxLength = 32;
-    const add = document.createElement('button');
-    add.type = 'submit';
-    add.textContent = 'Add';
+    const add = button('Add', { type: 'submit' });
     form.append(label, this.#input, add);
     form.addEventListener('submit', (event) => {
       event.preventDefault();

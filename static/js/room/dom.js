@@ -1,0 +1,17 @@
+// Building elements: one call per element, text always as text.
+
+// An element with a class, text (as a text node) and attributes.
+export function element(tag, { className = '', text = null, attrs = {} } = {}) {
+  const el = document.createElement(tag);
+  if (className) el.className = className;
+  if (text !== null) el.textContent = text;
+  for (const [name, value] of Object.entries(attrs)) el.setAttribute(name, value);
+  return el;
+}
+
+// A button (type "button" unless said otherwise); `label` is its accessible name when the text is not.
+export function button(text, { className = '', type = 'button', label = '', attrs = {} } = {}) {
+  const el = element('button', { className, text, attrs: label ? { ...attrs, 'aria-label': label } : attrs });
+  el.type = type;
+  return el;
+}
