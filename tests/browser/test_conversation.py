@@ -10,7 +10,7 @@ import json
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, WebSocketRoute, expect
 
 from tests.browser.conftest import ChatServer, Person
 from tests.browser.test_chat import expect_connected, say
@@ -310,3 +310,37 @@ def test_a_change_to_a_message_further_back_than_the_page_leaves_no_gap(sign_in,
             break
     expect(page.locator(TEXTS)).to_have_text([f"old {n}" for n in range(1, 121)])
     expect(row(page, "old 10").locator("button.reaction")).to_have_attribute("aria-label", "🎉 1: Bob")
+
+
+def test_a_message_the_server_never_got_shows_failed_and_retry_sends_it_once(sign_in, chat_server):
+    """A frame lost on the way: the message shows "Not sent yet" with Retry, which stores it once."""
+    slug = new_room(chat_server)
+    alice = sign_in("alice")
+    lost: list[dict] = []
+
+    def drop_the_first_send(ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+
+        def from_page(message: str | bytes) -> None:
+            frame = json.loads(message)
+            if frame.get("type") == "message" and not lost:
+                lost.append(frame)
+                return
+            server.send(message)
+
+        ws.on_message(from_page)
+
+    alice.page.route_web_socket(re.compile(r"/ws/rooms/"), drop_the_first_send)
+    page = enter(alice, slug)
+    say(page, "lost on the way")
+
+    pending = page.locator("#pending li")
+    expect(pending.locator(".pending-text")).to_have_text("lost on the way")
+    expect(pending.locator(".pending-state")).to_have_text("Not sent yet", timeout=15_000)
+    assert stored_texts(chat_server, slug) == []
+    pending.get_by_role("button", name="Retry").click()
+
+    expect(page.locator(TEXTS)).to_have_text(["lost on the way"])
+    expect(page.locator("#pending")).to_be_hidden()
+    assert stored_texts(chat_server, slug) == ["lost on the way"]
+    assert len(lost) == 1

@@ -24,6 +24,20 @@ export class MessageLog {
     this.#ctx = { ...ctx, nameOf: (id) => this.#names.get(String(id)) || 'someone' };
     this.#onScrolled = onScrolled || (() => {});
     log.addEventListener('scroll', () => this.#onScrolled(this.isNearBottom()), { passive: true });
+    this.#relabelDaysAtMidnight();
+  }
+
+  // "Today" becomes "Yesterday" at the reader's midnight, for a page left open.
+  #relabelDaysAtMidnight() {
+    const now = new Date();
+    const midnight = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1, 0, 0, 5);
+    setTimeout(() => {
+      for (const heading of this.#log.querySelectorAll('.day-divider')) {
+        const date = parseDate(heading.closest('li.message').dataset.sentAt);
+        if (date) heading.textContent = dayLabel(date);
+      }
+      this.#relabelDaysAtMidnight();
+    }, midnight - now);
   }
 
   get element() {
