@@ -159,6 +159,25 @@ class Mention(models.Model):
         return f"user {self.user_id} mentioned in message {self.message_id}"
 
 
+class RoomRead(models.Model):
+    """How far one person has read in one room: the seq of the latest room event they saw.
+
+    No row: they never entered the room, and nothing in it counts as unread
+    for them (but mentions of them do). Written by rooms.services.room_read_mark.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="room_reads")
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="reads")
+    seq = models.PositiveBigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "room"], name="room_read_unique")]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} read {self.room_id} up to {self.seq}"
+
+
 class RoomMute(models.Model):
     """A moderator silenced a user in one room until a given time."""
 

@@ -21,7 +21,7 @@ from rooms.exceptions import (
     TooManyReactions,
 )
 from rooms.message_text import mentioned_handles, reaction_clean_emoji
-from rooms.models import Mention, Message, MessageRevision, Reaction, Room, RoomMute, new_epoch
+from rooms.models import Mention, Message, MessageRevision, Reaction, Room, RoomMute, RoomRead, new_epoch
 from rooms.realtime import notify
 from rooms.realtime.protocol import outbound
 from rooms.selectors import message_get_by_client_id
@@ -218,6 +218,26 @@ def reaction_toggle(*, room: Room, message_id: int, user: User, emoji: str) -> M
         message.save(update_fields=["reactions", "changed_seq"])
         notify.room_send_on_commit(room=room.slug, frame=outbound.reactions(message))
     return message
+
+
+def room_read_mark(*, user: User, room: Room, seq: int) -> bool:
+    """Record that this person has seen the room up to `seq`: never backwards, never past the room's seq.
+
+    Returns whether it moved; then their other tabs and their dashboard hear
+    of it (UserEvent.READ). A first mark is their first entry to the room.
+    """
+    latest = Room.objects.filter(pk=room.pk).values_list("seq", flat=True).first()
+    if latest is None:
+        return False
+    seq = max(0, min(seq, latest))
+    moved = bool(
+        RoomRead.objects.filter(user=user, room=room, seq__lt=seq).update(seq=seq, updated_at=timezone.now())
+    )
+    if not moved:
+        _, moved = RoomRead.objects.get_or_create(user=user, room=room, defaults={"seq": seq})
+    if moved:
+        notify.user_read_notify(user_id=user.pk, room=room.slug, seq=seq)
+    return moved
 
 
 @transaction.atomic

@@ -21,6 +21,7 @@ from django.utils.dateparse import parse_datetime
 from accounts.models import User
 from rooms.exceptions import ChatError, InvalidFrame, Muted, RateLimited
 from rooms.models import Message, Room
+from rooms.realtime.awareness import ReadMarker, TypingThrottle
 from rooms.realtime.changes import change_apply
 from rooms.realtime.handshake.query import query_param, whole_number
 from rooms.realtime.handshake.tickets import RoomTicket
@@ -33,6 +34,8 @@ from rooms.realtime.protocol.inbound import (
     ClientChange,
     ClientDelete,
     ClientMessage,
+    ClientRead,
+    ClientTyping,
     parse_client_frame,
 )
 from rooms.realtime.protocol.layer import user_group
@@ -108,6 +111,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
     strikes: int = 0
     # Everything this socket sends after the accept goes through it.
     writer: SocketWriter
+    # What the person is doing (typing, reading): set once the room is read.
+    reads: ReadMarker | None = None
+    typist: TypingThrottle
 
     def move_to(self, state: SocketState) -> None:
         """Enter `state`; a move TRANSITIONS does not allow is a bug."""
@@ -178,6 +184,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if process.ticker is not None:
             process.ticker.ensure_running()
         self.room, self.muted_until = entry.room, entry.muted_until
+        self.reads = ReadMarker(user=self.user, room=self.room)
+        self.typist = TypingThrottle(room=slug, user=self.member_frame(self.member))
 
         version = await process.presence.join(room=slug, member=self.member, connection=self.channel_name)
         if version is not None:
@@ -234,6 +242,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         """Leave presence; announce the member's departure if this was their last socket."""
         if self.state is not SocketState.CLOSING:
             self.move_to(SocketState.CLOSING)
+        if self.reads is not None:
+            await self.reads.flush()
         try:
             if not await self.forget():
                 return  # never counted: refused, or failed before it joined presence
@@ -277,6 +287,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
             if isinstance(incoming, ClientMessage):
                 client_id = incoming.client_id
                 await self.receive_message(incoming)
+            elif isinstance(incoming, ClientTyping):
+                if not self.is_muted():
+                    await self.typist.typing()
+            elif isinstance(incoming, ClientRead):
+                if self.reads is not None:
+                    self.reads.saw(incoming.seq)
             else:
                 message_id = incoming.id
                 await self.receive_change(incoming)
@@ -311,9 +327,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if answer is not None:
             await self.send_frame(answer)
 
+    def is_muted(self) -> bool:
+        """Whether a moderator's mute of this user in this room is running."""
+        return self.muted_until is not None and timezone.now() < self.muted_until
+
     def check_not_muted(self) -> None:
         """Raise Muted while a moderator's mute of this user in this room runs."""
-        if self.muted_until is not None and timezone.now() < self.muted_until:
+        if self.muted_until is not None and self.is_muted():
             raise Muted(f"A moderator muted you in this room until {self.muted_until:%H:%M} UTC.")
 
     async def post(self, *, text: str, client_id: str) -> None:
@@ -418,6 +438,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
         elif version > self.roster_version:
             await self.writer.write(send, ephemeral=True)
 
+    async def deliver_ephemeral(self, event: dict, send: dict) -> None:
+        """Write a frame worth nothing late (typing), not the user's own; dropped while the wire is full."""
+        if self.state is LIVE and event.get("typist") != self.user.pk:
+            await self.writer.write(send, disposable=True)
+
     async def close_room(self, send: dict) -> None:
         """The room was archived: tell the client (`send` is room_closed), then close with 4404."""
         if self.state is SocketState.LIVE:
@@ -442,6 +467,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
         """A moderator muted (or unmuted, until None) this user in some room."""
         if event["room"] == self.room_slug:
             self.muted_until = parse_datetime(event["until"]) if event["until"] else None
+
+    async def user_read(self, event: dict) -> None:
+        """This user read this room up to a seq (maybe in another tab): the page's counts follow."""
+        if event["room"] == self.room_slug:
+            await self.send_frame(outbound.read(seq=int(event["seq"])))
 
     async def user_signed_out(self, event: dict) -> None:
         """The user signed out or was deactivated: close with 4401."""

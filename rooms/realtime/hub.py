@@ -32,6 +32,8 @@ class RoomSocket(Protocol):
 
     async def close_room(self, send: dict) -> None: ...
 
+    async def deliver_ephemeral(self, event: dict, send: dict) -> None: ...
+
 
 @dataclass
 class _Room:
@@ -93,14 +95,19 @@ class RoomHub:
     async def deliver(self, slug: str, event: dict) -> None:
         """Write one room event to every local socket of the room (but the one it skips)."""
         skip = event.get("skip")
-        closing = event["type"] == RoomEvent.CLOSED
+        kind = event["type"]
         send = {"type": "websocket.send", "text": event["frame"]}
         room = self._rooms.get(slug)
         for name, socket in list(room.sockets.items()) if room else []:
             if name == skip:
                 continue
             try:
-                await (socket.close_room(send) if closing else socket.deliver(event, send))
+                if kind == RoomEvent.FRAME:
+                    await socket.deliver(event, send)
+                elif kind == RoomEvent.EPHEMERAL:
+                    await socket.deliver_ephemeral(event, send)
+                else:
+                    await socket.close_room(send)
             except Exception:
                 # A socket closing right now: its disconnect() removes it.
                 logger.debug("could not write to %s", name, exc_info=True)
@@ -112,3 +119,9 @@ async def room_broadcast(room: str, frame: dict, skip: str | None = None, versio
     `version`: the presence version of a user_joined or user_left frame.
     """
     await get_channel_layer().group_send(room_group(room), room_event(frame, skip=skip, version=version))
+
+
+async def room_broadcast_ephemeral(room: str, frame: dict, *, typist: int) -> None:
+    """Send a frame worth nothing late (typing) to everyone in a room but the sockets of `typist`."""
+    event = room_event(frame, kind=RoomEvent.EPHEMERAL, typist=typist)
+    await get_channel_layer().group_send(room_group(room), event)

@@ -34,7 +34,7 @@ def room_close_on_commit(*, room: str) -> None:
     _group_send_on_commit(room_group(room), room_event(outbound.room_closed(), kind=RoomEvent.CLOSED))
 
 
-def user_send_on_commit(*, user_id: int, kind: UserEvent, **fields: str | None) -> None:
+def user_send_on_commit(*, user_id: int, kind: UserEvent, **fields: str | int | None) -> None:
     """Send an event to every socket of one user, on every process, once the transaction commits."""
     _group_send_on_commit(user_group(user_id), {"type": str(kind), **fields})
 
@@ -42,6 +42,11 @@ def user_send_on_commit(*, user_id: int, kind: UserEvent, **fields: str | None) 
 def user_sockets_close(*, user_id: int) -> None:
     """Close every socket this user has open (sign-out, deactivation): code 4401."""
     user_send_on_commit(user_id=user_id, kind=UserEvent.SIGNED_OUT)
+
+
+def user_read_notify(*, user_id: int, room: str, seq: int) -> None:
+    """Tell the user's sockets (room tabs, dashboards) that they have read `room` up to `seq`."""
+    user_send_on_commit(user_id=user_id, kind=UserEvent.READ, room=room, seq=seq)
 
 
 def user_mute_notify(*, user_id: int, room: str, until: datetime | None) -> None:

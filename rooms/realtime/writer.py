@@ -46,16 +46,17 @@ class SocketWriter:
         self._closing = False
         self.cut_off = False
 
-    async def write(self, message: dict, *, ephemeral: bool = False) -> None:
+    async def write(self, message: dict, *, ephemeral: bool = False, disposable: bool = False) -> None:
         """Send an ASGI message: now while the wire takes it, else queued behind the others.
 
         `ephemeral`: presence news, dropped first when the queue is full.
+        `disposable`: worth nothing late (typing): dropped rather than queued.
         """
         if self._closing or self.cut_off:
             return  # nothing may follow the close frame
         if not self._queue and self._writable():
             await self._send(message)
-        else:
+        elif not disposable:
             self._enqueue(message, ephemeral=ephemeral)
 
     async def close(self, code: int | None = None, reason: str | None = None) -> None:

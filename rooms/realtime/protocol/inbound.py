@@ -41,9 +41,23 @@ class ClientReact:
     emoji: str
 
 
+@dataclass(frozen=True)
+class ClientTyping:
+    """The sender is writing a message (sent every few seconds while they do)."""
+
+
+@dataclass(frozen=True)
+class ClientRead:
+    """The sender has seen the room up to room event `seq`."""
+
+    seq: int
+
+
 # A change to a message someone already sent: the frames beside "message".
 ClientChange = ClientEdit | ClientDelete | ClientReact
-ClientFrame = ClientMessage | ClientChange
+# What the sender is doing: nothing stored in the room, nothing replayed.
+ClientAwareness = ClientTyping | ClientRead
+ClientFrame = ClientMessage | ClientChange | ClientAwareness
 
 # Longer than any emoji sequence (rooms.message_text decides what one is).
 EMOJI_FIELD_MAX_LENGTH = 64
@@ -62,6 +76,13 @@ def parse_client_frame(raw: str) -> ClientFrame:
         return _message(frame)
     if kind in ("edit", "delete", "react"):
         return _change(kind, frame)
+    if kind == "typing":
+        return ClientTyping()
+    if kind == "read":
+        seq = frame.get("seq")
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+            raise InvalidFrame("seq must be the seq of a room event (a whole number).")
+        return ClientRead(seq=seq)
     raise InvalidFrame()
 
 

@@ -17,6 +17,9 @@ class RoomEvent(StrEnum):
     FRAME = "room.frame"
     # The room was archived: room_closed, then close code 4404.
     CLOSED = "room.closed"
+    # A frame worth nothing late (typing): never queued behind others, never
+    # to the sockets of the user it names (`typist`).
+    EPHEMERAL = "room.ephemeral"
 
 
 class UserEvent(StrEnum):
@@ -26,6 +29,8 @@ class UserEvent(StrEnum):
     SIGNED_OUT = "user.signed_out"
     # Muted (or unmuted) in one room.
     MUTED = "user.muted"
+    # Read a room up to a seq (another tab, or the dashboard, follows).
+    READ = "user.read"
 
 
 def room_group(slug: str) -> str:
@@ -39,7 +44,12 @@ def user_group(user_id: int) -> str:
 
 
 def room_event(
-    frame: Frame, *, kind: RoomEvent = RoomEvent.FRAME, skip: str | None = None, version: int | None = None
+    frame: Frame,
+    *,
+    kind: RoomEvent = RoomEvent.FRAME,
+    skip: str | None = None,
+    version: int | None = None,
+    typist: int | None = None,
 ) -> dict[str, str | int]:
     """The channel-layer event that writes `frame`, encoded once, to every socket of a room.
 
@@ -52,4 +62,6 @@ def room_event(
         event["skip"] = skip
     if version is not None:
         event["version"] = version
+    if typist is not None:
+        event["typist"] = typist
     return event

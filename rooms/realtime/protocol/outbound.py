@@ -230,6 +230,16 @@ def message_deleted(message_id: int, *, seq: int, client_id: str = "") -> Frame:
     return frame
 
 
+def typing(user: Frame) -> Frame:
+    """Someone is writing in the room: shown for a few seconds, never stored, no seq."""
+    return {"type": "typing", "user": user}
+
+
+def read(*, seq: int) -> Frame:
+    """This user has read the room up to `seq` (in another tab, say)."""
+    return {"type": "read", "seq": seq}
+
+
 def room_closed() -> Frame:
     """The room was archived; the socket closes with 4404 next."""
     return {"type": "room_closed"}

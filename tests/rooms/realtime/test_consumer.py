@@ -278,7 +278,7 @@ async def test_retry_of_a_deleted_message_gets_its_deletion_not_its_text(alice_a
     [
         ("not json", "invalid_json"),
         ('["message"]', "invalid_frame"),
-        ('{"type": "typing"}', "invalid_frame"),
+        ('{"type": "whisper"}', "invalid_frame"),
         ('{"type": "message", "text": 42}', "invalid_frame"),
         ('{"type": "message", "text": "hi", "client_id": 7}', "invalid_frame"),
         ('{"type": "message", "text": "   "}', "empty"),

@@ -61,7 +61,7 @@ def test_json_that_is_not_an_object_is_invalid_frame(raw):
     "frame",
     [
         {"text": "hi"},
-        {"type": "typing", "text": "hi"},
+        {"type": "whisper", "text": "hi"},
         {"type": "MESSAGE", "text": "hi"},
         {"type": None, "text": "hi"},
     ],
