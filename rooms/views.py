@@ -28,7 +28,8 @@ from rooms.selectors import (
     room_get_active,
     room_list_active,
 )
-from rooms.services import message_delete
+from rooms.services import message_delete, room_read_mark
+from rooms.unread import room_read_seq
 
 SIGNED_OUT = "You are not signed in."
 MESSAGE_NOT_FOUND = "No such message in this room."
@@ -118,7 +119,13 @@ def room_detail(request: AuthenticatedRequest, slug: str) -> HttpResponse:
         "events_url": reverse("rooms:room_events", args=[room.slug]),
         "people_url": reverse("rooms:room_people", args=[room.slug]),
         "edit_window": settings.CHAT_EDIT_WINDOW,
+        # Where this person had read to: the page marks the first message after it.
+        "read_seq": room_read_seq(user=request.user, room=room),
     }
+    if config["read_seq"] is None:
+        # A first visit: what was said before it is not "new" to them.
+        room_read_mark(user=request.user, room=room, seq=room.seq)
+        config["read_seq"] = room.seq
     latest = message_list_latest(room=room, limit=HISTORY_LENGTH + 1)
     config["has_more"] = len(latest) > HISTORY_LENGTH
     context = {"room": room, "history": latest[-HISTORY_LENGTH:], "config": config}

@@ -14,6 +14,8 @@ import { PendingList } from './room/pending.js';
 import { PeopleList } from './room/people.js';
 import { ERROR } from './room/protocol.js';
 import { StatusBadge } from './room/status.js';
+import { TypingLine, TypingSender } from './room/typing.js';
+import { ReadTracker } from './room/unread.js';
 
 function readConfig(root) {
   return {
@@ -31,6 +33,8 @@ function readConfig(root) {
     editWindow: Number.parseInt(root.dataset.editWindow, 10) || 0,
     // Where the room's log stood when the server rendered the page.
     start: { seq: Number.parseInt(root.dataset.seq, 10), epoch: root.dataset.epoch || '' },
+    // How far this person had read when the page was rendered.
+    readSeq: Number.parseInt(root.dataset.readSeq, 10),
     olderHistory: root.dataset.hasMore === '1',
   };
 }
@@ -38,12 +42,17 @@ function readConfig(root) {
 const STARTED_OVER = 'You were away too long to catch up here: showing the latest messages.';
 const NOTICE_MS = 15000;
 
+// Frames that are room events (a seq in the room's log); others may carry a seq too.
+const ROOM_EVENTS = new Set(['message', 'message_edited', 'message_deleted', 'reactions']);
+
 // A room event, in seq order (the event log calls this once per event).
-function applyEvent(frame, { messages, outbox, actions }) {
+function applyEvent(frame, { messages, outbox, actions, reads, typingLine }) {
   if (frame.type === 'message') {
     outbox.acknowledge([frame]);
     messages.add([frame]);
     actions.settled(frame);
+    if (frame.user) typingLine.stopped(frame.user.id);
+    reads.arrived(frame);
   } else if (frame.type === 'message_edited') {
     messages.edited(frame);
     actions.settled(frame);
@@ -65,10 +74,17 @@ function settleDuplicate(frame, { outbox, actions }) {
 }
 
 // Every frame but the welcome and the room events (the event log's).
-function handleFrame(frame, { composer, connection, log, people, outbox, messages, actions }) {
+function handleFrame(frame, parts) {
+  const { composer, connection, log, people, outbox, messages, actions, reads, typingLine } = parts;
   switch (frame.type) {
     case 'position':
       log.position(frame);
+      break;
+    case 'typing':
+      typingLine.typing(frame.user);
+      break;
+    case 'read':
+      reads.readElsewhere(frame.seq);
       break;
     case 'user_joined':
       people.add(frame.user);
@@ -76,6 +92,7 @@ function handleFrame(frame, { composer, connection, log, people, outbox, message
       break;
     case 'user_left':
       people.remove(frame.user);
+      if (frame.user) typingLine.stopped(frame.user.id);
       break;
     case 'room_closed':
       // The server follows up with close code 4404; stop right away anyway.
@@ -123,12 +140,13 @@ function start(root, els) {
   const status = new StatusBadge(root, els.state, config.loginUrl);
   const composer = new Composer(els, { draftKey: `lets-talk:draft:${config.slug}` });
   const people = new PeopleList(els.people, els.peopleCount, { isOwn });
-  const followScroll = jumpToLatest(els.jump, { scrollToBottom: () => messages.scrollToBottom() });
+  const jump = jumpToLatest(els.jump, { scrollToBottom: () => messages.scrollToBottom() });
   const messages = new MessageLog(
     els.log,
     { isOwn, myId: () => config.userId, moderator: config.moderator, editable },
-    { onScrolled: (atBottom) => followScroll(atBottom) },
+    { onScrolled: (atBottom) => jump.scrolled(atBottom) },
   );
+  const typingLine = new TypingLine(els.typing);
   const pager = new HistoryPager({
     messages,
     messagesUrl: config.messagesUrl,
@@ -140,7 +158,7 @@ function start(root, els) {
   const log = new EventLog({
     eventsUrl: config.eventsUrl,
     start: config.start,
-    apply: (frame) => applyEvent(frame, { messages, outbox, actions }),
+    apply: (frame) => applyEvent(frame, parts),
     duplicate: (frame) => settleDuplicate(frame, { outbox, actions }),
     replace: (history) => {
       outbox.acknowledge(history);
@@ -155,7 +173,10 @@ function start(root, els) {
     slug: config.slug,
     resumeFrom: () => log.resume || {},
     onState: (state, seconds) => {
-      if (state !== 'connected') log.interrupted();
+      if (state !== 'connected') {
+        log.interrupted();
+        typingLine.clear();
+      }
       status.show(state, seconds);
       outbox.connectionChanged();
     },
@@ -165,10 +186,11 @@ function start(root, els) {
       messages.learnNames(frame.users || []);
       log.welcome(frame);
       outbox.flush();
+      reads.check();
     },
     onFrame: (frame) => {
-      if (typeof frame.seq === 'number' && frame.type !== 'position') log.receive(frame);
-      else handleFrame(frame, { composer, connection, log, people, outbox, messages, actions });
+      if (ROOM_EVENTS.has(frame.type) && typeof frame.seq === 'number') log.receive(frame);
+      else handleFrame(frame, parts);
     },
     onFinish: (state) => {
       log.stop();
@@ -191,13 +213,31 @@ function start(root, els) {
     showError: (text) => composer.showError(text),
   });
   new MentionCompletion({ composer, list: els.mentionList, peopleUrl: config.peopleUrl });
+  const reads = new ReadTracker({
+    messages,
+    connection,
+    currentSeq: () => log.seq,
+    isOwn,
+    readSeq: config.readSeq,
+    onCount: (count) => jump.unread(count),
+  });
+  const typingSender = new TypingSender(connection);
+  // Everything the frame handlers reach (they first run after connect()).
+  const parts = { composer, connection, log, people, outbox, messages, actions, reads, typingLine };
 
   messages.add(readHistory(els.history));
   messages.scrollToBottom();
+  reads.markFirstUnread();
   pager.check();
   composer.listen({
-    onSubmit: () => outbox.submit(),
-    onEdit: () => outbox.draftEdited(),
+    onSubmit: () => {
+      typingSender.sent();
+      outbox.submit();
+    },
+    onEdit: () => {
+      typingSender.typed(composer.text);
+      outbox.draftEdited();
+    },
   });
   composer.focus();
   // The network is back: skip the rest of the backoff wait.
@@ -221,6 +261,7 @@ const els = root && {
   error: document.getElementById('composer-error'),
   notice: document.getElementById('log-notice'),
   mentionList: document.getElementById('mention-list'),
+  typing: document.getElementById('typing'),
 };
 
 if (root && els.log && els.form && els.input && els.state) {

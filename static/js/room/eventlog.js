@@ -40,6 +40,11 @@ export class EventLog {
     }
   }
 
+  // The last room event applied, or null before the first welcome.
+  get seq() {
+    return this.#seq;
+  }
+
   // Where a reconnect resumes from, or null before the first welcome.
   get resume() {
     return this.#seq === null ? null : { since: this.#seq, epoch: this.#epoch };

@@ -84,15 +84,21 @@ export class HistoryPager {
   }
 }
 
-// "Jump to latest": visible while scrolled up, brings the newest into view.
-// Returns what to call with each scroll (whether the reader is at the bottom).
+// "Jump to latest" ("3 new messages ↓" when some came meanwhile): visible
+// while scrolled up, brings the newest into view. Returns what to call with
+// each scroll (whether the reader is at the bottom) and with each unread count.
 export function jumpToLatest(button, messages) {
   button.hidden = true;
   button.addEventListener('click', () => {
     messages.scrollToBottom();
     button.hidden = true;
   });
-  return (atBottom) => {
-    button.hidden = atBottom;
+  return {
+    scrolled: (atBottom) => {
+      button.hidden = atBottom;
+    },
+    unread: (count) => {
+      button.textContent = count > 0 ? `${count} new ${count === 1 ? 'message' : 'messages'} ↓` : 'Jump to latest ↓';
+    },
   };
 }

@@ -37,6 +37,7 @@ export function buildRow(msg, ctx) {
   li.dataset.id = String(msg.id);
   li.dataset.userId = String(msg.user ? msg.user.id : '');
   li.dataset.sentAt = msg.sent_at || '';
+  li.dataset.seq = String(msg.seq || 0);
 
   const head = document.createElement('div');
   head.className = 'message-head';

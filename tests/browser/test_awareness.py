@@ -1,0 +1,74 @@
+"""Awareness in the browser: who is typing, where the new messages start, and the unread count.
+
+Two people in two browsers on the real server.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_chat import say
+from tests.browser.test_conversation import TEXTS, enter, insert_history, row
+from tests.browser.test_delivery import new_room
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_others_see_who_is_typing_until_the_message_arrives(sign_in, chat_server):
+    """Bob writing shows "Bob is typing…" to Alice, not to Bob; his message takes it away."""
+    slug = new_room(chat_server)
+    alice, bob = sign_in("alice"), sign_in("bob")
+    page, other = enter(alice, slug), enter(bob, slug)
+
+    other.locator("#message-input").press_sequentially("on my way")
+    expect(page.locator("#typing")).to_have_text("Bob is typing…")
+    expect(other.locator("#typing")).to_have_text("")
+
+    other.locator("#message-input").press("Enter")
+    expect(row(page, "on my way")).to_be_visible()
+    expect(page.locator("#typing")).to_have_text("")
+
+
+def test_coming_back_to_a_room_opens_at_the_new_messages_line(sign_in, chat_server):
+    """What Bob said while Alice was away sits under "New messages"; what she had read does not."""
+    slug = new_room(chat_server)
+    alice, bob = sign_in("alice"), sign_in("bob")
+    page = enter(alice, slug)
+    other = enter(bob, slug)
+    say(other, "read already")
+    expect(row(page, "read already")).to_be_visible()
+    page.wait_for_timeout(1500)  # the page reports what it has read (at most once a second)
+    page.goto("/rooms/")
+
+    say(other, "while you were out 1")
+    say(other, "while you were out 2")
+    page.goto(f"/rooms/{slug}/")
+
+    divider = page.locator("#messages .unread-divider")
+    expect(divider).to_have_count(1)
+    expect(row(page, "while you were out 1").locator(".unread-divider")).to_have_text("New messages")
+    expect(row(page, "read already").locator(".unread-divider")).to_have_count(0)
+
+
+def test_messages_arriving_while_scrolled_up_are_counted_in_the_title_and_the_jump(sign_in, chat_server):
+    """Scrolled up, the tab title says "(2) …" and the jump control "2 new messages"; reading clears both."""
+    slug = new_room(chat_server)
+    insert_history(chat_server, slug, 60)
+    alice, bob = sign_in("alice"), sign_in("bob")
+    page, other = enter(alice, slug), enter(bob, slug)
+    title = page.title()
+    page.locator("#messages").evaluate("(el) => { el.scrollTop = el.scrollHeight / 2; }")
+
+    say(other, "news 1")
+    say(other, "news 2")
+
+    expect(page).to_have_title(f"(2) {title}")
+    jump = page.get_by_role("button", name="2 new messages")
+    expect(jump).to_be_visible()
+    jump.click()
+    expect(page).to_have_title(title)
+    expect(page.locator(TEXTS).last).to_have_text("news 2")
+    expect(page.get_by_role("button", name=re.compile("new message"))).to_have_count(0)
