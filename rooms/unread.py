@@ -8,8 +8,9 @@ never entered (no RoomRead), every mention of them counts and nothing else does.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, F, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
@@ -58,3 +59,14 @@ def unread_counts(*, user: User, rooms: list[Room]) -> dict[str, Unread]:
     return {
         room.slug: Unread(unread=unread.get(room.pk, 0), mentions=mentions.get(room.pk, 0)) for room in rooms
     }
+
+
+def room_last_activity(*, rooms: list[Room]) -> dict[str, datetime]:
+    """When each room's newest visible message was sent (rooms without one are left out)."""
+    latest = dict(
+        Message.objects.filter(room__in=rooms, deleted_at__isnull=True)
+        .values("room_id")
+        .annotate(at=Max("created_at"))
+        .values_list("room_id", "at")
+    )
+    return {room.slug: latest[room.pk] for room in rooms if room.pk in latest}

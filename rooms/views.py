@@ -16,6 +16,7 @@ from accounts.models import User
 from accounts.selectors import user_list_matching
 from rooms.exceptions import NotAuthor
 from rooms.models import Room
+from rooms.realtime.dashboard import dashboard_rooms
 from rooms.realtime.handshake import tickets
 from rooms.realtime.handshake.query import whole_number
 from rooms.realtime.process import transport
@@ -82,12 +83,28 @@ def _online_counts(rooms: list[Room]) -> dict[str, int]:
 
 @require_GET
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    """Active rooms with how many people are in each."""
-    rooms = list(room_list_active())
-    counts = _online_counts(rooms)
-    listing = [(room, counts[room.slug]) for room in rooms]
-    return render(request, "rooms/dashboard.html", {"rooms": listing})
+def dashboard(request: AuthenticatedRequest) -> HttpResponse:
+    """Active rooms with this person's unread and mention counts, who is online, and the last activity.
+
+    Rendered as the dashboard socket's welcome would say it; the page then keeps it current.
+    """
+    rooms = dashboard_rooms(user=request.user)
+    return render(request, "rooms/dashboard.html", {"rooms": rooms})
+
+
+@require_GET
+@never_cache
+@login_required_json
+def dashboard_token(request: AuthenticatedRequest) -> JsonResponse:
+    """A short-lived ticket to open this person's dashboard socket (the one way tickets are minted)."""
+    user = request.user
+    token = tickets.issue(
+        user_id=user.pk,
+        name=user.get_display_name(),
+        room=tickets.DASHBOARD_ROOM,
+        generation=user.ticket_generation,
+    )
+    return JsonResponse({"token": token, "expires_in": settings.CHAT_JWT_TTL, "ws_url": "/ws/dashboard/"})
 
 
 @require_GET

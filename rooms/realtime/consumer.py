@@ -181,6 +181,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.forget()
             return await self.close()
         process.position.ensure_running()
+        process.activity.ensure_running()
         if process.ticker is not None:
             process.ticker.ensure_running()
         self.room, self.muted_until = entry.room, entry.muted_until
@@ -194,6 +195,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             # it learns who is here from the welcome frame.
             joined = outbound.user_joined(self.member_frame(self.member))
             await room_broadcast(slug, joined, skip=self.channel_name, version=version)
+            process.activity.touch(slug)
         self.groups = [user_group(self.user.pk)]
         await self.channel_layer.group_add(self.groups[0], self.channel_name)
         if self.state is not SocketState.ENTERING:
@@ -251,6 +253,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             version = await transport().presence.leave(room=slug, member=member, connection=self.channel_name)
             if version is not None:
                 await room_broadcast(slug, outbound.user_left(self.member_frame(member)), version=version)
+                transport().activity.touch(slug)
         except Exception:
             # Shared presence unreachable: the expiry of this connection in it
             # (PRESENCE_TTL) and another process's reaping announce the leave.
@@ -343,6 +346,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         )
         if created:
             await room_broadcast(self.room_slug, outbound.message_frame(message))
+            transport().activity.touch(self.room_slug)
         else:
             await self.answer_retry(message)
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
+from rooms.realtime.activity import ActivityTicker
 from rooms.realtime.hub import RoomHub
 from rooms.realtime.position import PositionTicker
 from rooms.realtime.presence.base import Presence
@@ -35,6 +36,8 @@ class Transport:
     rate_limiter: RateLimiter
     # Tells local sockets where their rooms' event logs stand.
     position: PositionTicker
+    # Tells every dashboard which rooms' counts changed here.
+    activity: ActivityTicker
     # Only when processes share Redis: renews presence and reaps dead processes.
     ticker: UpkeepTicker | None
 
@@ -48,6 +51,7 @@ def _build() -> Transport:
             presence=InMemoryPresence(),
             rate_limiter=InMemoryRateLimiter(),
             position=PositionTicker(hub=hub),
+            activity=ActivityTicker(),
             ticker=None,
         )
     from rooms.realtime.presence.redis import RedisPresence
@@ -61,6 +65,7 @@ def _build() -> Transport:
         presence=presence,
         rate_limiter=RedisRateLimiter(),
         position=PositionTicker(hub=hub),
+        activity=ActivityTicker(),
         ticker=UpkeepTicker(registry=registry, presence=presence),
     )
 

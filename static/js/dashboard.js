@@ -1,74 +1,71 @@
-// Keeps the "N online" counters on the rooms dashboard fresh by polling
-// a small JSON endpoint. Polling (rather than a socket) keeps the dashboard
-// cheap: one tiny request every few seconds, and none while the tab is hidden.
+// The rooms dashboard, kept current over its own socket (no polling): each
+// room's unread and mention counts for this person, who is online, and when
+// the last message was sent. Text goes in through textContent only.
 
-const POLL_INTERVAL_MS = 5000;
+import { fillTime } from './room/dates.js';
+import { Connection } from './room/connection.js';
+
+const STATE_TEXT = Object.freeze({
+  connecting: 'Connecting…',
+  connected: '',
+  reconnecting: 'Reconnecting…',
+  signedout: 'Signed out',
+  error: 'Not available',
+  closed: '',
+});
+
+function setCount(card, kind, value) {
+  const holder = card.querySelector(`[data-count="${kind}"]`);
+  if (!holder || !Number.isFinite(value)) return;
+  const target = holder.querySelector('.count') || holder;
+  const text = String(value);
+  if (target.textContent !== text) target.textContent = text;
+  if (kind !== 'online') holder.hidden = value === 0;
+}
+
+function showRoom(card, room) {
+  setCount(card, 'unread', room.unread);
+  setCount(card, 'mentions', room.mentions);
+  setCount(card, 'online', room.online);
+  const online = card.querySelector('.room-card-online');
+  if (online) online.dataset.online = String(room.online);
+  const time = card.querySelector('time[data-last-activity]');
+  if (time && room.last_activity) fillTime(time, room.last_activity);
+}
+
+function showRooms(container, rooms) {
+  // Cards are found by walking them, not by a selector built from a slug.
+  const cards = new Map(Array.from(container.querySelectorAll('a.room-card'), (card) => [card.dataset.room, card]));
+  for (const room of rooms || []) {
+    const card = cards.get(room.slug);
+    if (card) showRoom(card, room);
+  }
+}
 
 const container = document.getElementById('room-list');
-const onlineUrl = container ? container.dataset.onlineUrl : '';
+const state = document.getElementById('dashboard-state');
 
-let timer = null;
-let inFlight = false;
-let stopped = false;
-
-function stop() {
-  stopped = true;
-  if (timer !== null) {
-    clearInterval(timer);
-    timer = null;
+if (container && container.dataset.tokenUrl) {
+  for (const time of container.querySelectorAll('time[data-last-activity]')) {
+    const iso = time.getAttribute('datetime');
+    if (iso) fillTime(time, iso);
   }
-}
-
-function applyCounts(counts) {
-  if (!counts || typeof counts !== 'object') return;
-  // Iterate the elements instead of building a selector from the slug, so
-  // no slug ever needs CSS escaping.
-  for (const el of container.querySelectorAll('[data-room-online]')) {
-    const value = counts[el.dataset.roomOnline];
-    if (typeof value === 'number' && Number.isFinite(value)) {
-      const text = String(value);
-      if (el.textContent !== text) el.textContent = text;
-    }
-  }
-}
-
-async function refresh() {
-  // Skip while hidden (saves requests) or while a previous request is still
-  // pending (avoids piling up on a slow network).
-  if (stopped || inFlight || document.hidden) return;
-  inFlight = true;
-  try {
-    const response = await fetch(onlineUrl, {
-      credentials: 'same-origin',
-      headers: { Accept: 'application/json' },
-    });
-    if (response.status === 401) {
-      // Session is gone: a reload lets the server redirect to the login page.
-      stop();
-      window.location.reload();
-      return;
-    }
-    const type = response.headers.get('Content-Type') || '';
-    if (response.redirected && !type.includes('json')) {
-      // Same situation if the server answered with a redirect to an HTML page.
-      stop();
-      window.location.reload();
-      return;
-    }
-    if (!response.ok) return;
-    const data = await response.json();
-    applyCounts(data && data.rooms);
-  } catch {
-    // Network hiccup or bad JSON: try again on the next tick.
-  } finally {
-    inFlight = false;
-  }
-}
-
-if (container && onlineUrl) {
-  timer = setInterval(refresh, POLL_INTERVAL_MS);
-  document.addEventListener('visibilitychange', () => {
-    // Catch up straight away when the user comes back to the tab.
-    if (!document.hidden) refresh();
+  const connection = new Connection({
+    tokenUrl: container.dataset.tokenUrl,
+    slug: '',
+    resumeFrom: () => ({}),
+    onState: (name) => {
+      if (state) state.textContent = STATE_TEXT[name] ?? '';
+    },
+    onWelcome: (frame) => showRooms(container, frame.rooms),
+    onFrame: (frame) => {
+      if (frame.type === 'rooms') showRooms(container, frame.rooms);
+    },
+    onFinish: (name) => {
+      if (name === 'signedout') window.location.reload();
+      else if (state) state.textContent = STATE_TEXT[name] ?? '';
+    },
   });
+  window.addEventListener('online', () => connection.retryNow());
+  connection.connect();
 }

@@ -72,3 +72,29 @@ def test_messages_arriving_while_scrolled_up_are_counted_in_the_title_and_the_ju
     expect(page).to_have_title(title)
     expect(page.locator(TEXTS).last).to_have_text("news 2")
     expect(page.get_by_role("button", name=re.compile("new message"))).to_have_count(0)
+
+
+def test_the_dashboard_counts_unread_messages_mentions_and_people_live(sign_in, chat_server):
+    """Alice's dashboard, never reloaded: Bob coming in, his messages and his mention of her show live."""
+    slug = new_room(chat_server)
+    alice, bob = sign_in("alice"), sign_in("bob")
+    enter(alice, slug)  # Alice has been in the room: what is said there now is unread for her
+    dashboard = alice.page
+    dashboard.goto("/rooms/")
+    card = dashboard.locator(f'a.room-card[data-room="{slug}"]')
+    expect(card.locator('[data-count="online"]')).to_have_text("0")
+    expect(card.locator(".room-card-online")).to_have_attribute("data-online", "0")
+    expect(card.locator(".room-card-unread")).to_be_hidden()
+
+    other = enter(bob, slug)
+    expect(card.locator('[data-count="online"]')).to_have_text("1")
+    say(other, "anyone here?")
+    say(other, "@alice your turn")
+
+    expect(card.locator(".room-card-unread")).to_have_text("2 unread")
+    expect(card.locator(".room-card-mentions")).to_have_text("1 @ mentioning you")
+    expect(card.locator("time[data-last-activity]")).not_to_have_text("none yet")
+
+    alice.reopen().goto(f"/rooms/{slug}/")  # reading it in another tab clears the counts here
+    expect(card.locator(".room-card-unread")).to_be_hidden()
+    expect(card.locator(".room-card-mentions")).to_be_hidden()

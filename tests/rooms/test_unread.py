@@ -1,4 +1,4 @@
-"""Read state (rooms.services.room_read_mark) and the unread and mention counts read from it (rooms.unread)."""
+"""Read state (rooms.services.room_read_mark) and the unread and mention counts from it (rooms.unread)."""
 
 from __future__ import annotations
 

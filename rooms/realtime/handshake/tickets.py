@@ -19,6 +19,8 @@ LEEWAY_SECONDS = 5
 # Far above any token we mint (~300 bytes); refuses oversized input before decoding.
 MAX_TOKEN_BYTES = 2048
 REQUIRED_CLAIMS = ["exp", "iat", "aud", "iss", "sub", "room"]
+# The room claim of a dashboard ticket: slugs are [-a-zA-Z0-9_], so no room is called this.
+DASHBOARD_ROOM = "*dashboard"
 
 
 class TokenError(Exception):

@@ -33,6 +33,17 @@ class UserEvent(StrEnum):
     READ = "user.read"
 
 
+class DashboardEvent(StrEnum):
+    """Events on the dashboard group, handled by every dashboard socket (DashboardConsumer)."""
+
+    # These rooms' counts may have changed (a message, someone came or went).
+    ACTIVITY = "dashboard.activity"
+
+
+# Every dashboard socket, on every process, joins it.
+DASHBOARD_GROUP = "dashboard"
+
+
 def room_group(slug: str) -> str:
     """The group of a room: one subscription per process (the room hub) joins it."""
     return f"room.{slug}"

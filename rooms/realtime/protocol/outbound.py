@@ -240,6 +240,33 @@ def read(*, seq: int) -> Frame:
     return {"type": "read", "seq": seq}
 
 
+def dashboard_room(
+    *,
+    slug: str,
+    name: str,
+    description: str,
+    unread: int,
+    mentions: int,
+    online: int,
+    last_activity: datetime | None,
+) -> Frame:
+    """One room as one person's dashboard shows it."""
+    return {
+        "slug": slug,
+        "name": name,
+        "description": description,
+        "unread": unread,
+        "mentions": mentions,
+        "online": online,
+        "last_activity": iso_utc(last_activity) if last_activity else None,
+    }
+
+
+def dashboard(*, kind: str, rooms: list[Frame]) -> Frame:
+    """The dashboard's rooms: all of them (`welcome`, first) or those that changed (`rooms`)."""
+    return {"type": kind, "rooms": rooms}
+
+
 def room_closed() -> Frame:
     """The room was archived; the socket closes with 4404 next."""
     return {"type": "room_closed"}

@@ -170,7 +170,9 @@ async def test_reads_within_the_interval_are_written_once_with_the_highest_seq(
     assert writes == [1, 4]
 
 
-async def test_a_pending_read_is_written_when_the_interval_ends(alice_and_bob, alice, bob, writes, monkeypatch):
+async def test_a_pending_read_is_written_when_the_interval_ends(
+    alice_and_bob, alice, bob, writes, monkeypatch
+):
     """With a 0.3 s interval, reads sent after the first are written, once, without waiting for the close."""
     monkeypatch.setattr("rooms.realtime.awareness.READ_WRITE_INTERVAL", 0.3)
     await messages_in_general(bob, 5)
@@ -225,7 +227,9 @@ async def test_a_read_reaches_the_readers_other_tab_in_the_room_but_not_others(
     assert await read_seq(bob) is None
 
 
-@pytest.mark.parametrize("seq", [-1, "3", True, None, 1.5], ids=["negative", "string", "bool", "null", "float"])
+@pytest.mark.parametrize(
+    "seq", [-1, "3", True, None, 1.5], ids=["negative", "string", "bool", "null", "float"]
+)
 async def test_a_read_without_a_whole_non_negative_seq_is_refused(alice_and_bob, alice, bob, seq, writes):
     """Each gets error invalid_frame, and nothing is written."""
     await messages_in_general(bob, 3)

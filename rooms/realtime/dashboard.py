@@ -1,0 +1,137 @@
+"""DashboardConsumer: one person's live dashboard, counts pushed instead of polled.
+
+Its own ticket (the room claim tickets.DASHBOARD_ROOM, which no slug can be)
+through the same handshake as rooms. The welcome lists every room with this
+person's unread and mention counts, the online count and the last activity;
+after it, `rooms` frames carry the rooms that changed: named by the activity
+ticks of every process (rooms.realtime.activity), or read in another tab.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from accounts.models import User
+from rooms.realtime.handshake.tickets import DASHBOARD_ROOM, RoomTicket
+from rooms.realtime.process import transport
+from rooms.realtime.protocol import outbound
+from rooms.realtime.protocol.codes import CloseCode
+from rooms.realtime.protocol.layer import DASHBOARD_GROUP, user_group
+from rooms.realtime.wire import wire_for
+from rooms.realtime.writer import SocketWriter
+from rooms.selectors import room_list_active
+from rooms.unread import room_last_activity, unread_counts
+
+logger = logging.getLogger("rooms.ws")
+
+
+def dashboard_rooms(*, user: User, slugs: list[str] | None = None) -> list[outbound.Frame]:
+    """The active rooms (or those of `slugs`) as this person's dashboard shows them."""
+    rooms = list(room_list_active())
+    if slugs is not None:
+        wanted = set(slugs)
+        rooms = [room for room in rooms if room.slug in wanted]
+    if not rooms:
+        return []
+    counts = unread_counts(user=user, rooms=rooms)
+    last = room_last_activity(rooms=rooms)
+    online = transport().presence.counts(rooms=[room.slug for room in rooms])
+    return [
+        outbound.dashboard_room(
+            slug=room.slug,
+            name=room.name,
+            description=room.description,
+            unread=counts[room.slug].unread,
+            mentions=counts[room.slug].mentions,
+            online=online.get(room.slug, 0),
+            last_activity=last.get(room.slug),
+        )
+        for room in rooms
+    ]
+
+
+class DashboardConsumer(AsyncWebsocketConsumer):
+    """A person's dashboard socket: the welcome, then the rooms that changed."""
+
+    user: User
+    writer: SocketWriter
+    live = False
+
+    async def dispatch(self, message: dict) -> None:
+        """Run the handler for an event (as RoomConsumer: database clean-up is database_sync_to_async's)."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def connect(self) -> None:
+        """Check the dashboard ticket, join the dashboard and the user's group, send the welcome."""
+        self.writer = SocketWriter(self.base_send, wire_for(self.base_send), on_too_slow=self.too_slow)
+        user, ticket = self.scope.get("user"), self.scope.get("room_ticket")
+        if not isinstance(ticket, RoomTicket) or not isinstance(user, User) or not user.is_authenticated:
+            return await self.close()
+        if ticket.room != DASHBOARD_ROOM:
+            logger.info("dashboard socket refused: a ticket for room %r (user %s)", ticket.room, user.pk)
+            return await self.close()
+        self.user = user
+        self.groups = [DASHBOARD_GROUP, user_group(user.pk)]
+        for group in self.groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        transport().activity.ensure_running()
+        await self.accept()
+        try:
+            rooms = await database_sync_to_async(dashboard_rooms)(user=user)
+        except Exception:
+            logger.exception("dashboard welcome failed (user %s)", user.pk)
+            return await self.close(code=CloseCode.INTERNAL_ERROR)
+        self.live = True
+        await self.send_frame(outbound.dashboard(kind="welcome", rooms=rooms))
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """A dashboard listens only: whatever a client sends is dropped unread."""
+
+    async def send_frame(self, frame: outbound.Frame) -> None:
+        """Write a frame through the socket's writer (bounded, like a room socket's)."""
+        if self.live:
+            await self.writer.write({"type": "websocket.send", "text": outbound.encode(frame)})
+
+    async def refresh(self, slugs: list[str]) -> None:
+        """Send this person's counts for these rooms (those that still exist)."""
+        if not self.live:
+            return
+        rooms = await database_sync_to_async(dashboard_rooms)(user=self.user, slugs=slugs)
+        if rooms:
+            await self.send_frame(outbound.dashboard(kind="rooms", rooms=rooms))
+
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        """Close once, through the writer."""
+        self.live = False
+        if hasattr(self, "writer"):
+            await self.writer.close(None if code is None or isinstance(code, bool) else int(code), reason)
+        else:
+            await super().close(code=code, reason=reason)
+
+    async def too_slow(self) -> None:
+        """A dashboard that reads nothing for long is cut off; it reconnects and gets a fresh welcome."""
+        await self.close(code=CloseCode.TOO_SLOW)
+
+    # Channel-layer events: the dashboard group ("dashboard.activity") and the user's group.
+
+    async def dashboard_activity(self, event: dict) -> None:
+        """Rooms whose counts may have changed, on some process."""
+        await self.refresh(list(event.get("rooms", [])))
+
+    async def user_read(self, event: dict) -> None:
+        """This person read a room (in one of their tabs): its unread count follows."""
+        await self.refresh([event["room"]])
+
+    async def user_muted(self, event: dict) -> None:
+        """A mute matters to room sockets only."""
+
+    async def user_signed_out(self, event: dict) -> None:
+        """Signed out or deactivated: close with 4401, as room sockets do."""
+        await self.close(code=CloseCode.SIGNED_OUT)
