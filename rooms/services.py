@@ -234,7 +234,9 @@ def room_read_mark(*, user: User, room: Room, seq: int) -> bool:
         RoomRead.objects.filter(user=user, room=room, seq__lt=seq).update(seq=seq, updated_at=timezone.now())
     )
     if not moved:
-        _, moved = RoomRead.objects.get_or_create(user=user, room=room, defaults={"seq": seq})
+        _, created = RoomRead.objects.get_or_create(user=user, room=room, defaults={"seq": seq})
+        # Two first marks at once (two tabs): the one that did not create the row moves it.
+        moved = created or bool(RoomRead.objects.filter(user=user, room=room, seq__lt=seq).update(seq=seq))
     if moved:
         notify.user_read_notify(user_id=user.pk, room=room.slug, seq=seq)
     return moved

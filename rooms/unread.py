@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, F, Max, OuterRef, Q, Subquery
+from django.db.models import Count, F, Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
@@ -51,7 +51,7 @@ def unread_counts(*, user: User, rooms: list[Room]) -> dict[str, Unread]:
     mentions = dict(
         Mention.objects.filter(user=user, message__room__in=rooms, message__deleted_at__isnull=True)
         .annotate(read=mention_read_seq)
-        .filter(Q(read=-1) | Q(message__seq__gt=F("read")))
+        .filter(message__seq__gt=F("read"))
         .values("message__room_id")
         .annotate(n=Count("id"))
         .values_list("message__room_id", "n")
