@@ -92,12 +92,14 @@ def start_server(
     name: str = "daphne",
     extra_args: Sequence[str] = (),
     server: str = "daphne",
+    port: int | None = None,
 ) -> AsgiServer:
     """Start daphne, or uvicorn as the Procfile runs it (server="uvicorn"); wait for /healthz 200.
 
     `extra_args` are server options (e.g. ``--ping-interval 1``), put after those (the last one wins).
+    `port`: a given one (a restart on the port the browser knows), else a free one.
     """
-    port = free_port()
+    port = port or free_port()
     log_path = workdir / f"{name}.log"
     if server == "uvicorn":
         command = [

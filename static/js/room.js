@@ -75,7 +75,7 @@ function settleDuplicate(frame, { outbox, actions }) {
 
 // Every frame but the welcome and the room events (the event log's).
 function handleFrame(frame, parts) {
-  const { composer, connection, log, people, outbox, messages, actions, reads, typingLine } = parts;
+  const { composer, connection, log, people, outbox, messages, actions, reads, typingLine, announce } = parts;
   switch (frame.type) {
     case 'position':
       log.position(frame);
@@ -89,9 +89,11 @@ function handleFrame(frame, parts) {
     case 'user_joined':
       people.add(frame.user);
       messages.learnNames([frame.user]);
+      if (frame.user) announce(`${frame.user.name} joined`);
       break;
     case 'user_left':
       people.remove(frame.user);
+      if (frame.user) announce(`${frame.user.name} left`);
       if (frame.user) typingLine.stopped(frame.user.id);
       break;
     case 'room_closed':
@@ -137,7 +139,7 @@ function start(root, els) {
   const editable = (msg) =>
     config.editWindow > 0 && Date.now() - new Date(msg.sent_at).getTime() < (config.editWindow - 5) * 1000;
 
-  const status = new StatusBadge(root, els.state, config.loginUrl);
+  const status = new StatusBadge(root, els.state, config.loginUrl, els.retry);
   const composer = new Composer(els, { draftKey: `lets-talk:draft:${config.slug}` });
   const people = new PeopleList(els.people, els.peopleCount, { isOwn });
   const jump = jumpToLatest(els.jump, { scrollToBottom: () => messages.scrollToBottom() });
@@ -172,12 +174,12 @@ function start(root, els) {
     tokenUrl: config.tokenUrl,
     slug: config.slug,
     resumeFrom: () => log.resume || {},
-    onState: (state, seconds) => {
+    onState: (state) => {
       if (state !== 'connected') {
         log.interrupted();
         typingLine.clear();
       }
-      status.show(state, seconds);
+      status.show(state);
       outbox.connectionChanged();
     },
     onWelcome: (frame) => {
@@ -223,7 +225,11 @@ function start(root, els) {
   });
   const typingSender = new TypingSender(connection);
   // Everything the frame handlers reach (they first run after connect()).
-  const parts = { composer, connection, log, people, outbox, messages, actions, reads, typingLine };
+  // Joins and leaves, read out politely once each (the log announces messages itself).
+  const announce = (text) => {
+    if (els.announcer) els.announcer.textContent = text;
+  };
+  const parts = { composer, connection, log, people, outbox, messages, actions, reads, typingLine, announce };
 
   messages.add(readHistory(els.history));
   messages.scrollToBottom();
@@ -240,8 +246,9 @@ function start(root, els) {
     },
   });
   composer.focus();
-  // The network is back: skip the rest of the backoff wait.
+  // The network is back, or the person asked: skip the rest of the wait.
   window.addEventListener('online', () => connection.retryNow());
+  if (els.retry) els.retry.addEventListener('click', () => connection.retryNow());
   connection.connect();
 }
 
@@ -262,6 +269,8 @@ const els = root && {
   notice: document.getElementById('log-notice'),
   mentionList: document.getElementById('mention-list'),
   typing: document.getElementById('typing'),
+  retry: document.getElementById('retry-now'),
+  announcer: document.getElementById('announcer'),
 };
 
 if (root && els.log && els.form && els.input && els.state) {

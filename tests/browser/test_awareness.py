@@ -6,13 +6,16 @@ Two people in two browsers on the real server.
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_chat import say
+from tests.browser.conftest import PASSWORD_LINE
+from tests.browser.test_chat import expect_connected, say
 from tests.browser.test_conversation import TEXTS, enter, insert_history, row
 from tests.browser.test_delivery import new_room
+from tests.servers import manage, server_env, start_server
 
 pytestmark = pytest.mark.browser
 
@@ -98,3 +101,65 @@ def test_the_dashboard_counts_unread_messages_mentions_and_people_live(sign_in, 
     alice.reopen().goto(f"/rooms/{slug}/")  # reading it in another tab clears the counts here
     expect(card.locator(".room-card-unread")).to_be_hidden()
     expect(card.locator(".room-card-mentions")).to_be_hidden()
+
+
+# Every text the connection badge shows, in order (what a screen reader would read).
+RECORD_BADGE = """
+(() => {
+  window.__badge = [];
+  const start = () => {
+    const badge = document.getElementById('connection-state');
+    new MutationObserver(() => window.__badge.push(badge.textContent)).observe(
+      badge, { childList: true, characterData: true, subtree: true });
+  };
+  document.addEventListener('DOMContentLoaded', start);
+})();
+"""
+
+
+def test_the_page_reconnects_as_soon_as_the_server_answers_again(browser, tmp_path):
+    """The server goes away and comes back: Reconnecting… said once, Retry now offered, then Connected.
+
+    How long after /healthz first answered the page was connected again is
+    printed for the log; it is measured, not asserted.
+    """
+    env = server_env(DJANGO_DEBUG="1", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    manage(env, "migrate", "--no-input")
+    passwords = {
+        m["username"]: m["password"] for m in PASSWORD_LINE.finditer(manage(env, "ensure_demo_users"))
+    }
+    server = start_server(env, tmp_path, name="before")
+    context = browser.new_context(base_url=server.url)
+    try:
+        page = context.new_page()
+        page.add_init_script(RECORD_BADGE)
+        page.goto("/accounts/login/")
+        page.locator("#id_username").fill("alice")
+        page.locator("#id_password").fill(passwords["alice"])
+        page.get_by_role("button", name="Sign in").click()
+        page.goto("/rooms/general/")
+        expect_connected(page)
+        answered: list[float] = []
+        page.on(
+            "response",
+            lambda r: (
+                answered.append(time.monotonic()) if r.url.endswith("/healthz") and r.status == 200 else None
+            ),
+        )
+
+        server.stop()
+        expect(page.locator("#connection-state")).to_have_text("Reconnecting…")
+        expect(page.get_by_role("button", name="Retry now")).to_be_visible()
+        assert page.locator(".people-panel").evaluate("(el) => getComputedStyle(el).opacity") == "0.55"
+        page.wait_for_timeout(3000)  # several probes fail meanwhile: nothing more is announced
+
+        server = start_server(env, tmp_path, name="after", port=server.port)
+        expect_connected(page)
+        connected_at = time.monotonic()
+        waited_ms = 1000 * (connected_at - answered[0])
+        print(f"\nreconnected {waited_ms:.0f} ms after /healthz first answered the page")
+        expect(page.get_by_role("button", name="Retry now")).to_be_hidden()
+        assert page.evaluate("() => window.__badge").count("Reconnecting…") == 1
+    finally:
+        context.close()
+        server.stop()

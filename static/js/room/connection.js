@@ -9,40 +9,47 @@
 import { CLOSE } from './protocol.js';
 import { fetchTicket, socketUrl } from './ticket.js';
 
-const MAX_BACKOFF_MS = 30000;
-const BASE_BACKOFF_MS = 1000;
+// While disconnected, the page asks /healthz (one cheap request) after each
+// of these waits, growing to the cap, and reconnects the moment it answers:
+// no sleeping through a server that is already back.
+const MAX_PROBE_WAIT_MS = 4000;
+const BASE_PROBE_WAIT_MS = 300;
+const PROBE_GROWTH = 1.6;
+const PROBE_TIMEOUT_MS = 3000;
 const JITTER = 0.2;
 const NORMAL_CLOSURE = 1000; // the standard code, not one of ours
 
-function backoffDelay(attempt) {
-  const base = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** attempt);
+function probeWait(attempt) {
+  const base = Math.min(MAX_PROBE_WAIT_MS, BASE_PROBE_WAIT_MS * PROBE_GROWTH ** attempt);
   const jitter = 1 - JITTER + Math.random() * 2 * JITTER;
-  // Jitter spreads reconnects out so a server restart is not met by a
+  // Jitter spreads the probes out so a server restart is not met by a
   // synchronised stampede; the cap still holds afterwards.
-  return Math.min(MAX_BACKOFF_MS, Math.round(base * jitter));
+  return Math.min(MAX_PROBE_WAIT_MS, Math.round(base * jitter));
 }
 
 // One room's socket, kept open until a terminal state. Callbacks:
-// onState('connecting' | 'connected') and onState('reconnecting', seconds);
+// onState('connecting' | 'connected' | 'reconnecting'), once per change;
 // onWelcome(frame) and onFrame(frame) for every other frame; onFinish(state)
 // once, with 'closed', 'signedout' or 'error' (room not found).
 export class Connection {
   #tokenUrl;
   #slug;
   #resumeFrom;
+  #healthUrl;
   #on;
   #socket = null;
   #backoffAttempt = 0;
   #reconnectTimer = null;
-  #countdownTimer = null;
+  #state = null;
   #connectSeq = 0; // bumps on every attempt so stale async results are ignored
   #connecting = false;
   #terminal = false; // closed / signed out / not found: never reconnect
 
-  constructor({ tokenUrl, slug, resumeFrom, onState, onWelcome, onFrame, onFinish }) {
+  constructor({ tokenUrl, slug, resumeFrom, onState, onWelcome, onFrame, onFinish, healthUrl = '/healthz' }) {
     this.#tokenUrl = tokenUrl;
     this.#slug = slug;
     this.#resumeFrom = resumeFrom;
+    this.#healthUrl = healthUrl;
     this.#on = { onState, onWelcome, onFrame, onFinish };
   }
 
@@ -63,7 +70,8 @@ export class Connection {
     this.#clearReconnect();
     this.#connecting = true;
     const seq = ++this.#connectSeq;
-    this.#on.onState('connecting');
+    // A retry keeps saying "reconnecting": one announcement per outage, not per attempt.
+    if (this.#state !== 'reconnecting') this.#setState('connecting');
 
     let result;
     try {
@@ -87,7 +95,7 @@ export class Connection {
     this.#openSocket(result.ticket);
   }
 
-  // Skip the rest of the backoff wait (the network is back).
+  // Skip the rest of the wait (the network is back, or the person asked).
   retryNow() {
     if (!this.#terminal && !this.#socket && !this.#connecting) {
       this.#clearReconnect();
@@ -107,29 +115,45 @@ export class Connection {
     }
   }
 
+  #setState(state) {
+    if (state === this.#state) return;
+    this.#state = state;
+    this.#on.onState(state);
+  }
+
   #clearReconnect() {
     if (this.#reconnectTimer !== null) clearTimeout(this.#reconnectTimer);
-    if (this.#countdownTimer !== null) clearInterval(this.#countdownTimer);
     this.#reconnectTimer = null;
-    this.#countdownTimer = null;
   }
 
   #scheduleReconnect() {
     if (this.#terminal) return;
     this.#clearReconnect();
-    const delay = backoffDelay(this.#backoffAttempt);
+    this.#setState('reconnecting');
+    const wait = probeWait(this.#backoffAttempt);
     this.#backoffAttempt += 1;
-    const deadline = Date.now() + delay;
-    const showCountdown = () => {
-      const seconds = Math.max(1, Math.ceil((deadline - Date.now()) / 1000));
-      this.#on.onState('reconnecting', seconds);
-    };
-    showCountdown();
-    this.#countdownTimer = setInterval(showCountdown, 1000);
     this.#reconnectTimer = setTimeout(() => {
-      this.#clearReconnect();
-      this.connect();
-    }, delay);
+      this.#reconnectTimer = null;
+      this.#probe();
+    }, wait);
+  }
+
+  // Is the server back? Connect the moment it says so; else wait a little longer.
+  async #probe() {
+    let up = false;
+    try {
+      const response = await fetch(this.#healthUrl, {
+        cache: 'no-store',
+        credentials: 'same-origin',
+        signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+      });
+      up = response.ok;
+    } catch {
+      up = false;
+    }
+    if (this.#terminal || this.#socket || this.#connecting || this.#reconnectTimer !== null) return;
+    if (up) this.connect();
+    else this.#scheduleReconnect();
   }
 
   #openSocket(ticket) {
@@ -155,7 +179,7 @@ export class Connection {
       if (data.type === 'welcome') {
         welcomed = true;
         this.#backoffAttempt = 0;
-        this.#on.onState('connected');
+        this.#setState('connected');
         this.#on.onWelcome(data);
       } else {
         this.#on.onFrame(data);

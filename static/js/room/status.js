@@ -4,6 +4,8 @@
 const TEXT = Object.freeze({
   connecting: 'Connecting…',
   connected: 'Connected',
+  // No countdown: a screen reader reads the badge once per change.
+  reconnecting: 'Reconnecting…',
   closed: 'This room was closed',
   error: 'Room not found',
 });
@@ -12,32 +14,27 @@ export class StatusBadge {
   #root;
   #badge;
   #loginUrl;
+  #retry;
 
-  constructor(root, badge, loginUrl) {
+  // retry: the "Retry now" button, shown while reconnecting (optional).
+  constructor(root, badge, loginUrl, retry = null) {
     this.#root = root;
     this.#badge = badge;
     this.#loginUrl = loginUrl;
+    this.#retry = retry;
   }
 
-  // state is a Connection state ('reconnecting' with the seconds left) or a
-  // terminal one ('closed', 'signedout', 'error').
-  show(state, seconds) {
-    if (state === 'signedout') {
-      this.#showSignedOut();
-    } else if (state === 'reconnecting') {
-      this.#set('reconnecting', `Reconnecting in ${seconds}s…`);
-    } else if (state === 'connecting' && this.#root.dataset.state === 'reconnecting') {
-      // The countdown has run out: keep the reconnecting look while we try.
-      this.#badge.textContent = 'Reconnecting…';
-    } else {
-      this.#set(state, TEXT[state]);
-    }
+  // state is a Connection state or a terminal one ('closed', 'signedout', 'error').
+  show(state) {
+    if (this.#retry) this.#retry.hidden = state !== 'reconnecting';
+    if (state === 'signedout') this.#showSignedOut();
+    else this.#set(state, TEXT[state] || '');
   }
 
   #set(state, text) {
     this.#badge.dataset.state = state;
     this.#root.dataset.state = state;
-    this.#badge.textContent = text;
+    if (this.#badge.textContent !== text) this.#badge.textContent = text;
   }
 
   #showSignedOut() {
