@@ -9,6 +9,7 @@ import { EventLog } from './room/eventlog.js';
 import { HistoryPager, jumpToLatest } from './room/history.js';
 import { MentionCompletion } from './room/mentions.js';
 import { MessageLog } from './room/messages.js';
+import { MentionNotifier } from './room/notifications.js';
 import { Outbox } from './room/outbox.js';
 import { PendingList } from './room/pending.js';
 import { PeopleList } from './room/people.js';
@@ -46,13 +47,14 @@ const NOTICE_MS = 15000;
 const ROOM_EVENTS = new Set(['message', 'message_edited', 'message_deleted', 'reactions']);
 
 // A room event, in seq order (the event log calls this once per event).
-function applyEvent(frame, { messages, outbox, actions, reads, typingLine }) {
+function applyEvent(frame, { messages, outbox, actions, reads, typingLine, notifier }) {
   if (frame.type === 'message') {
     outbox.acknowledge([frame]);
     messages.add([frame]);
     actions.settled(frame);
     if (frame.user) typingLine.stopped(frame.user.id);
     reads.arrived(frame);
+    notifier.message(frame);
   } else if (frame.type === 'message_edited') {
     messages.edited(frame);
     actions.settled(frame);
@@ -229,7 +231,16 @@ function start(root, els) {
   const announce = (text) => {
     if (els.announcer) els.announcer.textContent = text;
   };
-  const parts = { composer, connection, log, people, outbox, messages, actions, reads, typingLine, announce };
+  const notifier = new MentionNotifier({
+    button: els.notifyToggle,
+    roomName: root.dataset.roomName || config.slug,
+    myId: () => config.userId,
+    since: config.start.seq,
+  });
+  const parts = {
+    ...{ composer, connection, log, people, outbox, messages },
+    ...{ actions, reads, typingLine, announce, notifier },
+  };
 
   messages.add(readHistory(els.history));
   messages.scrollToBottom();
@@ -271,6 +282,7 @@ const els = root && {
   typing: document.getElementById('typing'),
   retry: document.getElementById('retry-now'),
   announcer: document.getElementById('announcer'),
+  notifyToggle: document.getElementById('notify-toggle'),
 };
 
 if (root && els.log && els.form && els.input && els.state) {

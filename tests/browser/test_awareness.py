@@ -163,3 +163,40 @@ def test_the_page_reconnects_as_soon_as_the_server_answers_again(browser, tmp_pa
     finally:
         context.close()
         server.stop()
+
+
+# Notifications as the page makes them, and a tab the test can hide.
+RECORD_NOTIFICATIONS = """
+(() => {
+  window.__shown = [];
+  window.__hidden = false;
+  Object.defineProperty(document, 'hidden', { get: () => window.__hidden });
+  Object.defineProperty(document, 'visibilityState', { get: () => (window.__hidden ? 'hidden' : 'visible') });
+  const Native = window.Notification;
+  window.Notification = class extends Native {
+    constructor(title, options) { super(title, options); window.__shown.push({ title, body: options.body }); }
+  };
+})();
+"""
+
+
+def test_a_mention_while_the_tab_is_hidden_notifies_and_nothing_else_does(sign_in, chat_server):
+    """Notifications on: a plain message, or a mention in a visible tab, stays quiet; one while hidden shows."""
+    slug = new_room(chat_server)
+    alice, bob = sign_in("alice"), sign_in("bob")
+    alice.context.grant_permissions(["notifications"])
+    alice.page.add_init_script(RECORD_NOTIFICATIONS)
+    page, other = enter(alice, slug), enter(bob, slug)
+    toggle = page.get_by_role("button", name="Notify me of mentions")
+    toggle.click()
+    expect(page.get_by_role("button", name="Notifications on")).to_have_attribute("aria-pressed", "true")
+
+    say(other, "@alice while you look")
+    expect(row(page, "@alice while you look")).to_be_visible()
+    page.evaluate("() => { window.__hidden = true; }")
+    say(other, "nothing for you")
+    say(other, "@alice are you there?")
+    expect(row(page, "@alice are you there?")).to_be_visible()
+
+    shown = page.evaluate("() => window.__shown")
+    assert shown == [{"title": "Bob mentioned you in Delivery", "body": "@alice are you there?"}]
