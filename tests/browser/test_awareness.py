@@ -181,7 +181,7 @@ RECORD_NOTIFICATIONS = """
 
 
 def test_a_mention_while_the_tab_is_hidden_notifies_and_nothing_else_does(sign_in, chat_server):
-    """Notifications on: a plain message, or a mention in a visible tab, stays quiet; one while hidden shows."""
+    """With notifications on, only a mention while the tab is hidden shows one."""
     slug = new_room(chat_server)
     alice, bob = sign_in("alice"), sign_in("bob")
     alice.context.grant_permissions(["notifications"])
