@@ -11,9 +11,7 @@ from collections import deque
 from datetime import datetime
 from enum import Enum
 
-from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -23,6 +21,7 @@ from rooms.exceptions import ChatError, InvalidFrame, Muted, RateLimited
 from rooms.models import Message, Room
 from rooms.realtime.awareness import ReadMarker, TypingThrottle
 from rooms.realtime.changes import change_apply
+from rooms.realtime.dispatch import DirectWebsocketConsumer
 from rooms.realtime.handshake.query import query_param, whole_number
 from rooms.realtime.handshake.tickets import RoomTicket
 from rooms.realtime.hub import room_broadcast
@@ -94,7 +93,7 @@ def resume_from_scope(scope: dict) -> Resume:
     )
 
 
-class RoomConsumer(AsyncWebsocketConsumer):
+class RoomConsumer(DirectWebsocketConsumer):
     """A member's socket in a room: welcome, messages, presence."""
 
     state: SocketState = SocketState.CONNECTING
@@ -120,19 +119,6 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if state not in TRANSITIONS[self.state]:
             raise RuntimeError(f"room socket cannot go from {self.state.name} to {state.name}")
         self.state = state
-
-    async def dispatch(self, message: dict) -> None:
-        """Run the handler for an event, without Channels' per-event DB clean-up.
-
-        Channels closes stale database connections (a hop to the sync thread)
-        before *every* event, so every delivered frame waited on that thread.
-        Here every database call goes through database_sync_to_async, which
-        does that clean-up itself.
-        """
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
 
     async def connect(self) -> None:
         """Check the ticket against the room, join, and send the welcome frame."""

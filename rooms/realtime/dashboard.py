@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import logging
 
-from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 
 from accounts.models import User
+from rooms.realtime.dispatch import DirectWebsocketConsumer
 from rooms.realtime.handshake.tickets import DASHBOARD_ROOM, RoomTicket
 from rooms.realtime.process import transport
 from rooms.realtime.protocol import outbound
@@ -54,19 +53,12 @@ def dashboard_rooms(*, user: User, slugs: list[str] | None = None) -> list[outbo
     ]
 
 
-class DashboardConsumer(AsyncWebsocketConsumer):
+class DashboardConsumer(DirectWebsocketConsumer):
     """A person's dashboard socket: the welcome, then the rooms that changed."""
 
     user: User
     writer: SocketWriter
     live = False
-
-    async def dispatch(self, message: dict) -> None:
-        """Run the handler for an event (as RoomConsumer: database clean-up is database_sync_to_async's)."""
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
 
     async def connect(self) -> None:
         """Check the dashboard ticket, join the dashboard and the user's group, send the welcome."""
