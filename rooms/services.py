@@ -236,7 +236,8 @@ def room_read_mark(*, user: User, room: Room, seq: int) -> bool:
     if not moved:
         _, created = RoomRead.objects.get_or_create(user=user, room=room, defaults={"seq": seq})
         # Two first marks at once (two tabs): the one that did not create the row moves it.
-        moved = created or bool(RoomRead.objects.filter(user=user, room=room, seq__lt=seq).update(seq=seq))
+        later = RoomRead.objects.filter(user=user, room=room, seq__lt=seq)
+        moved = created or bool(later.update(seq=seq, updated_at=timezone.now()))
     if moved:
         notify.user_read_notify(user_id=user.pk, room=room.slug, seq=seq)
     return moved

@@ -7,14 +7,17 @@ never entered (no RoomRead), every mention of them counts and nothing else does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, F, Max, OuterRef, Subquery
+from django.db.models import Count, F, FilteredRelation, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from rooms.models import Mention, Message, Room, RoomRead
+from rooms.realtime.protocol.outbound import Frame, dashboard_room
+from rooms.selectors import room_list_active
 
 
 @dataclass(frozen=True)
@@ -31,20 +34,23 @@ def room_read_seq(*, user: User, room: Room) -> int | None:
 
 
 def unread_counts(*, user: User, rooms: list[Room]) -> dict[str, Unread]:
-    """Unread and mention counts per room slug, in two queries whatever the number of rooms."""
-    # -1: never entered, so that nothing there counts as unread but mentions do.
-    read_seq = Coalesce(
-        Subquery(RoomRead.objects.filter(user=user, room=OuterRef("room")).values("seq")[:1]), -1
+    """Unread and mention counts per room slug, in two queries whatever the number of rooms.
+
+    Unread joins each room's messages after the read seq on the (room, seq)
+    index: a count costs the unread messages, not the room's history.
+    """
+    after_read = FilteredRelation(
+        "room__messages",
+        condition=Q(room__messages__seq__gt=F("seq"), room__messages__deleted_at__isnull=True)
+        & ~Q(room__messages__author=user),
     )
     unread = dict(
-        Message.objects.filter(room__in=rooms, deleted_at__isnull=True)
-        .exclude(author=user)
-        .annotate(read=read_seq)
-        .filter(read__gte=0, seq__gt=F("read"))
-        .values("room_id")
-        .annotate(n=Count("id"))
+        RoomRead.objects.filter(user=user, room__in=rooms)
+        .annotate(unseen=after_read)
+        .annotate(n=Count("unseen"))
         .values_list("room_id", "n")
     )
+    # -1: never entered, so that every mention there counts.
     mention_read_seq = Coalesce(
         Subquery(RoomRead.objects.filter(user=user, room=OuterRef("message__room")).values("seq")[:1]), -1
     )
@@ -62,11 +68,42 @@ def unread_counts(*, user: User, rooms: list[Room]) -> dict[str, Unread]:
 
 
 def room_last_activity(*, rooms: list[Room]) -> dict[str, datetime]:
-    """When each room's newest visible message was sent (rooms without one are left out)."""
-    latest = dict(
-        Message.objects.filter(room__in=rooms, deleted_at__isnull=True)
-        .values("room_id")
-        .annotate(at=Max("created_at"))
-        .values_list("room_id", "at")
+    """When each room's newest visible message was sent (rooms without one are left out).
+
+    The newest by id, walking the (room, id) index backwards past deleted ones.
+    """
+    newest = Message.objects.filter(room=OuterRef("pk"), deleted_at__isnull=True).order_by("-id")
+    latest = Room.objects.filter(pk__in=[room.pk for room in rooms]).annotate(
+        at=Subquery(newest.values("created_at")[:1])
     )
-    return {room.slug: latest[room.pk] for room in rooms if room.pk in latest}
+    return {slug: at for slug, at in latest.values_list("slug", "at") if at is not None}
+
+
+def dashboard_rooms(
+    *, user: User, online: Callable[[list[str]], dict[str, int]], slugs: list[str] | None = None
+) -> list[Frame]:
+    """The active rooms (or those of `slugs`) as this person's dashboard shows them, by name.
+
+    `online(slugs)` counts who is in each (presence is the transport's).
+    """
+    rooms = room_list_active()
+    if slugs is not None:
+        rooms = rooms.filter(slug__in=slugs)
+    listed = list(rooms)
+    if not listed:
+        return []
+    counts = unread_counts(user=user, rooms=listed)
+    last = room_last_activity(rooms=listed)
+    people = online([room.slug for room in listed])
+    return [
+        dashboard_room(
+            slug=room.slug,
+            name=room.name,
+            description=room.description,
+            unread=counts[room.slug].unread,
+            mentions=counts[room.slug].mentions,
+            online=people.get(room.slug, 0),
+            last_activity=last.get(room.slug),
+        )
+        for room in listed
+    ]

@@ -16,7 +16,6 @@ from accounts.models import User
 from accounts.selectors import user_list_matching
 from rooms.exceptions import NotAuthor
 from rooms.models import Room
-from rooms.realtime.dashboard import dashboard_rooms
 from rooms.realtime.handshake import tickets
 from rooms.realtime.handshake.query import whole_number
 from rooms.realtime.process import transport
@@ -30,7 +29,7 @@ from rooms.selectors import (
     room_list_active,
 )
 from rooms.services import message_delete, room_read_mark
-from rooms.unread import room_read_seq
+from rooms.unread import dashboard_rooms, room_read_seq
 
 SIGNED_OUT = "You are not signed in."
 MESSAGE_NOT_FOUND = "No such message in this room."
@@ -88,7 +87,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
 
     Rendered as the dashboard socket's welcome would say it; the page then keeps it current.
     """
-    rooms = dashboard_rooms(user=request.user)
+    rooms = dashboard_rooms(user=request.user, online=lambda slugs: transport().presence.counts(rooms=slugs))
     return render(request, "rooms/dashboard.html", {"rooms": rooms})
 
 
@@ -96,7 +95,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
 @never_cache
 @login_required_json
 def dashboard_token(request: AuthenticatedRequest) -> JsonResponse:
-    """A short-lived ticket to open this person's dashboard socket (the one way tickets are minted)."""
+    """A short-lived ticket to open this person's dashboard socket (minted like room tickets)."""
     user = request.user
     token = tickets.issue(
         user_id=user.pk,
@@ -111,7 +110,7 @@ def dashboard_token(request: AuthenticatedRequest) -> JsonResponse:
 @never_cache
 @login_required_json
 def online_counts(request: HttpRequest) -> JsonResponse:
-    """Online counts for the dashboard to refresh itself."""
+    """Online counts per room (older clients; the dashboard has its own socket now)."""
     return JsonResponse({"rooms": _online_counts(list(room_list_active()))})
 
 
@@ -140,7 +139,8 @@ def room_detail(request: AuthenticatedRequest, slug: str) -> HttpResponse:
         "read_seq": room_read_seq(user=request.user, room=room),
     }
     if config["read_seq"] is None:
-        # A first visit: what was said before it is not "new" to them.
+        # A first visit: what was said before it is not "new" to them. A write on
+        # GET, but an idempotent one: a prefetched page only marks a first entry.
         room_read_mark(user=request.user, room=room, seq=room.seq)
         config["read_seq"] = room.seq
     latest = message_list_latest(room=room, limit=HISTORY_LENGTH + 1)

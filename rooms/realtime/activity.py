@@ -1,8 +1,8 @@
 """Which rooms' counts changed on this process, told to every dashboard at most every ACTIVITY_INTERVAL.
 
 A message or a join costs the hot path one set insertion; each dashboard
-then reads its own counts for the rooms named (one query each), so a busy
-room costs the dashboards a few queries a second, not one per message.
+then reads its own counts for the rooms named (a few queries), so a busy
+room costs each dashboard a few queries a second, not a few per message.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import logging
 
 from channels.layers import get_channel_layer
 
-from rooms.realtime.protocol.layer import DASHBOARD_GROUP, DashboardEvent
+from rooms.realtime.protocol.layer import DASHBOARD_GROUP, dashboard_activity
 from rooms.realtime.ticker import Ticker
 
 logger = logging.getLogger("rooms.activity")
@@ -45,6 +45,4 @@ class ActivityTicker(Ticker):
         if not self._touched:
             return
         rooms, self._touched = sorted(self._touched), set()
-        await get_channel_layer().group_send(
-            DASHBOARD_GROUP, {"type": str(DashboardEvent.ACTIVITY), "rooms": rooms}
-        )
+        await get_channel_layer().group_send(DASHBOARD_GROUP, dashboard_activity(rooms=rooms))

@@ -57,6 +57,7 @@ class ReadMarker:
         self._last_write = float("-inf")
         self._timer: asyncio.TimerHandle | None = None
         self._writing: asyncio.Task | None = None
+        self._closed = False
 
     def saw(self, seq: int) -> None:
         """The page shows the room up to `seq`: write it now, or at the end of the interval."""
@@ -66,14 +67,15 @@ class ReadMarker:
         self._schedule()
 
     def _schedule(self) -> None:
-        if self._timer is not None or self._writing is not None:
+        if self._closed or self._timer is not None or self._writing is not None:
             return
         loop = asyncio.get_running_loop()
         delay = max(0.0, self._last_write + READ_WRITE_INTERVAL - loop.time())
         self._timer = loop.call_later(delay, self._start_write)
 
     async def flush(self) -> None:
-        """Write what is pending now (the socket is closing)."""
+        """Write what is pending now (the socket is closing); nothing is scheduled after it."""
+        self._closed = True
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None

@@ -230,8 +230,6 @@ class RoomConsumer(DirectWebsocketConsumer):
         """Leave presence; announce the member's departure if this was their last socket."""
         if self.state is not SocketState.CLOSING:
             self.move_to(SocketState.CLOSING)
-        if self.reads is not None:
-            await self.reads.flush()
         try:
             if not await self.forget():
                 return  # never counted: refused, or failed before it joined presence
@@ -244,6 +242,10 @@ class RoomConsumer(DirectWebsocketConsumer):
             # Shared presence unreachable: the expiry of this connection in it
             # (PRESENCE_TTL) and another process's reaping announce the leave.
             logger.exception("leaving presence failed in %r (user %s)", self.room_slug, self.user.pk)
+        finally:
+            # After the leave: a slow database must not hold up everyone's user_left.
+            if self.reads is not None:
+                await self.reads.flush()
 
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
         """Close the socket once; what the client sent after that is dropped unread.
@@ -279,9 +281,11 @@ class RoomConsumer(DirectWebsocketConsumer):
             elif isinstance(incoming, ClientTyping):
                 if not self.is_muted():
                     await self.typist.typing()
+                return  # free to send: it must not clear the strikes of refused frames
             elif isinstance(incoming, ClientRead):
                 if self.reads is not None:
                     self.reads.saw(incoming.seq)
+                return
             else:
                 message_id = incoming.id
                 await self.receive_change(incoming)

@@ -10,8 +10,10 @@ ticks of every process (rooms.realtime.activity), or read in another tab.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 
 from accounts.models import User
 from rooms.realtime.dispatch import DirectWebsocketConsumer
@@ -22,35 +24,17 @@ from rooms.realtime.protocol.codes import CloseCode
 from rooms.realtime.protocol.layer import DASHBOARD_GROUP, user_group
 from rooms.realtime.wire import wire_for
 from rooms.realtime.writer import SocketWriter
-from rooms.selectors import room_list_active
-from rooms.unread import room_last_activity, unread_counts
+from rooms.unread import dashboard_rooms
 
 logger = logging.getLogger("rooms.ws")
 
 
-def dashboard_rooms(*, user: User, slugs: list[str] | None = None) -> list[outbound.Frame]:
-    """The active rooms (or those of `slugs`) as this person's dashboard shows them."""
-    rooms = list(room_list_active())
-    if slugs is not None:
-        wanted = set(slugs)
-        rooms = [room for room in rooms if room.slug in wanted]
-    if not rooms:
-        return []
-    counts = unread_counts(user=user, rooms=rooms)
-    last = room_last_activity(rooms=rooms)
-    online = transport().presence.counts(rooms=[room.slug for room in rooms])
-    return [
-        outbound.dashboard_room(
-            slug=room.slug,
-            name=room.name,
-            description=room.description,
-            unread=counts[room.slug].unread,
-            mentions=counts[room.slug].mentions,
-            online=online.get(room.slug, 0),
-            last_activity=last.get(room.slug),
-        )
-        for room in rooms
-    ]
+def _online(slugs: list[str]) -> dict[str, int]:
+    return transport().presence.counts(rooms=slugs)
+
+
+# One user's dashboard sockets on this process (CHAT_MAX_SOCKETS_PER_USER, like room sockets).
+_open_dashboards: Counter[int] = Counter()
 
 
 class DashboardConsumer(DirectWebsocketConsumer):
@@ -69,6 +53,12 @@ class DashboardConsumer(DirectWebsocketConsumer):
         if ticket.room != DASHBOARD_ROOM:
             logger.info("dashboard socket refused: a ticket for room %r (user %s)", ticket.room, user.pk)
             return await self.close()
+        if _open_dashboards[user.pk] >= settings.CHAT_MAX_SOCKETS_PER_USER:
+            logger.warning(
+                "dashboard socket refused: user %s has %s open here", user.pk, _open_dashboards[user.pk]
+            )
+            return await self.close()
+        _open_dashboards[user.pk] += 1
         self.user = user
         self.groups = [DASHBOARD_GROUP, user_group(user.pk)]
         for group in self.groups:
@@ -76,12 +66,19 @@ class DashboardConsumer(DirectWebsocketConsumer):
         transport().activity.ensure_running()
         await self.accept()
         try:
-            rooms = await database_sync_to_async(dashboard_rooms)(user=user)
+            rooms = await database_sync_to_async(dashboard_rooms)(user=user, online=_online)
         except Exception:
             logger.exception("dashboard welcome failed (user %s)", user.pk)
             return await self.close(code=CloseCode.INTERNAL_ERROR)
         self.live = True
         await self.send_frame(outbound.dashboard(kind="welcome", rooms=rooms))
+
+    async def disconnect(self, code: int) -> None:
+        """Stop counting this socket (Channels leaves the groups)."""
+        if hasattr(self, "user"):
+            _open_dashboards[self.user.pk] -= 1
+            if _open_dashboards[self.user.pk] <= 0:
+                del _open_dashboards[self.user.pk]
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """A dashboard listens only: whatever a client sends is dropped unread."""
@@ -95,7 +92,12 @@ class DashboardConsumer(DirectWebsocketConsumer):
         """Send this person's counts for these rooms (those that still exist)."""
         if not self.live:
             return
-        rooms = await database_sync_to_async(dashboard_rooms)(user=self.user, slugs=slugs)
+        try:
+            rooms = await database_sync_to_async(dashboard_rooms)(user=self.user, online=_online, slugs=slugs)
+        except Exception:
+            # Escaping, it would end the consumer without disconnect(): its groups would stay.
+            logger.exception("dashboard refresh failed (user %s)", self.user.pk)
+            return await self.close(code=CloseCode.INTERNAL_ERROR)
         if rooms:
             await self.send_frame(outbound.dashboard(kind="rooms", rooms=rooms))
 

@@ -42,6 +42,14 @@ class _Room:
     sockets: dict[str, RoomSocket] = field(default_factory=dict)
 
 
+# How each room event reaches a socket: its method (None: close_room, which takes the frame only).
+_SOCKET_METHOD: dict[str, str | None] = {
+    RoomEvent.FRAME: "deliver",
+    RoomEvent.EPHEMERAL: "deliver_ephemeral",
+    RoomEvent.CLOSED: None,
+}
+
+
 class RoomHub:
     """Fans a room's frames out to this process's sockets in that room."""
 
@@ -98,16 +106,16 @@ class RoomHub:
         kind = event["type"]
         send = {"type": "websocket.send", "text": event["frame"]}
         room = self._rooms.get(slug)
+        if kind not in _SOCKET_METHOD:
+            # A newer process's event (a rolling deploy): never a reason to close anyone.
+            logger.warning("ignoring room event of unknown type %r in %r", kind, slug)
+            return
+        method = _SOCKET_METHOD[kind]
         for name, socket in list(room.sockets.items()) if room else []:
             if name == skip:
                 continue
             try:
-                if kind == RoomEvent.FRAME:
-                    await socket.deliver(event, send)
-                elif kind == RoomEvent.EPHEMERAL:
-                    await socket.deliver_ephemeral(event, send)
-                else:
-                    await socket.close_room(send)
+                await (socket.close_room(send) if method is None else getattr(socket, method)(event, send))
             except Exception:
                 # A socket closing right now: its disconnect() removes it.
                 logger.debug("could not write to %s", name, exc_info=True)

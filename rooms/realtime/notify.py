@@ -16,17 +16,38 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 from rooms.realtime.protocol import outbound
-from rooms.realtime.protocol.layer import RoomEvent, UserEvent, room_event, room_group, user_group
+from rooms.realtime.protocol.layer import (
+    DASHBOARD_GROUP,
+    RoomEvent,
+    UserEvent,
+    dashboard_activity,
+    room_event,
+    room_group,
+    user_group,
+)
 
 
-def _group_send_on_commit(group: str, event: dict) -> None:
+def _group_send_on_commit(group: str, event: dict, *more: tuple[str, dict]) -> None:
+    """One callback for the commit, sending `event` to `group` (then each of `more`, in order)."""
     layer = get_channel_layer()
-    transaction.on_commit(lambda: async_to_sync(layer.group_send)(group, event))
+    sends = [(group, event), *more]
+
+    def send() -> None:
+        for to, what in sends:
+            async_to_sync(layer.group_send)(to, what)
+
+    transaction.on_commit(send)
 
 
 def room_send_on_commit(*, room: str, frame: outbound.Frame) -> None:
-    """Send a frame to every socket in a room, on every process, once the transaction commits."""
-    _group_send_on_commit(room_group(room), room_event(frame))
+    """Send a frame to every socket in a room, on every process, once the transaction commits.
+
+    Dashboards hear of the room too: a deletion or an edit's mention changes
+    counts, and this may be a process (a view, the admin) that ticks for no socket.
+    """
+    _group_send_on_commit(
+        room_group(room), room_event(frame), (DASHBOARD_GROUP, dashboard_activity(rooms=[room]))
+    )
 
 
 def room_close_on_commit(*, room: str) -> None:

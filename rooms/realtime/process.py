@@ -58,15 +58,15 @@ def _build() -> Transport:
     from rooms.realtime.ratelimit.redis import RedisRateLimiter
     from rooms.realtime.upkeep import UpkeepTicker
 
-    presence = RedisPresence()
+    presence, activity = RedisPresence(), ActivityTicker()
     return Transport(
         hub=hub,
         registry=registry,
         presence=presence,
         rate_limiter=RedisRateLimiter(),
         position=PositionTicker(hub=hub),
-        activity=ActivityTicker(),
-        ticker=UpkeepTicker(registry=registry, presence=presence),
+        activity=activity,
+        ticker=UpkeepTicker(registry=registry, presence=presence, touched=activity.touch),
     )
 
 

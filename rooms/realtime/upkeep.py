@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 
 from django.conf import settings
 
@@ -31,10 +32,18 @@ EPOCH_KEY = "lets-talk:epoch"
 class UpkeepTicker(Ticker):
     """The loop that keeps this process's part of shared presence true."""
 
-    def __init__(self, *, registry: SocketRegistry, presence: SharedPresence) -> None:
+    def __init__(
+        self,
+        *,
+        registry: SocketRegistry,
+        presence: SharedPresence,
+        touched: Callable[[str], None] = lambda slug: None,
+    ) -> None:
         super().__init__()
         self.registry = registry
         self.presence = presence
+        # Tells dashboards a room's online count changed (rooms.realtime.activity).
+        self.touched = touched
         self._epoch: str | None = None
         self._failed = False
 
@@ -65,10 +74,12 @@ class UpkeepTicker(Ticker):
             if version is not None:
                 user = outbound.member(user_id=member.id, name=member.name)
                 await room_broadcast(room, outbound.user_joined(user), version=version)
+                self.touched(room)
         for room, member, gone_at in await self.presence.reap():
             logger.info("reaped %s from %s: its server stopped renewing", member.id, room)
             user = outbound.member(user_id=member.id, name=member.name)
             await room_broadcast(room, outbound.user_left(user), version=gone_at)
+            self.touched(room)
 
     async def redis_was_reset(self) -> bool:
         """True when Redis no longer holds the epoch this process saw (restarted or flushed)."""

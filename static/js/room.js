@@ -49,12 +49,16 @@ const ROOM_EVENTS = new Set(['message', 'message_edited', 'message_deleted', 're
 // A room event, in seq order (the event log calls this once per event).
 function applyEvent(frame, { messages, outbox, actions, reads, typingLine, notifier }) {
   if (frame.type === 'message') {
+    // A replay sends a message that changed (an edit, a reaction) whole: not news.
+    const fresh = messages.get(frame.id) === null;
     outbox.acknowledge([frame]);
     messages.add([frame]);
     actions.settled(frame);
     if (frame.user) typingLine.stopped(frame.user.id);
-    reads.arrived(frame);
-    notifier.message(frame);
+    if (fresh) {
+      reads.arrived(frame);
+      notifier.message(frame);
+    }
   } else if (frame.type === 'message_edited') {
     messages.edited(frame);
     actions.settled(frame);
@@ -168,6 +172,8 @@ function start(root, els) {
       outbox.acknowledge(history);
       actions.reset();
       messages.replaceAll(history);
+      reads.startOver(history);
+      notifier.startOver(log.seq);
       pager.reset(true);
       showNotice(els.notice, STARTED_OVER);
     },

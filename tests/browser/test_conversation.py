@@ -14,8 +14,8 @@ from playwright.sync_api import Page, WebSocketRoute, expect
 
 from tests.browser.conftest import ChatServer, Person
 from tests.browser.test_chat import expect_connected, say
+from tests.browser.test_delivery import come_online, go_offline, new_room, shell, stored_texts
 from tests.browser.test_delivery import enter as enter_recording_sockets
-from tests.browser.test_delivery import go_offline, new_room, shell, stored_texts
 
 pytestmark = pytest.mark.browser
 
@@ -274,7 +274,7 @@ def test_pages_agree_on_edits_and_reactions_made_while_one_was_away(sign_in, cha
         "reaction_toggle(room=room, message_id=m.pk, user=User.objects.get(username='alice'), emoji='🎉')\n",
     )
 
-    bob.context.set_offline(False)
+    come_online(bob)
     expect(row(other, "final draft").locator(".message-edited")).to_have_text("(edited)")
     expect(row(other, "final draft").locator("button.reaction")).to_have_attribute(
         "aria-label", "🎉 1: Alice"
@@ -296,7 +296,7 @@ def test_a_change_to_a_message_further_back_than_the_page_leaves_no_gap(sign_in,
         f"room = Room.objects.get(slug={slug!r}); m = Message.objects.get(room=room, text='old 10')\n"
         "reaction_toggle(room=room, message_id=m.pk, user=User.objects.get(username='bob'), emoji='🎉')\n",
     )
-    alice.context.set_offline(False)
+    come_online(alice)
     expect_connected(page)
     expect(page.locator(TEXTS)).to_have_text([f"old {n}" for n in range(71, 121)])
 

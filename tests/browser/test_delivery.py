@@ -8,6 +8,7 @@ layer reaches no socket, just as a frame dropped by the layer reaches none.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 import pytest
@@ -87,11 +88,27 @@ def enter(person: Person, slug: str) -> Page:
     return page
 
 
+# What a page asks for while it reconnects: its probe and its tickets.
+RECONNECTING = re.compile(r"/(healthz|rooms/[^/]+/token/)")
+
+
 def go_offline(person: Person) -> None:
-    """The network goes away: no requests, and the open socket drops."""
-    person.context.set_offline(True)
+    """The network goes away: the open socket drops and no reconnect gets through.
+
+    The socket is closed before Chromium goes offline: offline first (with a
+    route set) leaves it closing for good. What a reconnect asks for is refused
+    until come_online().
+    """
+    person.context.route(RECONNECTING, lambda route: route.abort())
     person.page.evaluate("() => window.__sockets.forEach((socket) => socket.close())")
-    expect(person.page.locator("#connection-state")).not_to_have_attribute("data-state", "connected")
+    expect(person.page.locator("#connection-state")).to_have_attribute("data-state", "reconnecting")
+    person.context.set_offline(True)
+
+
+def come_online(person: Person) -> None:
+    """The network is back: the page reconnects by itself."""
+    person.context.set_offline(False)
+    person.context.unroute(RECONNECTING)
 
 
 def test_a_page_that_was_offline_shows_exactly_what_is_stored_when_it_comes_back(sign_in, chat_server):
@@ -108,7 +125,7 @@ def test_a_page_that_was_offline_shows_exactly_what_is_stored_when_it_comes_back
     say(bob_page, "four while you were away")
     say(bob_page, "five while you were away")
     expect(bob_page.locator("#messages li.message")).to_have_count(4)
-    alice.context.set_offline(False)
+    come_online(alice)
 
     expect_connected(alice_page)
     expected = stored_texts(chat_server, slug)
@@ -149,7 +166,7 @@ def test_a_page_too_far_behind_starts_over_and_says_so(sign_in, chat_server):
         f"from django.core.management import call_command\ncall_command('rooms_new_epoch', {slug!r})",
     )
     say(bob_page, "after the restore")
-    alice.context.set_offline(False)
+    come_online(alice)
 
     expect_connected(alice_page)
     expect(alice_page.locator("#messages li.message .message-text")).to_have_text(["after the restore"])
@@ -171,7 +188,7 @@ def test_a_page_far_behind_catches_up_a_page_of_events_at_a_time(sign_in, chat_s
         "for n in range(130):\n"
         "    message_create(room=room, author=bob, text=f'missed {n}')",
     )
-    alice.context.set_offline(False)
+    come_online(alice)
 
     expect_connected(alice_page)
     expected = stored_texts(chat_server, slug)

@@ -89,4 +89,6 @@ class InMemoryPresence:
 
     def counts(self, *, rooms: list[str]) -> dict[str, int]:
         """How many people are in each room."""
-        return {room: len(self._rooms[room].people) if room in self._rooms else 0 for room in rooms}
+        # One lookup per room: a view's or a dashboard's thread may ask while the loop changes them.
+        found = {room: self._rooms.get(room) for room in rooms}
+        return {room: len(state.people) if state is not None else 0 for room, state in found.items()}

@@ -44,6 +44,11 @@ class DashboardEvent(StrEnum):
 DASHBOARD_GROUP = "dashboard"
 
 
+def dashboard_activity(*, rooms: list[str]) -> dict[str, str | list[str]]:
+    """The dashboard-group event naming rooms whose counts may have changed."""
+    return {"type": str(DashboardEvent.ACTIVITY), "rooms": rooms}
+
+
 def room_group(slug: str) -> str:
     """The group of a room: one subscription per process (the room hub) joins it."""
     return f"room.{slug}"

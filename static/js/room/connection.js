@@ -12,8 +12,10 @@ import { fetchTicket, socketUrl } from './ticket.js';
 // While disconnected, the page asks /healthz (one cheap request) after each
 // of these waits, growing to the cap, and reconnects the moment it answers:
 // no sleeping through a server that is already back.
-const MAX_PROBE_WAIT_MS = 4000;
-const BASE_PROBE_WAIT_MS = 300;
+// The cap keeps "back" to "connected" under a second; a probe of a server that
+// is down costs a refused connection, one that is up one small GET.
+const MAX_PROBE_WAIT_MS = 800;
+const BASE_PROBE_WAIT_MS = 200;
 const PROBE_GROWTH = 1.6;
 const PROBE_TIMEOUT_MS = 3000;
 const JITTER = 0.2;

@@ -45,6 +45,11 @@ export class MentionNotifier {
     button.addEventListener('click', () => this.#toggle());
   }
 
+  // The view started over at `seq` (another epoch): what comes next is news.
+  startOver(seq) {
+    this.#newest = Number.isInteger(seq) ? seq : 0;
+  }
+
   // A live message: notify if it mentions this person and they are not looking.
   message(msg) {
     if (msg.seq <= this.#newest) return;

@@ -67,6 +67,18 @@ export class ReadTracker {
     queueMicrotask(() => this.check());
   }
 
+  // The view started over from `history` (another epoch, or too far behind):
+  // seqs known so far may mean nothing now. Count again from what it shows.
+  startOver(history) {
+    this.#counted = 0;
+    for (const msg of history) this.#counted = Math.max(this.#counted, msg.seq || 0);
+    const seq = this.#currentSeq();
+    if (this.#readSeq !== null && seq !== null && this.#readSeq > seq) this.#readSeq = seq;
+    this.#unread = 0;
+    this.#show();
+    queueMicrotask(() => this.check());
+  }
+
   // The server says this person has read up to `seq` (another tab, maybe).
   readElsewhere(seq) {
     if (this.#readSeq !== null && seq <= this.#readSeq) return;

@@ -20,11 +20,12 @@ from django.utils import timezone
 from accounts.services import user_tickets_revoke
 from rooms import services
 from rooms.models import Message, Room, RoomRead
-from rooms.realtime.dashboard import dashboard_rooms
 from rooms.realtime.handshake import tickets
 from rooms.realtime.handshake.tickets import DASHBOARD_ROOM
 from rooms.realtime.notify import user_sockets_close
+from rooms.realtime.process import transport
 from rooms.realtime.protocol.outbound import iso_utc
+from rooms.unread import dashboard_rooms
 from tests.factories import user_create
 from tests.rooms.sockets import TIMEOUT, join, send_text, ticket
 
@@ -426,6 +427,7 @@ async def test_the_dashboard_page_shows_what_the_welcome_would(alice, bob):
     response = await database_sync_to_async(client.get)("/rooms/")
 
     assert response.status_code == 200
-    expected = await database_sync_to_async(dashboard_rooms)(user=alice)
+    online = lambda slugs: transport().presence.counts(rooms=slugs)  # noqa: E731
+    expected = await database_sync_to_async(dashboard_rooms)(user=alice, online=online)
     assert response.context["rooms"] == expected
     assert by_slug({"rooms": expected})["general"]["unread"] == 1
