@@ -2,8 +2,9 @@
 // room's unread and mention counts for this person, who is online, and when
 // the last message was sent. Text goes in through textContent only.
 
-import { fillTime } from './room/dates.js';
 import { Connection } from './room/connection.js';
+import { fillTime } from './room/dates.js';
+import { element } from './room/dom.js';
 
 const STATE_TEXT = Object.freeze({
   connecting: 'Connecting…',
@@ -30,7 +31,54 @@ function showRoom(card, room) {
   const online = card.querySelector('.room-card-online');
   if (online) online.dataset.online = String(room.online);
   const time = card.querySelector('time[data-last-activity]');
-  if (time && room.last_activity) fillTime(time, room.last_activity);
+  if (!time) return;
+  if (room.last_activity) {
+    fillTime(time, room.last_activity);
+  } else {
+    time.removeAttribute('datetime');
+    time.removeAttribute('title');
+    time.textContent = 'none yet';
+  }
+}
+
+// A card as the server renders it (templates/rooms/dashboard.html).
+function buildCard(room) {
+  const card = element('a', { className: 'room-card', attrs: { 'data-room': room.slug } });
+  card.href = `/rooms/${encodeURIComponent(room.slug)}/`;
+  card.append(element('span', { className: 'room-card-name', text: room.name }));
+  if (room.description) card.append(element('span', { className: 'room-card-description', text: room.description }));
+  const counts = element('span', { className: 'room-card-counts' });
+  for (const [kind, words] of [['unread', ' unread'], ['mentions', ' @ mentioning you']]) {
+    const holder = element('span', { className: `room-card-${kind}`, attrs: { 'data-count': kind } });
+    holder.append(element('span', { className: 'count', text: '0' }), words);
+    counts.append(holder);
+  }
+  const online = element('span', { className: 'room-card-online' });
+  online.append(
+    element('span', { className: 'online-dot', attrs: { 'aria-hidden': 'true' } }),
+    element('span', { text: '0', attrs: { 'data-count': 'online' } }),
+    ' online',
+  );
+  const last = element('span', { className: 'room-card-last', text: 'Last message: ' });
+  last.append(element('time', { text: 'none yet', attrs: { 'data-last-activity': '' } }));
+  card.append(counts, online, last);
+  showRoom(card, room);
+  const item = element('li');
+  item.append(card);
+  return item;
+}
+
+// The welcome lists every room: one made or archived since the page loaded changes the grid.
+function showAllRooms(container, rooms) {
+  const shown = Array.from(container.querySelectorAll('a.room-card'), (card) => card.dataset.room);
+  const listed = (rooms || []).map((room) => room.slug);
+  if (shown.join('\n') === listed.join('\n')) {
+    showRooms(container, rooms);
+    return;
+  }
+  const grid = element('ul', { className: 'room-grid' });
+  grid.append(...(rooms || []).map(buildCard));
+  container.replaceChildren(listed.length ? grid : element('p', { className: 'empty-state', text: 'No rooms yet.' }));
 }
 
 function showRooms(container, rooms) {
@@ -57,7 +105,7 @@ if (container && container.dataset.tokenUrl) {
     onState: (name) => {
       if (state) state.textContent = STATE_TEXT[name] ?? '';
     },
-    onWelcome: (frame) => showRooms(container, frame.rooms),
+    onWelcome: (frame) => showAllRooms(container, frame.rooms),
     onFrame: (frame) => {
       if (frame.type === 'rooms') showRooms(container, frame.rooms);
     },

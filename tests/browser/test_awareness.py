@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import PASSWORD_LINE
 from tests.browser.test_chat import expect_connected, say
 from tests.browser.test_conversation import TEXTS, enter, insert_history, row
-from tests.browser.test_delivery import new_room
+from tests.browser.test_delivery import RECORD_SOCKETS, new_room, shell
 from tests.servers import manage, server_env, start_server
 
 pytestmark = pytest.mark.browser
@@ -203,3 +203,25 @@ def test_a_mention_while_the_tab_is_hidden_notifies_and_nothing_else_does(sign_i
 
     shown = page.evaluate("() => window.__shown")
     assert shown == [{"title": "Bob mentioned you in Delivery", "body": "@alice are you there?"}]
+
+
+def test_a_dashboard_that_reconnects_shows_rooms_made_and_archived_meanwhile(sign_in, chat_server):
+    """Its welcome lists every room: a new room gets a card, an archived one loses its card."""
+    slug = new_room(chat_server)
+    alice = sign_in("alice")
+    dashboard = alice.page
+    dashboard.add_init_script(RECORD_SOCKETS)
+    dashboard.goto("/rooms/")
+    expect(dashboard.locator(f'a.room-card[data-room="{slug}"]')).to_be_visible()
+    expect(dashboard.locator("#dashboard-state")).to_have_text("")
+
+    later = new_room(chat_server)
+    shell(
+        chat_server,
+        f"from rooms.models import Room\nRoom.objects.filter(slug={slug!r}).update(archived=True)",
+    )
+    dashboard.evaluate("() => window.__sockets.forEach((socket) => socket.close())")
+
+    expect(dashboard.locator(f'a.room-card[data-room="{later}"]')).to_be_visible()
+    expect(dashboard.locator(f'a.room-card[data-room="{slug}"]')).to_have_count(0)
+    expect(dashboard.locator(f'a.room-card[data-room="{later}"] time')).to_have_text("none yet")
