@@ -76,8 +76,8 @@ def room_json_view(view):
     return wrapper
 
 
-def _online_counts(rooms: list[Room]) -> dict[str, int]:
-    return transport().presence.counts(rooms=[room.slug for room in rooms])
+def _online_counts(slugs: list[str]) -> dict[str, int]:
+    return transport().presence.counts(rooms=slugs)
 
 
 @require_GET
@@ -87,7 +87,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
 
     Rendered as the dashboard socket's welcome would say it; the page then keeps it current.
     """
-    rooms = dashboard_rooms(user=request.user, online=lambda slugs: transport().presence.counts(rooms=slugs))
+    rooms = dashboard_rooms(user=request.user, online=_online_counts)
     return render(request, "rooms/dashboard.html", {"rooms": rooms})
 
 
@@ -96,14 +96,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
 @login_required_json
 def dashboard_token(request: AuthenticatedRequest) -> JsonResponse:
     """A short-lived ticket to open this person's dashboard socket (minted like room tickets)."""
-    user = request.user
-    token = tickets.issue(
-        user_id=user.pk,
-        name=user.get_display_name(),
-        room=tickets.DASHBOARD_ROOM,
-        generation=user.ticket_generation,
-    )
-    return JsonResponse({"token": token, "expires_in": settings.CHAT_JWT_TTL, "ws_url": "/ws/dashboard/"})
+    return _ticket_response(request.user, room=tickets.DASHBOARD_ROOM, ws_url="/ws/dashboard/")
 
 
 @require_GET
@@ -111,7 +104,7 @@ def dashboard_token(request: AuthenticatedRequest) -> JsonResponse:
 @login_required_json
 def online_counts(request: HttpRequest) -> JsonResponse:
     """Online counts per room (older clients; the dashboard has its own socket now)."""
-    return JsonResponse({"rooms": _online_counts(list(room_list_active()))})
+    return JsonResponse({"rooms": _online_counts([room.slug for room in room_list_active()])})
 
 
 @require_GET
@@ -154,13 +147,14 @@ def room_detail(request: AuthenticatedRequest, slug: str) -> HttpResponse:
 @room_json_view
 def room_token(request: AuthenticatedRequest, room: Room) -> JsonResponse:
     """A short-lived ticket to open this room's WebSocket."""
-    user = request.user
+    return _ticket_response(request.user, room=room.slug, ws_url=f"/ws/rooms/{room.slug}/")
+
+
+def _ticket_response(user: User, *, room: str, ws_url: str) -> JsonResponse:
     token = tickets.issue(
-        user_id=user.pk, name=user.get_display_name(), room=room.slug, generation=user.ticket_generation
+        user_id=user.pk, name=user.get_display_name(), room=room, generation=user.ticket_generation
     )
-    return JsonResponse(
-        {"token": token, "expires_in": settings.CHAT_JWT_TTL, "ws_url": f"/ws/rooms/{room.slug}/"}
-    )
+    return JsonResponse({"token": token, "expires_in": settings.CHAT_JWT_TTL, "ws_url": ws_url})
 
 
 def _positive_int(value: str | None, error: str) -> int | None:

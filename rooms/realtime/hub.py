@@ -42,12 +42,7 @@ class _Room:
     sockets: dict[str, RoomSocket] = field(default_factory=dict)
 
 
-# How each room event reaches a socket: its method (None: close_room, which takes the frame only).
-_SOCKET_METHOD: dict[str, str | None] = {
-    RoomEvent.FRAME: "deliver",
-    RoomEvent.EPHEMERAL: "deliver_ephemeral",
-    RoomEvent.CLOSED: None,
-}
+_KINDS = frozenset(RoomEvent)
 
 
 class RoomHub:
@@ -106,16 +101,22 @@ class RoomHub:
         kind = event["type"]
         send = {"type": "websocket.send", "text": event["frame"]}
         room = self._rooms.get(slug)
-        if kind not in _SOCKET_METHOD:
+        if kind not in _KINDS:
             # A newer process's event (a rolling deploy): never a reason to close anyone.
             logger.warning("ignoring room event of unknown type %r in %r", kind, slug)
             return
-        method = _SOCKET_METHOD[kind]
+        # Decided once per event, not per socket: this loop runs for every recipient.
+        frame, ephemeral = kind == RoomEvent.FRAME, kind == RoomEvent.EPHEMERAL
         for name, socket in list(room.sockets.items()) if room else []:
             if name == skip:
                 continue
             try:
-                await (socket.close_room(send) if method is None else getattr(socket, method)(event, send))
+                if frame:
+                    await socket.deliver(event, send)
+                elif ephemeral:
+                    await socket.deliver_ephemeral(event, send)
+                else:
+                    await socket.close_room(send)
             except Exception:
                 # A socket closing right now: its disconnect() removes it.
                 logger.debug("could not write to %s", name, exc_info=True)

@@ -49,10 +49,13 @@ const ROOM_EVENTS = new Set(['message', 'message_edited', 'message_deleted', 're
 // A room event, in seq order (the event log calls this once per event).
 function applyEvent(frame, { messages, outbox, actions, reads, typingLine, notifier }) {
   if (frame.type === 'message') {
-    // A replay sends a message that changed (an edit, a reaction) whole: not news.
-    const fresh = messages.get(frame.id) === null;
+    // News only if it enters the log now: a replay sends a changed message
+    // whole, the welcome repeats the page's history, and one older than the
+    // log's top waits for paging back.
+    const known = messages.get(frame.id) !== null;
     outbox.acknowledge([frame]);
     messages.add([frame]);
+    const fresh = !known && messages.get(frame.id) !== null;
     actions.settled(frame);
     if (frame.user) typingLine.stopped(frame.user.id);
     if (fresh) {
@@ -172,8 +175,7 @@ function start(root, els) {
       outbox.acknowledge(history);
       actions.reset();
       messages.replaceAll(history);
-      reads.startOver(history);
-      notifier.startOver(log.seq);
+      reads.startOver();
       pager.reset(true);
       showNotice(els.notice, STARTED_OVER);
     },
@@ -241,7 +243,6 @@ function start(root, els) {
     button: els.notifyToggle,
     roomName: root.dataset.roomName || config.slug,
     myId: () => config.userId,
-    since: config.start.seq,
   });
   const parts = {
     ...{ composer, connection, log, people, outbox, messages },

@@ -90,11 +90,7 @@ export class MessageLog {
     for (const msg of list) {
       const id = Number(msg.id);
       if (!Number.isFinite(id) || id >= firstId || this.#byId.has(id)) continue;
-      if (msg.user) this.learnNames([msg.user]);
-      const li = buildRow(msg, this.#ctx);
-      this.#byId.set(id, li);
-      if (id > this.#lastId) this.#lastId = id;
-      rows.push(li);
+      rows.push(this.#row(id, msg));
     }
     if (rows.length === 0) return;
     const fromBottom = this.#log.scrollHeight - this.#log.scrollTop;
@@ -155,12 +151,20 @@ export class MessageLog {
     updateReactions(li, msg.reactions || [], this.#ctx);
   }
 
+  // A new row for a message, known by id from now on (the caller places it).
+  #row(id, msg) {
+    if (msg.user) this.learnNames([msg.user]);
+    const li = buildRow(msg, this.#ctx);
+    this.#byId.set(id, li);
+    if (id > this.#lastId) this.#lastId = id;
+    return li;
+  }
+
   // Insert a message keeping the list sorted by id. Returns true if inserted.
   #insert(msg) {
     const id = Number(msg.id);
     if (!Number.isFinite(id) || this.#byId.has(id)) return false;
-    if (msg.user) this.learnNames([msg.user]);
-    const li = buildRow(msg, this.#ctx);
+    const li = this.#row(id, msg);
     const first = this.#log.querySelector('li.message');
     if (!first) {
       this.#log.append(li);
@@ -174,8 +178,6 @@ export class MessageLog {
       }
       after.after(li);
     }
-    this.#byId.set(id, li);
-    if (id > this.#lastId) this.#lastId = id;
     this.#decorate(li);
     const next = this.#nextRow(li);
     if (next) this.#decorate(next);

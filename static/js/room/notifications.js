@@ -25,16 +25,13 @@ export class MentionNotifier {
   #button;
   #roomName;
   #myId;
-  #newest; // the newest seq seen: the page's own history never notifies
   #on = false;
 
-  // button: the toggle (hidden where the browser has no notifications);
-  // since: the seq the page was rendered at.
-  constructor({ button, roomName, myId, since }) {
+  // button: the toggle (hidden where the browser has no notifications).
+  constructor({ button, roomName, myId }) {
     this.#button = button;
     this.#roomName = roomName;
     this.#myId = myId;
-    this.#newest = Number.isInteger(since) ? since : 0;
     if (!button) return;
     if (!('Notification' in window)) {
       button.hidden = true;
@@ -45,15 +42,8 @@ export class MentionNotifier {
     button.addEventListener('click', () => this.#toggle());
   }
 
-  // The view started over at `seq` (another epoch): what comes next is news.
-  startOver(seq) {
-    this.#newest = Number.isInteger(seq) ? seq : 0;
-  }
-
-  // A live message: notify if it mentions this person and they are not looking.
+  // A message new to the page: notify if it mentions this person and they are not looking.
   message(msg) {
-    if (msg.seq <= this.#newest) return;
-    this.#newest = msg.seq;
     if (!this.#on || !document.hidden || !Array.isArray(msg.mentions)) return;
     if (!msg.mentions.map(String).includes(this.#myId())) return;
     const who = msg.user ? msg.user.name : 'Someone';

@@ -15,7 +15,6 @@ export class ReadTracker {
   #onCount;
   #readSeq; // what the server knows this person has read
   #unread = 0;
-  #counted = 0; // the highest seq counted (the welcome brings the page's history again)
   #timer = null;
   #lastReport = 0;
 
@@ -36,15 +35,11 @@ export class ReadTracker {
   // "New messages" line, and the log opens there. Returns whether it did.
   markFirstUnread() {
     if (this.#readSeq === null) return false;
-    const rows = this.#messages.element.querySelectorAll('li.message');
-    for (const li of rows) {
-      const seq = Number(li.dataset.seq);
-      this.#counted = Math.max(this.#counted, seq);
-      if (seq > this.#readSeq && !this.#isOwn({ id: li.dataset.userId })) this.#unread += 1;
-    }
-    const first = Array.from(rows).find(
+    const unread = Array.from(this.#messages.element.querySelectorAll('li.message')).filter(
       (li) => Number(li.dataset.seq) > this.#readSeq && !this.#isOwn({ id: li.dataset.userId }),
     );
+    this.#unread += unread.length;
+    const first = unread[0];
     this.#show();
     if (!first) return false;
     const line = document.createElement('p');
@@ -55,10 +50,8 @@ export class ReadTracker {
     return true;
   }
 
-  // A new message was applied to the log.
+  // A message new to the page entered the log.
   arrived(msg) {
-    if (msg.seq <= this.#counted) return;
-    this.#counted = msg.seq;
     if (!this.#isOwn(msg.user) && (this.#readSeq === null || msg.seq > this.#readSeq)) {
       this.#unread += 1;
       this.#show();
@@ -67,11 +60,9 @@ export class ReadTracker {
     queueMicrotask(() => this.check());
   }
 
-  // The view started over from `history` (another epoch, or too far behind):
-  // seqs known so far may mean nothing now. Count again from what it shows.
-  startOver(history) {
-    this.#counted = 0;
-    for (const msg of history) this.#counted = Math.max(this.#counted, msg.seq || 0);
+  // The view started over (another epoch, or too far behind): seqs known so
+  // far may mean nothing now, and what it shows is the room as it stands.
+  startOver() {
     const seq = this.#currentSeq();
     if (this.#readSeq !== null && seq !== null && this.#readSeq > seq) this.#readSeq = seq;
     this.#unread = 0;
