@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import jwt
 import requests
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import SuspiciousOperation
 from django.db import transaction
@@ -23,6 +24,7 @@ from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from accounts.discovery import ProviderSettings, provider_setting
 from accounts.models import OidcIdentity
 from accounts.selectors import display_name_unambiguous
+from accounts.services import groups_from_claims, user_groups_sync
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +156,14 @@ class ProviderBackend(ProviderSettings, OIDCAuthenticationBackend):
         )  # No password: this account signs in only through the provider.
         OidcIdentity.objects.create(user=user, issuer=issuer, subject=subject)
         logger.info("created user %s for %s at %s", user.pk, subject, issuer)
+        self.groups_store(user, claims)
         return user
+
+    def groups_store(self, user, claims: dict[str, Any]) -> None:
+        """Keep the groups the provider lists for the person (OIDC_GROUPS_CLAIM), if it lists any."""
+        groups = groups_from_claims(claims, settings.OIDC_GROUPS_CLAIM)
+        if groups is not None:
+            user_groups_sync(user=user, groups=groups)
 
     def update_user(self, user, claims: dict[str, Any]):
         """Refresh email and display name from the provider at every sign-in."""
@@ -162,4 +171,5 @@ class ProviderBackend(ProviderSettings, OIDCAuthenticationBackend):
         shown = shown_name_from_claims(claims, username=user.username, user_id=user.pk)
         user.display_name = shown or user.display_name
         user.save(update_fields=["email", "display_name"])
+        self.groups_store(user, claims)
         return user

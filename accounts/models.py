@@ -65,3 +65,22 @@ class OidcIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} at {self.issuer}"
+
+
+class ProviderGroup(models.Model):
+    """A group the identity provider says a person is in (the OIDC_GROUPS_CLAIM claim).
+
+    Replaced at every sign-in and provider re-check (accounts.services.user_groups_sync);
+    rooms grant access to groups by name (rooms.models.RoomGroupGrant).
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="provider_groups")
+    name = models.CharField(max_length=255)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="provider_group_unique")]
+        indexes = [models.Index(fields=["name"], name="provider_group_name")]
+        verbose_name = "group at the provider"
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.name}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 
 from accounts.models import User
@@ -34,12 +34,13 @@ def display_name_unambiguous(*, wanted: str, handles: list[str], user_id: int | 
     return candidates[-1] if candidates else wanted
 
 
-def user_ids_by_handles(*, handles: list[str]) -> dict[str, int]:
-    """Active people by @handle (username, any case): lower-cased handle -> id; unknown ones left out."""
+def user_ids_by_handles(*, handles: list[str], among: QuerySet[User] | None = None) -> dict[str, int]:
+    """Active people (of `among`) by @handle (username, any case): lower-cased handle -> id."""
     if not handles:
         return {}
     found = (
-        User.objects.filter(is_active=True)
+        (User.objects.all() if among is None else among)
+        .filter(is_active=True)
         .annotate(handle=Lower("username"))
         .filter(handle__in=handles)
         .values_list("handle", "pk")
@@ -47,10 +48,10 @@ def user_ids_by_handles(*, handles: list[str]) -> dict[str, int]:
     return dict(found)
 
 
-def user_list_matching(*, typed: str, limit: int = 8) -> list[User]:
-    """Active people whose handle or shown name starts with `typed` (any case), for @ completion."""
+def user_list_matching(*, typed: str, among: QuerySet[User] | None = None, limit: int = 8) -> list[User]:
+    """Active people (of `among`) whose handle or shown name starts with `typed` (any case)."""
     typed = typed.strip().lstrip("@")
-    people = User.objects.filter(is_active=True)
+    people = (User.objects.all() if among is None else among).filter(is_active=True)
     if typed:
         # Any word of the shown name: "jon" finds "Robert Jones".
         word_start = rf"(^|[\s(]){re.escape(typed)}"

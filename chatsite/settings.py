@@ -167,7 +167,12 @@ OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default=None)
 OIDC_OP_LOGOUT_ENDPOINT = env.str("OIDC_OP_LOGOUT_ENDPOINT", default=None)
 # The library defaults to HS256 signed with the client secret; providers sign with keys.
 OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
-OIDC_RP_SCOPES = "openid email profile"
+# Okta sends groups only for a `groups` scope: OIDC_SCOPES="openid email profile groups".
+OIDC_RP_SCOPES = env.str("OIDC_SCOPES", default="openid email profile")
+# The claim (ID token or userinfo) listing the person's groups at the provider;
+# rooms grant access to groups by name. Auth0 needs a namespaced one
+# ("https://example.com/groups"). Empty: groups are not read at all.
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
 OIDC_USE_PKCE = True
 OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
 # Seconds to wait for the provider; the library's default waits forever.

@@ -4,19 +4,81 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from accounts.models import User
-from rooms.models import Message, MessageRevision, Room, RoomMute
-from rooms.services import message_delete, room_archive, user_mute, user_unmute
+from rooms.access import room_insiders
+from rooms.models import Message, MessageRevision, Room, RoomGroupGrant, RoomKind, RoomMember, RoomMute
+from rooms.services import message_delete, room_access_changed, room_archive, user_mute, user_unmute
+
+
+class DirectRoomReadOnly:
+    """A direct room's two people are fixed: it is theirs, not the admin's to hand on."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Room | None = None) -> bool:
+        return obj is None or obj.kind != RoomKind.DIRECT
+
+    def has_change_permission(self, request: HttpRequest, obj: Room | None = None) -> bool:
+        return obj is None or obj.kind != RoomKind.DIRECT
+
+    def has_delete_permission(self, request: HttpRequest, obj: Room | None = None) -> bool:
+        return obj is None or obj.kind != RoomKind.DIRECT
+
+
+class RoomMemberInline(DirectRoomReadOnly, admin.TabularInline):
+    """People let into a private room by name."""
+
+    model = RoomMember
+    fields = ("user", "added_by", "added_at")
+    readonly_fields = ("added_by", "added_at")
+    raw_id_fields = ("user",)
+    extra = 0
+
+
+class RoomGroupGrantInline(DirectRoomReadOnly, admin.TabularInline):
+    """Identity-provider groups whose people may enter a private room."""
+
+    model = RoomGroupGrant
+    extra = 0
+
+    def has_add_permission(self, request: HttpRequest, obj: Room | None = None) -> bool:
+        return obj is None or obj.kind == RoomKind.PRIVATE
 
 
 @admin.register(Room)
 class RoomAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "archived", "created_at")
-    list_filter = ("archived",)
+    list_display = ("name", "slug", "kind", "archived", "created_at")
+    list_filter = ("kind", "archived")
     search_fields = ("name", "slug", "description")
     prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("who_is_in",)
+    inlines = [RoomMemberInline, RoomGroupGrantInline]
     actions = ["archive_rooms"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Room | None = None) -> tuple[str, ...]:
+        # A direct room stays direct (and a room does not become one): its two people are its key.
+        if obj is not None and obj.kind == RoomKind.DIRECT:
+            return ("kind", "slug", *self.readonly_fields)
+        return self.readonly_fields
+
+    def formfield_for_choice_field(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "kind":
+            kwargs["choices"] = [choice for choice in RoomKind.choices if choice[0] != RoomKind.DIRECT]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    @admin.display(description="who may enter, and why")
+    def who_is_in(self, room: Room) -> str:
+        if room.pk is None or room.kind == RoomKind.PUBLIC:
+            return "Everyone signed in (a public room)."
+        insiders = room_insiders(room=room)
+        if not insiders:
+            return "No one yet: add members or grant groups below."
+        lines = (
+            f"{insider.user.get_display_name()} (@{insider.user.username}): {insider.why}"
+            for insider in insiders
+        )
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
 
     def save_model(self, request: HttpRequest, obj: Room, form, change: bool) -> None:
         """Save the room; ticking "archived" goes through room_archive so its sockets close (4404)."""
@@ -26,6 +88,22 @@ class RoomAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if archiving:
             room_archive(room=obj, moderator=request.user)
+
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        """Save members and groups; whoever gets added shows who added them."""
+        for member in formset.save(commit=False):
+            if isinstance(member, RoomMember) and member.added_by_id is None and isinstance(request.user, User):
+                member.added_by = request.user
+            member.save()
+        for removed in formset.deleted_objects:
+            removed.delete()
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        """After members, groups or the kind changed: those who lost the room are thrown out (4403)."""
+        super().save_related(request, form, formsets, change)
+        kind_changed = change and "kind" in form.changed_data
+        if kind_changed or any(formset.has_changed() for formset in formsets):
+            room_access_changed(room=form.instance, moderator=request.user)
 
     def has_delete_permission(self, request: HttpRequest, obj: Room | None = None) -> bool:
         # Deleting would drop the room's history under its open sockets: archive it instead.

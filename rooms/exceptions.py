@@ -101,3 +101,14 @@ class InvalidEmoji(ChatError):
     code = "invalid_emoji"
     detail = "A reaction is a single emoji."
     strike = False  # typed by a person into the picker's box
+
+
+class DirectRoomRefused(Exception):
+    """A direct conversation cannot be opened with that person (yourself, or someone deactivated).
+
+    Not a ChatError: it is refused by the page that opens conversations, never on a socket.
+    """
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail

@@ -38,6 +38,15 @@ class LoggedModel(models.Model):
         super().save(*args, **kwargs)
 
 
+class RoomKind(models.TextChoices):
+    """Who may enter a room (rooms.access decides)."""
+
+    PUBLIC = "public", "Public: everyone signed in"
+    PRIVATE = "private", "Private: its members and granted groups"
+    # A private room of exactly two people, opened by rooms.direct.direct_room_open.
+    DIRECT = "direct", "Direct messages between two people"
+
+
 class Room(LoggedModel):
     """A chat room; archived rooms are hidden and refuse new connections."""
 
@@ -45,6 +54,10 @@ class Room(LoggedModel):
     slug = models.SlugField(max_length=50, unique=True)
     description = models.CharField(max_length=300, blank=True)
     archived = models.BooleanField(default=False)
+    kind = models.CharField(max_length=10, choices=RoomKind.choices, default=RoomKind.PUBLIC)
+    # A direct room's two people, "<lower id>:<higher id>": one room per pair, however
+    # many times (and however concurrently) either of them opens it.
+    direct_key = models.CharField(max_length=41, unique=True, null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     # The room's event log: the seq of its latest event (0: none yet), assigned
     # only by rooms.services.room_seq_next. The epoch changes whenever seqs
@@ -195,3 +208,40 @@ class RoomMute(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} muted in {self.room} until {self.until:%Y-%m-%d %H:%M}"
+
+
+class RoomMember(models.Model):
+    """A person let into a private (or direct) room by name; groups let others in (RoomGroupGrant)."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="room_memberships"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["room", "user"], name="room_member_unique")]
+        indexes = [models.Index(fields=["user", "room"], name="room_member_user")]
+        verbose_name = "member"
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.room}"
+
+
+class RoomGroupGrant(models.Model):
+    """Everyone the identity provider puts in `group` (the OIDC groups claim) may enter the room."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="group_grants")
+    group = models.CharField(max_length=255, help_text="A group name exactly as the provider sends it.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["room", "group"], name="room_group_grant_unique")]
+        indexes = [models.Index(fields=["group"], name="room_group_grant_group")]
+        verbose_name = "group granted access"
+        verbose_name_plural = "groups granted access"
+
+    def __str__(self) -> str:
+        return f"group {self.group} in {self.room}"

@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from rooms.access import room_get_open, room_shown_name
 from rooms.models import Message, Room, RoomMute
 from rooms.realtime.protocol.outbound import Frame, encode, message_frame, message_latest_event
 
@@ -261,6 +262,8 @@ class RoomEntry:
     history: History
     has_more: bool
     muted_until: datetime | None
+    # The room's name as this person sees it (a direct room is named after the other one).
+    name: str
     # Where the welcome leaves the client in the room's event log.
     seq: int
     # A resume by seq: whether it was recovered, and then what to replay.
@@ -271,12 +274,13 @@ class RoomEntry:
 def room_entry(*, slug: str, user_id: int, resume: Resume) -> RoomEntry | None:
     """The active room (its seq read first), the welcome's history or events, and any mute.
 
-    None when the room is unknown or archived.
+    None when the room is unknown or archived, or this person may not enter it.
     """
-    room = room_get_active(slug=slug)
+    room = room_get_open(slug=slug, user_id=user_id)
     if room is None:
         return None
     muted = mute_until(room=room, user_id=user_id)
+    name = room_shown_name(room=room, user_id=user_id)
     if resume.since is not None:
         since, epoch = resume.since, resume.epoch
         recovery = _resume_page(
@@ -289,6 +293,7 @@ def room_entry(*, slug: str, user_id: int, resume: Resume) -> RoomEntry | None:
             history=History(frames=()) if recovered else recovery.events,
             has_more=recovery.has_more,
             muted_until=muted,
+            name=name,
             seq=recovery.seq,
             recovered=recovered,
             events=recovery.events if recovered else None,
@@ -296,8 +301,15 @@ def room_entry(*, slug: str, user_id: int, resume: Resume) -> RoomEntry | None:
     if resume.after is None:
         latest = history_latest(room=room)
         return RoomEntry(
-            room=room, history=latest, has_more=False, muted_until=muted, seq=latest.covered_seq(room)
+            room=room,
+            history=latest,
+            has_more=False,
+            muted_until=muted,
+            name=name,
+            seq=latest.covered_seq(room),
         )
     after = resume.after
     page = _resume_page(("after", room.pk, room.epoch, room.seq, after), lambda: _resume_after(room, after))
-    return RoomEntry(room=room, history=page.events, has_more=page.has_more, muted_until=muted, seq=page.seq)
+    return RoomEntry(
+        room=room, history=page.events, has_more=page.has_more, muted_until=muted, name=name, seq=page.seq
+    )

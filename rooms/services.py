@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.selectors import user_ids_by_handles
 from chatsite.text import text_is_visible
+from rooms.access import people_inside
 from rooms.exceptions import (
     EditWindowOver,
     EmptyMessage,
@@ -84,7 +85,7 @@ def message_create(*, room: Room, author, text: str, client_id: str = "") -> tup
     # Insert first: retries are rare, so the usual message costs its seq and
     # one insert; the unique (room, author, client_id) index turns a retry into
     # IntegrityError, which rolls the seq back too.
-    mentioned = _mentioned_ids(text, author=author)
+    mentioned = _mentioned_ids(text, author=author, room=room)
     try:
         with transaction.atomic():
             seq = room_seq_next(room=room)
@@ -111,10 +112,10 @@ def message_create(*, room: Room, author, text: str, client_id: str = "") -> tup
     return message, True
 
 
-def _mentioned_ids(text: str, *, author: User) -> list[int]:
-    """Ids of the active people `text` mentions with @handle, first mention first; never the author."""
+def _mentioned_ids(text: str, *, author: User, room: Room) -> list[int]:
+    """Ids of the people who may read `room` whom `text` @mentions, first first; never the author."""
     handles = mentioned_handles(text)
-    ids = user_ids_by_handles(handles=handles)
+    ids = user_ids_by_handles(handles=handles, among=people_inside(room=room))
     in_order = (ids[handle] for handle in handles if handle in ids)
     return [uid for uid in dict.fromkeys(in_order) if uid != author.pk]
 
@@ -158,7 +159,7 @@ def message_edit(*, room: Room, message_id: int, editor: User, text: str) -> tup
         MessageRevision.objects.create(
             message=message, text=message.text, written_at=message.edited_at or message.created_at
         )
-        mentioned = _mentioned_ids(text, author=editor)
+        mentioned = _mentioned_ids(text, author=editor, room=room)
         _mentions_replace(message, mentioned)
         message.text, message.edited_at, message.mention_ids = text, timezone.now(), mentioned
         message.changed_seq = room_seq_next(room=room)
@@ -252,6 +253,16 @@ def room_archive(*, room: Room, moderator=None) -> None:
     room.save(update_fields=["archived"])
     logger.info("room %s archived by %s", room.slug, moderator)
     notify.room_close_on_commit(room=room.slug)
+
+
+def room_access_changed(*, room: Room, moderator=None) -> None:
+    """Who may enter the room changed (kind, members, groups): sockets of those who lost it close (4403).
+
+    Each socket in the room re-checks its person once this commits, and every
+    dashboard lists its rooms afresh, so those let in see it appear.
+    """
+    logger.info("access to room %s changed by %s", room.slug, moderator)
+    notify.room_access_changed(room=room.slug)
 
 
 @transaction.atomic

@@ -15,9 +15,9 @@ from django.db.models import Count, F, FilteredRelation, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
+from rooms.access import room_shown_names, rooms_open_to
 from rooms.models import Mention, Message, Room, RoomRead
 from rooms.realtime.protocol.outbound import Frame, dashboard_room
-from rooms.selectors import room_list_active
 
 
 @dataclass(frozen=True)
@@ -82,11 +82,11 @@ def room_last_activity(*, rooms: list[Room]) -> dict[str, datetime]:
 def dashboard_rooms(
     *, user: User, online: Callable[[list[str]], dict[str, int]], slugs: list[str] | None = None
 ) -> list[Frame]:
-    """The active rooms (or those of `slugs`) as this person's dashboard shows them, by name.
+    """The active rooms this person may enter (or those of `slugs`) as their dashboard shows them, by name.
 
     `online(slugs)` counts who is in each (presence is the transport's).
     """
-    rooms = room_list_active()
+    rooms = rooms_open_to(user_id=user.pk)
     if slugs is not None:
         rooms = rooms.filter(slug__in=slugs)
     listed = list(rooms)
@@ -95,10 +95,13 @@ def dashboard_rooms(
     counts = unread_counts(user=user, rooms=listed)
     last = room_last_activity(rooms=listed)
     people = online([room.slug for room in listed])
+    names = room_shown_names(rooms=listed, user_id=user.pk)
+    listed.sort(key=lambda room: names[room.pk].casefold())
     return [
         dashboard_room(
             slug=room.slug,
-            name=room.name,
+            name=names[room.pk],
+            kind=room.kind,
             description=room.description,
             unread=counts[room.slug].unread,
             mentions=counts[room.slug].mentions,

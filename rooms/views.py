@@ -5,17 +5,20 @@ from __future__ import annotations
 from functools import wraps
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
-from accounts.selectors import user_list_matching
-from rooms.exceptions import NotAuthor
-from rooms.models import Room
+from accounts.selectors import user_ids_by_handles, user_list_matching
+from rooms.access import people_inside, room_get_open, room_shown_name, rooms_open_to
+from rooms.direct import NO_SUCH_PERSON, direct_room_open
+from rooms.exceptions import DirectRoomRefused, NotAuthor
+from rooms.models import Room, RoomKind
 from rooms.realtime.handshake import tickets
 from rooms.realtime.handshake.query import whole_number
 from rooms.realtime.process import transport
@@ -25,8 +28,7 @@ from rooms.selectors import (
     message_get_in_room,
     message_list_latest,
     room_events_since,
-    room_get_active,
-    room_list_active,
+    user_get_active,
 )
 from rooms.services import message_delete, room_read_mark
 from rooms.unread import dashboard_rooms, room_read_seq
@@ -60,15 +62,16 @@ def login_required_json(view):
 
 
 def room_json_view(view):
-    """For a room's JSON endpoints: 401 JSON when signed out, 404 JSON unless the room is active.
+    """For a room's JSON endpoints: 401 JSON when signed out, 404 JSON unless the room is active and theirs.
 
-    The view is called with the active Room instead of its slug.
+    The view is called with the Room instead of its slug. A room the person
+    may not enter answers exactly as an unknown one: no one learns it exists.
     """
 
     @login_required_json
     @wraps(view)
-    def wrapper(request: HttpRequest, slug: str, **kwargs) -> HttpResponse:
-        room = room_get_active(slug=slug)
+    def wrapper(request: AuthenticatedRequest, slug: str, **kwargs) -> HttpResponse:
+        room = room_get_open(slug=slug, user_id=request.user.pk)
         if room is None:
             return JsonResponse({"error": "not_found", "detail": ROOM_NOT_FOUND}, status=404)
         return view(request, room, **kwargs)
@@ -87,8 +90,10 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
 
     Rendered as the dashboard socket's welcome would say it; the page then keeps it current.
     """
-    rooms = dashboard_rooms(user=request.user, online=_online_counts)
-    return render(request, "rooms/dashboard.html", {"rooms": rooms})
+    listed = dashboard_rooms(user=request.user, online=_online_counts)
+    rooms = [room for room in listed if room["kind"] != RoomKind.DIRECT]
+    direct = [room for room in listed if room["kind"] == RoomKind.DIRECT]
+    return render(request, "rooms/dashboard.html", {"rooms": rooms, "direct": direct})
 
 
 @require_GET
@@ -102,9 +107,10 @@ def dashboard_token(request: AuthenticatedRequest) -> JsonResponse:
 @require_GET
 @never_cache
 @login_required_json
-def online_counts(request: HttpRequest) -> JsonResponse:
-    """Online counts per room (older clients; the dashboard has its own socket now)."""
-    return JsonResponse({"rooms": _online_counts([room.slug for room in room_list_active()])})
+def online_counts(request: AuthenticatedRequest) -> JsonResponse:
+    """Online counts per room this person may enter (older clients; the dashboard has its own socket now)."""
+    slugs = [room.slug for room in rooms_open_to(user_id=request.user.pk)]
+    return JsonResponse({"rooms": _online_counts(slugs)})
 
 
 @require_GET
@@ -115,7 +121,7 @@ def room_detail(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     The room (with its seq) is read before the history, so the page resumes
     from that seq and the socket's welcome replays whatever came after.
     """
-    room = room_get_active(slug=slug)
+    room = room_get_open(slug=slug, user_id=request.user.pk)
     if room is None:
         raise Http404(ROOM_NOT_FOUND)
     config = {
@@ -138,7 +144,12 @@ def room_detail(request: AuthenticatedRequest, slug: str) -> HttpResponse:
         config["read_seq"] = room.seq
     latest = message_list_latest(room=room, limit=HISTORY_LENGTH + 1)
     config["has_more"] = len(latest) > HISTORY_LENGTH
-    context = {"room": room, "history": latest[-HISTORY_LENGTH:], "config": config}
+    context = {
+        "room": room,
+        "room_name": room_shown_name(room=room, user_id=request.user.pk),
+        "history": latest[-HISTORY_LENGTH:],
+        "config": config,
+    }
     return render(request, "rooms/room_detail.html", context)
 
 
@@ -209,13 +220,51 @@ def room_events(request: HttpRequest, room: Room) -> JsonResponse:
 @never_cache
 @room_json_view
 def room_people(request: HttpRequest, room: Room) -> JsonResponse:
-    """People a message here may mention, whose handle or name starts with `q`: the @ completion."""
+    """People who may read this room whose handle or name starts with `q`: the @ completion."""
     typed = request.GET.get("q", "")[:PEOPLE_QUERY_MAX_LENGTH]
-    people = [
-        {"id": person.pk, "name": person.get_display_name(), "handle": person.username}
-        for person in user_list_matching(typed=typed)
+    return JsonResponse(
+        {"people": _people_frames(user_list_matching(typed=typed, among=people_inside(room=room)))}
+    )
+
+
+@require_GET
+@never_cache
+@login_required_json
+def people(request: AuthenticatedRequest) -> JsonResponse:
+    """Anyone whose handle or name starts with `q`: whom a direct conversation may be opened with."""
+    typed = request.GET.get("q", "")[:PEOPLE_QUERY_MAX_LENGTH]
+    others = User.objects.exclude(pk=request.user.pk)
+    return JsonResponse({"people": _people_frames(user_list_matching(typed=typed, among=others))})
+
+
+def _people_frames(people: list[User]) -> list[dict[str, int | str]]:
+    return [
+        {"id": person.pk, "name": person.get_display_name(), "handle": person.username} for person in people
     ]
-    return JsonResponse({"people": people})
+
+
+@require_POST
+@login_required
+def direct_open(request: AuthenticatedRequest) -> HttpResponse:
+    """Open (or find again) the direct conversation with one person, named by id or @handle; go there."""
+    other = _person_named(request.POST.get("user", ""), request.POST.get("handle", ""))
+    try:
+        if other is None:
+            raise DirectRoomRefused(NO_SUCH_PERSON)
+        room = direct_room_open(user=request.user, other=other)
+    except DirectRoomRefused as refusal:
+        messages.error(request, refusal.detail)
+        return redirect("rooms:dashboard")
+    return redirect("rooms:room_detail", slug=room.slug)
+
+
+def _person_named(user_id: str, handle: str) -> User | None:
+    """The active person a form names by id, or else by @handle (any case)."""
+    number = whole_number(user_id) if user_id else None
+    if number is not None:
+        return user_get_active(user_id=number)
+    found = user_ids_by_handles(handles=[handle.strip().lstrip("@").lower()]) if handle.strip() else {}
+    return user_get_active(user_id=next(iter(found.values()))) if found else None
 
 
 @require_POST

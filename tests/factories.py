@@ -71,3 +71,14 @@ def token_claims(*, user_id: int, name: str, room: str = "general", **changes) -
 def token_sign(claims: dict, *, key: str | None = None, algorithm: str = "HS256") -> str:
     """Sign a claim set the way an attacker or a sloppy client might."""
     return jwt.encode(claims, key or settings.CHAT_JWT_SECRET, algorithm=algorithm)
+
+
+def room_change_form(room: Room, **changes) -> dict:
+    """The admin change form of `room` as a browser posts it unchanged (no inline rows), with `changes`."""
+    form = {"name": room.name, "slug": room.slug, "description": room.description, "kind": room.kind}
+    if room.archived:
+        form["archived"] = "on"
+    for prefix in ("members", "group_grants"):
+        form.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    form.update(changes)
+    return {key: value for key, value in form.items() if value is not None}

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
+from rooms.access import room_get_open
 from rooms.exceptions import ChatError, InvalidFrame, Muted, RateLimited
 from rooms.models import Message, Room
 from rooms.realtime.awareness import ReadMarker, TypingThrottle
@@ -153,7 +154,9 @@ class RoomConsumer(DirectWebsocketConsumer):
         await process.hub.add(slug, self)
         entry = await database_sync_to_async(room_entry)(slug=slug, user_id=self.user.pk, resume=resume)
         if entry is None:
-            logger.info("websocket refused: room %r unknown or archived (user %s)", slug, self.user.pk)
+            logger.info(
+                "websocket refused: room %r unknown or archived, or not theirs (user %s)", slug, self.user.pk
+            )
             await self.forget()
             return await self.close()
         # Admitted only now: upkeep renews (re-joins) the presence of the
@@ -190,7 +193,7 @@ class RoomConsumer(DirectWebsocketConsumer):
 
         roster = await process.presence.roster(room=slug)
         welcome = outbound.encode_welcome(
-            room={"slug": slug, "name": self.room.name},
+            room={"slug": slug, "name": entry.name, "kind": self.room.kind},
             user=self.member_frame(self.member),
             users=roster.encoded,
             history=entry.history.encoded,
@@ -448,6 +451,19 @@ class RoomConsumer(DirectWebsocketConsumer):
         logger.info("websocket closed: too slow to read its room (user %s)", self.user.pk)
         await self.close(code=CloseCode.TOO_SLOW)
 
+    async def access_check(self) -> None:
+        """Who may enter the room changed: close with 4403 unless this person still may."""
+        if self.state is SocketState.CLOSING:
+            return
+        try:
+            # By slug: a socket still entering has no room yet, and the entry may have read the old access.
+            room = await database_sync_to_async(room_get_open)(slug=self.room_slug, user_id=self.user.pk)
+        except Exception:
+            return await self.fail("checking access")
+        if room is None:
+            logger.info("websocket closed: user %s may no longer enter %r", self.user.pk, self.room_slug)
+            await self.close(code=CloseCode.ACCESS_LOST)
+
     # From upkeep (rooms.realtime.registry.LiveSocket).
 
     async def restart(self) -> None:
@@ -466,6 +482,10 @@ class RoomConsumer(DirectWebsocketConsumer):
         """This user read this room up to a seq (maybe in another tab): the page's counts follow."""
         if event["room"] == self.room_slug:
             await self.send_frame(outbound.read(seq=int(event["seq"])))
+
+    async def user_access_changed(self, event: dict) -> None:
+        """The rooms this user may enter changed (a membership, their groups)."""
+        await self.access_check()
 
     async def user_signed_out(self, event: dict) -> None:
         """The user signed out or was deactivated: close with 4401."""

@@ -1,10 +1,11 @@
 """DashboardConsumer: one person's live dashboard, counts pushed instead of polled.
 
 Its own ticket (the room claim tickets.DASHBOARD_ROOM, which no slug can be)
-through the same handshake as rooms. The welcome lists every room with this
-person's unread and mention counts, the online count and the last activity;
-after it, `rooms` frames carry the rooms that changed: named by the activity
-ticks of every process (rooms.realtime.activity), or read in another tab.
+through the same handshake as rooms. The welcome lists every room this
+person may enter with their unread and mention counts, the online count and
+the last activity; after it, `rooms` frames carry the rooms that changed:
+named by the activity ticks of every process (rooms.realtime.activity), or
+read in another tab; a `relist` lists them all again when access changed.
 """
 
 from __future__ import annotations
@@ -65,13 +66,21 @@ class DashboardConsumer(DirectWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
         transport().activity.ensure_running()
         await self.accept()
-        try:
-            rooms = await database_sync_to_async(dashboard_rooms)(user=user, online=_online)
-        except Exception:
-            logger.exception("dashboard welcome failed (user %s)", user.pk)
-            return await self.close(code=CloseCode.INTERNAL_ERROR)
+        rooms = await self.listed()
+        if rooms is None:
+            return
         self.live = True
         await self.send_frame(outbound.dashboard(kind="welcome", rooms=rooms))
+
+    async def listed(self, slugs: list[str] | None = None) -> list[outbound.Frame] | None:
+        """This person's rooms (of `slugs`) as the dashboard shows them; None once a failure closed it."""
+        try:
+            return await database_sync_to_async(dashboard_rooms)(user=self.user, online=_online, slugs=slugs)
+        except Exception:
+            # Escaping, it would end the consumer without disconnect(): its groups would stay.
+            logger.exception("dashboard read failed (user %s)", self.user.pk)
+            await self.close(code=CloseCode.INTERNAL_ERROR)
+            return None
 
     async def disconnect(self, code: int) -> None:
         """Stop counting this socket (Channels leaves the groups)."""
@@ -92,12 +101,7 @@ class DashboardConsumer(DirectWebsocketConsumer):
         """Send this person's counts for these rooms (those that still exist)."""
         if not self.live:
             return
-        try:
-            rooms = await database_sync_to_async(dashboard_rooms)(user=self.user, online=_online, slugs=slugs)
-        except Exception:
-            # Escaping, it would end the consumer without disconnect(): its groups would stay.
-            logger.exception("dashboard refresh failed (user %s)", self.user.pk)
-            return await self.close(code=CloseCode.INTERNAL_ERROR)
+        rooms = await self.listed(slugs)
         if rooms:
             await self.send_frame(outbound.dashboard(kind="rooms", rooms=rooms))
 
@@ -122,6 +126,22 @@ class DashboardConsumer(DirectWebsocketConsumer):
     async def user_read(self, event: dict) -> None:
         """This person read a room (in one of their tabs): its unread count follows."""
         await self.refresh([event["room"]])
+
+    async def user_access_changed(self, event: dict) -> None:
+        """The rooms this person may enter changed: list them all afresh."""
+        await self.relist()
+
+    async def dashboard_relist(self, event: dict) -> None:
+        """Who may enter some room changed (the admin): list this person's rooms afresh."""
+        await self.relist()
+
+    async def relist(self) -> None:
+        """Send every room this person may enter (`relist`), replacing what the page shows."""
+        if not self.live:
+            return
+        rooms = await self.listed()
+        if rooms is not None:
+            await self.send_frame(outbound.dashboard(kind="relist", rooms=rooms))
 
     async def user_muted(self, event: dict) -> None:
         """A mute matters to room sockets only."""

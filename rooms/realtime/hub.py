@@ -34,6 +34,8 @@ class RoomSocket(Protocol):
 
     async def deliver_ephemeral(self, event: dict, send: dict) -> None: ...
 
+    async def access_check(self) -> None: ...
+
 
 @dataclass
 class _Room:
@@ -99,12 +101,17 @@ class RoomHub:
         """Write one room event to every local socket of the room (but the one it skips)."""
         skip = event.get("skip")
         kind = event["type"]
-        send = {"type": "websocket.send", "text": event["frame"]}
         room = self._rooms.get(slug)
         if kind not in _KINDS:
             # A newer process's event (a rolling deploy): never a reason to close anyone.
             logger.warning("ignoring room event of unknown type %r in %r", kind, slug)
             return
+        if kind == RoomEvent.ACCESS:
+            # Together, and before the room's next frame: no one who lost the room reads on.
+            if room is not None:
+                await asyncio.gather(*(socket.access_check() for socket in list(room.sockets.values())))
+            return
+        send = {"type": "websocket.send", "text": event["frame"]}
         # Decided once per event, not per socket: this loop runs for every recipient.
         frame, ephemeral = kind == RoomEvent.FRAME, kind == RoomEvent.EPHEMERAL
         for name, socket in list(room.sockets.items()) if room else []:

@@ -21,6 +21,7 @@ from rooms.realtime.protocol.layer import (
     RoomEvent,
     UserEvent,
     dashboard_activity,
+    dashboard_relist,
     room_event,
     room_group,
     user_group,
@@ -63,6 +64,18 @@ def user_send_on_commit(*, user_id: int, kind: UserEvent, **fields: str | int | 
 def user_sockets_close(*, user_id: int) -> None:
     """Close every socket this user has open (sign-out, deactivation): code 4401."""
     user_send_on_commit(user_id=user_id, kind=UserEvent.SIGNED_OUT)
+
+
+def user_access_changed(*, user_id: int) -> None:
+    """The rooms this person may enter changed: their sockets re-check theirs (4403), dashboards relist."""
+    user_send_on_commit(user_id=user_id, kind=UserEvent.ACCESS_CHANGED)
+
+
+def room_access_changed(*, room: str) -> None:
+    """Who may enter this room changed: every socket in it re-checks (4403), every dashboard relists."""
+    _group_send_on_commit(
+        room_group(room), {"type": str(RoomEvent.ACCESS)}, (DASHBOARD_GROUP, dashboard_relist())
+    )
 
 
 def user_read_notify(*, user_id: int, room: str, seq: int) -> None:

@@ -5,6 +5,7 @@
 import { Connection } from './room/connection.js';
 import { fillTime } from './room/dates.js';
 import { element } from './room/dom.js';
+import { PeopleSuggestions } from './room/suggestions.js';
 
 const STATE_TEXT = Object.freeze({
   connecting: 'Connecting…',
@@ -46,6 +47,7 @@ function buildCard(room) {
   const card = element('a', { className: 'room-card', attrs: { 'data-room': room.slug } });
   card.href = `/rooms/${encodeURIComponent(room.slug)}/`;
   card.append(element('span', { className: 'room-card-name', text: room.name }));
+  if (room.kind === 'private') card.append(element('span', { className: 'room-card-kind', text: 'Private' }));
   if (room.description) card.append(element('span', { className: 'room-card-description', text: room.description }));
   const counts = element('span', { className: 'room-card-counts' });
   for (const [kind, words] of [['unread', ' unread'], ['mentions', ' @ mentioning you']]) {
@@ -68,7 +70,8 @@ function buildCard(room) {
   return item;
 }
 
-// The welcome lists every room: one made or archived since the page loaded changes the grid.
+// The welcome (and a relist) names every room: one made, archived, granted or
+// taken away since the page loaded changes the grid.
 function showAllRooms(container, rooms) {
   const shown = Array.from(container.querySelectorAll('a.room-card'), (card) => card.dataset.room);
   const listed = (rooms || []).map((room) => room.slug);
@@ -78,7 +81,8 @@ function showAllRooms(container, rooms) {
   }
   const grid = element('ul', { className: 'room-grid' });
   grid.append(...(rooms || []).map(buildCard));
-  container.replaceChildren(listed.length ? grid : element('p', { className: 'empty-state', text: 'No rooms yet.' }));
+  const empty = element('p', { className: 'empty-state', text: container.dataset.empty || '' });
+  container.replaceChildren(listed.length ? grid : empty);
 }
 
 function showRooms(container, rooms) {
@@ -91,10 +95,22 @@ function showRooms(container, rooms) {
 }
 
 const container = document.getElementById('room-list');
+const directList = document.getElementById('direct-list');
 const state = document.getElementById('dashboard-state');
 
+// Direct conversations are listed apart from rooms.
+function showAll(rooms) {
+  showAllRooms(container, (rooms || []).filter((room) => room.kind !== 'direct'));
+  if (directList) showAllRooms(directList, (rooms || []).filter((room) => room.kind === 'direct'));
+}
+
+function showChanged(rooms) {
+  showRooms(container, rooms);
+  if (directList) showRooms(directList, rooms);
+}
+
 if (container && container.dataset.tokenUrl) {
-  for (const time of container.querySelectorAll('time[data-last-activity]')) {
+  for (const time of document.querySelectorAll('time[data-last-activity]')) {
     const iso = time.getAttribute('datetime');
     if (iso) fillTime(time, iso);
   }
@@ -105,9 +121,10 @@ if (container && container.dataset.tokenUrl) {
     onState: (name) => {
       if (state) state.textContent = STATE_TEXT[name] ?? '';
     },
-    onWelcome: (frame) => showAllRooms(container, frame.rooms),
+    onWelcome: (frame) => showAll(frame.rooms),
     onFrame: (frame) => {
-      if (frame.type === 'rooms') showRooms(container, frame.rooms);
+      if (frame.type === 'rooms') showChanged(frame.rooms);
+      else if (frame.type === 'relist') showAll(frame.rooms);
     },
     onFinish: (name) => {
       if (name === 'signedout') window.location.reload();
@@ -116,4 +133,9 @@ if (container && container.dataset.tokenUrl) {
   });
   window.addEventListener('online', () => connection.retryNow());
   connection.connect();
+}
+
+const handle = document.getElementById('direct-handle');
+if (handle && handle.dataset.peopleUrl && handle.list) {
+  new PeopleSuggestions(handle, handle.list, handle.dataset.peopleUrl).start();
 }

@@ -150,7 +150,9 @@ function start(root, els) {
 
   const status = new StatusBadge(root, els.state, config.loginUrl, els.retry);
   const composer = new Composer(els, { draftKey: `lets-talk:draft:${config.slug}` });
-  const people = new PeopleList(els.people, els.peopleCount, { isOwn });
+  // Not in a direct room: both of its people are already in the conversation.
+  const directForm = root.dataset.roomKind === 'direct' ? null : document.getElementById('direct-form');
+  const people = new PeopleList(els.people, els.peopleCount, { isOwn, directForm });
   const jump = jumpToLatest(els.jump, { scrollToBottom: () => messages.scrollToBottom() });
   const messages = new MessageLog(
     els.log,

@@ -129,7 +129,7 @@ def test_unticking_archived_in_the_change_form_reopens_the_room(admin_client):
     closed = factories.room_create(slug="old-news", name="Old News", archived=True)
 
     response = admin_client.post(
-        f"/admin/rooms/room/{closed.pk}/change/", {"name": "Old News", "slug": "old-news", "description": ""}
+        f"/admin/rooms/room/{closed.pk}/change/", factories.room_change_form(closed, archived=None)
     )
 
     assert response.status_code == 302

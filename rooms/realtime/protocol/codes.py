@@ -26,5 +26,7 @@ class CloseCode(IntEnum):
     TOO_SLOW = 4013
     # Signed out or deactivated: the page asks for a ticket, which says whether its session still holds.
     SIGNED_OUT = 4401
+    # The person may no longer enter the room (removed, or a group gone): do not reconnect.
+    ACCESS_LOST = 4403
     # The room was archived: do not reconnect.
     ROOM_CLOSED = 4404

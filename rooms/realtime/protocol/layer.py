@@ -20,6 +20,8 @@ class RoomEvent(StrEnum):
     # A frame worth nothing late (typing): never queued behind others, never
     # to the sockets of the user it names (`typist`).
     EPHEMERAL = "room.ephemeral"
+    # Who may enter the room changed: each socket re-checks its person's access (4403).
+    ACCESS = "room.access"
 
 
 class UserEvent(StrEnum):
@@ -31,6 +33,9 @@ class UserEvent(StrEnum):
     MUTED = "user.muted"
     # Read a room up to a seq (another tab, or the dashboard, follows).
     READ = "user.read"
+    # The rooms the user may enter changed (a membership, their provider groups):
+    # room sockets re-check theirs (4403), dashboards list their rooms afresh.
+    ACCESS_CHANGED = "user.access_changed"
 
 
 class DashboardEvent(StrEnum):
@@ -38,6 +43,8 @@ class DashboardEvent(StrEnum):
 
     # These rooms' counts may have changed (a message, someone came or went).
     ACTIVITY = "dashboard.activity"
+    # Who may enter some room changed: each dashboard lists its person's rooms afresh.
+    RELIST = "dashboard.relist"
 
 
 # Every dashboard socket, on every process, joins it.
@@ -47,6 +54,11 @@ DASHBOARD_GROUP = "dashboard"
 def dashboard_activity(*, rooms: list[str]) -> dict[str, str | list[str]]:
     """The dashboard-group event naming rooms whose counts may have changed."""
     return {"type": str(DashboardEvent.ACTIVITY), "rooms": rooms}
+
+
+def dashboard_relist() -> dict[str, str]:
+    """The dashboard-group event asking every dashboard to list its person's rooms afresh."""
+    return {"type": str(DashboardEvent.RELIST)}
 
 
 def room_group(slug: str) -> str:

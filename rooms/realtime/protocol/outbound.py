@@ -244,16 +244,18 @@ def dashboard_room(
     *,
     slug: str,
     name: str,
+    kind: str,
     description: str,
     unread: int,
     mentions: int,
     online: int,
     last_activity: datetime | None,
 ) -> Frame:
-    """One room as one person's dashboard shows it."""
+    """One room as one person's dashboard shows it; `kind` public, private or direct (listed apart)."""
     return {
         "slug": slug,
         "name": name,
+        "kind": kind,
         "description": description,
         "unread": unread,
         "mentions": mentions,

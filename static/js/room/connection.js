@@ -32,7 +32,7 @@ function probeWait(attempt) {
 // One room's socket, kept open until a terminal state. Callbacks:
 // onState('connecting' | 'connected' | 'reconnecting'), once per change;
 // onWelcome(frame) and onFrame(frame) for every other frame; onFinish(state)
-// once, with 'closed', 'signedout' or 'error' (room not found).
+// once, with 'closed', 'forbidden' (access lost), 'signedout' or 'error' (room not found).
 export class Connection {
   #tokenUrl;
   #slug;
@@ -194,6 +194,8 @@ export class Connection {
       if (this.#terminal) return;
       if (event.code === CLOSE.ROOM_CLOSED) {
         this.finish('closed');
+      } else if (event.code === CLOSE.ACCESS_LOST) {
+        this.finish('forbidden');
       } else if (event.code === CLOSE.SIGNED_OUT && welcomed) {
         // The user signed out or was deactivated somewhere: every socket of
         // theirs closes, but this browser's session may still be valid. Ask for

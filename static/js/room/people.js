@@ -1,7 +1,16 @@
 // The people-online list (#people) and its count. Names go in through
 // textContent only.
 
-function buildPerson(user, own) {
+// A "Message" button opening a direct conversation: the page's own form (with
+// its CSRF token), cloned per person, so it works as a plain POST.
+function directForm(template, user) {
+  const form = template.content.firstElementChild.cloneNode(true);
+  form.querySelector('input[name="user"]').value = String(user.id);
+  form.querySelector('button').setAttribute('aria-label', `Message ${user.name}`);
+  return form;
+}
+
+function buildPerson(user, own, template) {
   const li = document.createElement('li');
   li.dataset.userId = String(user.id);
   const name = document.createElement('span');
@@ -13,6 +22,8 @@ function buildPerson(user, own) {
     you.className = 'person-you';
     you.textContent = ' (you)';
     li.append(you);
+  } else if (template) {
+    li.append(directForm(template, user));
   }
   return li;
 }
@@ -21,12 +32,14 @@ export class PeopleList {
   #list;
   #count;
   #isOwn;
+  #directForm;
   #byId = new Map(); // id (string) -> <li>
 
-  constructor(list, count, { isOwn }) {
+  constructor(list, count, { isOwn, directForm = null }) {
     this.#list = list;
     this.#count = count;
     this.#isOwn = isOwn;
+    this.#directForm = directForm;
   }
 
   add(user) {
@@ -34,7 +47,7 @@ export class PeopleList {
     const key = String(user.id);
     const existing = this.#byId.get(key);
     if (existing) existing.remove(); // re-insert: the name may have changed
-    const li = buildPerson(user, this.#isOwn(user));
+    const li = buildPerson(user, this.#isOwn(user), this.#directForm);
     // Keep the list alphabetical so it does not jump around as people come and go.
     const name = String(user.name || '');
     const before = Array.from(this.#list.children).find((other) => {

@@ -5,7 +5,7 @@
 // Close codes of ours. daphne lets an application close only with 1000 or
 // 3000-4999, so they mirror the standard codes (4008 ~ 1008 policy violation,
 // 4009 ~ 1009 too big, 4011 ~ 1011 internal error, 4012 ~ 1012 service
-// restart, 4013 ~ 1013 try again later) and HTTP (4401, 4404).
+// restart, 4013 ~ 1013 try again later) and HTTP (4401, 4403, 4404).
 export const CLOSE = Object.freeze({
   POLICY_VIOLATION: 4008,
   TOO_BIG: 4009,
@@ -13,6 +13,7 @@ export const CLOSE = Object.freeze({
   SERVICE_RESTART: 4012,
   TOO_SLOW: 4013,
   SIGNED_OUT: 4401,
+  ACCESS_LOST: 4403,
   ROOM_CLOSED: 4404,
 });
 

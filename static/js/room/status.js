@@ -7,6 +7,7 @@ const TEXT = Object.freeze({
   // No countdown: a screen reader reads the badge once per change.
   reconnecting: 'Reconnecting…',
   closed: 'This room was closed',
+  forbidden: 'You can no longer enter this room',
   error: 'Room not found',
 });
 
@@ -24,7 +25,7 @@ export class StatusBadge {
     this.#retry = retry;
   }
 
-  // state is a Connection state or a terminal one ('closed', 'signedout', 'error').
+  // state is a Connection state or a terminal one ('closed', 'forbidden', 'signedout', 'error').
   show(state) {
     if (this.#retry) this.#retry.hidden = state !== 'reconnecting';
     if (state === 'signedout') this.#showSignedOut();

@@ -19,6 +19,7 @@ from rooms.realtime.notify import user_sockets_close
 from rooms.realtime.wire.base import UnknownWire
 from rooms.realtime.writer import SocketWriter
 from rooms.services import message_delete, room_archive
+from tests import factories
 from tests.rooms.sockets import (
     TIMEOUT,
     join,
@@ -42,7 +43,7 @@ async def test_welcome_describes_room_user_people_and_history(connect, alice):
     """The first frame names the room and the user, who is online, and recent history."""
     await messages_in_general(alice, 55)
     _communicator, welcome = await join(connect, alice)
-    assert welcome["room"] == {"slug": "general", "name": "General"}
+    assert welcome["room"] == {"slug": "general", "name": "General", "kind": "public"}
     assert welcome["user"] == {"id": alice.pk, "name": "Alice"}
     assert welcome["users"] == [{"id": alice.pk, "name": "Alice"}]
     assert [m["text"] for m in welcome["history"]] == [f"m{n}" for n in range(6, 56)]
@@ -469,7 +470,7 @@ async def test_ticking_archived_in_the_admin_sends_room_closed_then_4404(connect
     """Archiving through the room's change form closes its sockets like the archive action does."""
     socket, _ = await join(connect, alice)
     room = await database_sync_to_async(Room.objects.get)(slug="general")
-    form = {"name": room.name, "slug": room.slug, "description": room.description, "archived": "on"}
+    form = factories.room_change_form(room, archived="on")
 
     response = await database_sync_to_async(admin_client.post)(f"/admin/rooms/room/{room.pk}/change/", form)
 

@@ -168,6 +168,7 @@ async def test_welcome_lists_the_active_rooms_with_the_persons_counts(connect, a
     assert rooms["general"] == {
         "slug": "general",
         "name": "General",
+        "kind": "public",
         "description": "Anything goes.",
         "unread": 3,
         "mentions": 2,
