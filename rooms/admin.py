@@ -92,7 +92,11 @@ class RoomAdmin(admin.ModelAdmin):
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
         """Save members and groups; whoever gets added shows who added them."""
         for member in formset.save(commit=False):
-            if isinstance(member, RoomMember) and member.added_by_id is None and isinstance(request.user, User):
+            if (
+                isinstance(member, RoomMember)
+                and member.added_by_id is None
+                and isinstance(request.user, User)
+            ):
                 member.added_by = request.user
             member.save()
         for removed in formset.deleted_objects:
