@@ -1,18 +1,22 @@
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from accounts.models import User
+from accounts.models import SiteSession, User
 from accounts.selectors import user_named_like
-from accounts.services import user_deactivate, user_tickets_revoke
+from accounts.services import user_deactivate
+from accounts.sessions import sessions_end
+
+logger = logging.getLogger(__name__)
 
 
 class UnambiguousNameForm(forms.ModelForm):
@@ -50,28 +54,12 @@ class ChatUserCreationForm(UnambiguousNameForm, AdminUserCreationForm):
     name_field = "username"
 
 
-class RevokingPasswordChangeForm(AdminPasswordChangeForm):
-    """The admin's "change password" form: a new password also ends the person's room access.
-
-    Tickets minted with the old password are refused and open sockets close
-    (4401); the person's sessions end with the password, as Django ensures.
-    """
-
-    def save(self, commit: bool = True):
-        """Set the new password, then revoke the person's tickets."""
-        user = super().save(commit=commit)
-        if commit:
-            user_tickets_revoke(user=user, why="password changed by an admin")
-        return user
-
-
 @admin.register(User)
 class ChatUserAdmin(UserAdmin):
     fieldsets = (*(UserAdmin.fieldsets or ()), ("Chat", {"fields": ("display_name",)}))
     list_display = ("username", "display_name", "email", "is_active", "is_staff")
     search_fields = ("username", "display_name", "email")
     actions = ["deactivate_users"]
-    change_password_form = RevokingPasswordChangeForm
     form = ChatUserChangeForm
     add_form = ChatUserCreationForm
 
@@ -89,3 +77,32 @@ class ChatUserAdmin(UserAdmin):
         for user in queryset.filter(is_active=True):
             user_deactivate(user=user, moderator=request.user)
         self.message_user(request, "Deactivated.", messages.SUCCESS)
+
+
+@admin.register(SiteSession)
+class SiteSessionAdmin(admin.ModelAdmin):
+    """Who is signed in where: deleting a session signs that browser out and closes its sockets (4401)."""
+
+    list_display = ("user", "expire_date")
+    list_select_related = ("user",)
+    search_fields = ("user__username", "user__display_name")
+    fields = ("user", "expire_date")
+    readonly_fields = fields
+    actions = ["end_sessions"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: SiteSession) -> None:
+        self.delete_queryset(request, SiteSession.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[SiteSession]) -> None:
+        ended = sessions_end(queryset)
+        logger.info("%s sessions ended by %s", ended, request.user)
+
+    @admin.action(
+        description="End selected sessions (signs out, closes their sockets)", permissions=["delete"]
+    )
+    def end_sessions(self, request: HttpRequest, queryset: QuerySet[SiteSession]) -> None:
+        self.delete_queryset(request, queryset)
+        self.message_user(request, "Ended.", messages.SUCCESS)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -84,3 +85,22 @@ class ProviderGroup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.name}"
+
+
+class SiteSession(AbstractBaseSession):
+    """A signed-in browser's Django session, with who it is and the id its sockets are bound to.
+
+    `socket_session` is kept in the session's data (accounts.sessions), so it
+    survives the key changing at sign-in and at every provider re-check; the
+    session ends for its sockets when no row holds it any more.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    socket_session = models.CharField(max_length=32, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = "signed-in session"
+        verbose_name_plural = "signed-in sessions"
+
+    def __str__(self) -> str:
+        return f"session of {self.user or 'no one'} until {self.expire_date:%Y-%m-%d %H:%M}"

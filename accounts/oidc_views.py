@@ -19,7 +19,6 @@ from django.views.generic import View
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
 from accounts.discovery import ProviderSettings, ProviderUnavailable
-from accounts.services import user_tickets_revoke
 
 logger = logging.getLogger(__name__)
 
@@ -60,10 +59,9 @@ class ProviderCallbackView(ProviderViewMixin, OIDCAuthenticationCallbackView):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         if request.GET.get("error") and request.user.is_authenticated:
-            # A silent re-check (SessionRefresh, prompt=none) failed: the
-            # provider no longer vouches for this person, so end their chat too.
+            # A silent re-check (SessionRefresh, prompt=none) failed: the library
+            # logs the session out, and its sockets close with it (accounts.sessions).
             logger.info("provider ended the session of user %s: %s", request.user.pk, request.GET["error"])
-            user_tickets_revoke(user=request.user, why="the provider ended the session")
         try:
             return super().get(request)
         except (ProviderUnavailable, requests.Timeout, requests.ConnectionError) as exc:

@@ -14,7 +14,6 @@ from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.discovery import ProviderUnavailable, provider_setting
-from accounts.services import user_tickets_revoke
 
 logger = logging.getLogger(__name__)
 
@@ -87,10 +86,12 @@ def provider_logout_url(request: HttpRequest) -> str | None:
 
 @require_POST
 def logout(request: HttpRequest) -> HttpResponse:
-    """End the session, close the user's sockets (4401), and sign out at the provider too."""
+    """End the session, which closes its sockets (4401, accounts.sessions), and sign out at the provider too.
+
+    The person's other sessions (another browser) and their sockets go on.
+    """
     next_url = provider_logout_url(request)
     if request.user.is_authenticated:
-        user_tickets_revoke(user=request.user, why="signed out")
         logger.info("user %s signed out", request.user.pk)
     auth.logout(request)
     return redirect(next_url or settings.LOGOUT_REDIRECT_URL)

@@ -141,6 +141,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule: a new password closes the person's sockets (accounts.passwords).
+    {"NAME": "accounts.passwords.NewPasswordEndsChat"},
 ]
 
 AUTHENTICATION_BACKENDS = [
@@ -317,6 +319,8 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Database sessions whose end closes their sockets (accounts.sessions).
+SESSION_ENGINE = "accounts.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

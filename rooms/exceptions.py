@@ -103,6 +103,13 @@ class InvalidEmoji(ChatError):
     strike = False  # typed by a person into the picker's box
 
 
+class RefreshRefused(ChatError):
+    """A refresh ticket not valid, or not of this person, session and room: the deadline stays."""
+
+    code = "refresh_refused"
+    detail = "That ticket cannot renew this connection: fetch a new one."
+
+
 class DirectRoomRefused(Exception):
     """A direct conversation cannot be opened with that person (yourself, or someone deactivated).
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from accounts.selectors import user_ids_by_handles, user_list_matching
+from accounts.sessions import socket_binding
 from rooms.access import people_inside, room_get_open, room_shown_name, rooms_open_to
 from rooms.direct import NO_SUCH_PERSON, direct_room_open
 from rooms.exceptions import DirectRoomRefused, NotAuthor
@@ -101,7 +102,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
 @login_required_json
 def dashboard_token(request: AuthenticatedRequest) -> JsonResponse:
     """A short-lived ticket to open this person's dashboard socket (minted like room tickets)."""
-    return _ticket_response(request.user, room=tickets.DASHBOARD_ROOM, ws_url="/ws/dashboard/")
+    return _ticket_response(request, room=tickets.DASHBOARD_ROOM, ws_url="/ws/dashboard/")
 
 
 @require_GET
@@ -158,12 +159,20 @@ def room_detail(request: AuthenticatedRequest, slug: str) -> HttpResponse:
 @room_json_view
 def room_token(request: AuthenticatedRequest, room: Room) -> JsonResponse:
     """A short-lived ticket to open this room's WebSocket."""
-    return _ticket_response(request.user, room=room.slug, ws_url=f"/ws/rooms/{room.slug}/")
+    return _ticket_response(request, room=room.slug, ws_url=f"/ws/rooms/{room.slug}/")
 
 
-def _ticket_response(user: User, *, room: str, ws_url: str) -> JsonResponse:
+def _ticket_response(request: AuthenticatedRequest, *, room: str, ws_url: str) -> JsonResponse:
+    """A ticket bound to this site session: its sockets close when the session ends (accounts.sessions)."""
+    user = request.user
+    session, until = socket_binding(request.session)
     token = tickets.issue(
-        user_id=user.pk, name=user.get_display_name(), room=room, generation=user.ticket_generation
+        user_id=user.pk,
+        name=user.get_display_name(),
+        room=room,
+        generation=user.ticket_generation,
+        session=session,
+        until=until,
     )
     return JsonResponse({"token": token, "expires_in": settings.CHAT_JWT_TTL, "ws_url": ws_url})
 

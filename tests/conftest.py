@@ -1,13 +1,39 @@
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 import pytest
+import pytest_asyncio
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.db.backends.base.creation import TEST_DATABASE_PREFIX
 
+from chatsite.asgi import application
 from rooms import selectors
 from rooms.realtime import process
+from tests.rooms.sockets import SITE_HEADERS, TIMEOUT
+
+
+@pytest_asyncio.fixture
+async def connect():
+    """Open sockets through chatsite.asgi.application; every one is disconnected afterwards."""
+    opened: list[WebsocketCommunicator] = []
+
+    async def _connect(path: str, headers=None) -> tuple[WebsocketCommunicator, bool, int | None]:
+        communicator = WebsocketCommunicator(application, path, headers=headers or SITE_HEADERS)
+        opened.append(communicator)
+        connected, code = await communicator.connect(timeout=TIMEOUT)
+        return communicator, connected, code
+
+    yield _connect
+    for communicator in opened:
+        # A test that timed out waiting on a socket has cancelled its app: the
+        # clean-up goes on, so the database is flushed for the next test.
+        with contextlib.suppress(asyncio.CancelledError):
+            await communicator.disconnect()
 
 
 @pytest.fixture

@@ -18,11 +18,12 @@ from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
 from rooms.access import room_get_open
-from rooms.exceptions import ChatError, InvalidFrame, Muted, RateLimited
+from rooms.exceptions import ChatError, InvalidFrame, Muted, RateLimited, RefreshRefused
 from rooms.models import Message, Room
 from rooms.realtime.awareness import ReadMarker, TypingThrottle
 from rooms.realtime.changes import change_apply
 from rooms.realtime.dispatch import DirectWebsocketConsumer
+from rooms.realtime.handshake.auth import ticket_holder
 from rooms.realtime.handshake.query import query_param, whole_number
 from rooms.realtime.handshake.tickets import RoomTicket
 from rooms.realtime.hub import room_broadcast
@@ -35,10 +36,12 @@ from rooms.realtime.protocol.inbound import (
     ClientDelete,
     ClientMessage,
     ClientRead,
+    ClientRefresh,
     ClientTyping,
     parse_client_frame,
 )
-from rooms.realtime.protocol.layer import user_group
+from rooms.realtime.protocol.layer import socket_groups
+from rooms.realtime.renewal import SessionDeadline
 from rooms.realtime.wire import wire_for
 from rooms.realtime.writer import SocketWriter
 from rooms.selectors import Resume, message_get_by_client_id, room_entry
@@ -114,6 +117,9 @@ class RoomConsumer(DirectWebsocketConsumer):
     # What the person is doing (typing, reading): set once the room is read.
     reads: ReadMarker | None = None
     typist: TypingThrottle
+    # The ticket the socket holds now (a refresh replaces it), and its session's deadline.
+    ticket: RoomTicket
+    deadline: SessionDeadline
 
     def move_to(self, state: SocketState) -> None:
         """Enter `state`; a move TRANSITIONS does not allow is a bug."""
@@ -133,7 +139,8 @@ class RoomConsumer(DirectWebsocketConsumer):
             return await self.close()
         # Parsed before joining anything, so a bad query string cannot fail half-way.
         resume = resume_from_scope(self.scope)
-        self.user = user
+        self.user, self.ticket = user, ticket
+        self.deadline = SessionDeadline(self.session_over)
         self.member = Member(id=user.pk, name=user.get_display_name())
         try:
             await self.enter(resume)
@@ -185,8 +192,10 @@ class RoomConsumer(DirectWebsocketConsumer):
             joined = outbound.user_joined(self.member_frame(self.member))
             await room_broadcast(slug, joined, skip=self.channel_name, version=version)
             process.activity.touch(slug)
-        self.groups = [user_group(self.user.pk)]
-        await self.channel_layer.group_add(self.groups[0], self.channel_name)
+        self.groups = socket_groups(user_id=self.user.pk, session=self.ticket.session)
+        for group in self.groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.deadline.set(self.ticket.until)
         if self.state is not SocketState.ENTERING:
             return  # closed meanwhile (the room archived, or upkeep restarting): disconnect() cleans up
         await self.accept()
@@ -202,6 +211,7 @@ class RoomConsumer(DirectWebsocketConsumer):
             epoch=entry.room.epoch,
             recovered=entry.recovered,
             events=None if entry.events is None else entry.events.encoded,
+            renew_in=self.deadline.seconds_left(),
         )
         await self.writer.write({"type": "websocket.send", "text": welcome})
         self.roster_version = roster.version
@@ -233,6 +243,8 @@ class RoomConsumer(DirectWebsocketConsumer):
         """Leave presence; announce the member's departure if this was their last socket."""
         if self.state is not SocketState.CLOSING:
             self.move_to(SocketState.CLOSING)
+        if hasattr(self, "deadline"):
+            self.deadline.cancel()  # else its timer would hold this consumer until the deadline
         try:
             if not await self.forget():
                 return  # never counted: refused, or failed before it joined presence
@@ -260,6 +272,8 @@ class RoomConsumer(DirectWebsocketConsumer):
         if self.state is SocketState.CLOSING:
             return
         self.move_to(SocketState.CLOSING)
+        if hasattr(self, "deadline"):
+            self.deadline.cancel()
         # A plain int: daphne (autobahn) refuses a close code whose type is not exactly int.
         await self.writer.close(None if code is None or isinstance(code, bool) else int(code), reason)
 
@@ -289,6 +303,8 @@ class RoomConsumer(DirectWebsocketConsumer):
                 if self.reads is not None:
                     self.reads.saw(incoming.seq)
                 return
+            elif isinstance(incoming, ClientRefresh):
+                await self.receive_refresh(incoming)
             else:
                 message_id = incoming.id
                 await self.receive_change(incoming)
@@ -322,6 +338,32 @@ class RoomConsumer(DirectWebsocketConsumer):
         answer = await database_sync_to_async(change_apply)(change, room=self.room, user=self.user)
         if answer is not None:
             await self.send_frame(answer)
+
+    async def receive_refresh(self, refresh: ClientRefresh) -> None:
+        """Move the session deadline with a fresh ticket of the same person, session and room.
+
+        The ticket is checked as at the handshake, and access to the room again.
+        """
+        held = await ticket_holder(refresh.token, path=self.scope.get("path", ""))
+        ticket = held[1] if held is not None else None
+        if ticket is None or (ticket.user_id, ticket.session, ticket.room) != (
+            self.user.pk,
+            self.ticket.session,
+            self.room_slug,
+        ):
+            raise RefreshRefused()
+        room = await database_sync_to_async(room_get_open)(slug=self.room_slug, user_id=self.user.pk)
+        if room is None:
+            logger.info("websocket closed: user %s may no longer enter %r", self.user.pk, self.room_slug)
+            return await self.close(code=CloseCode.ACCESS_LOST)
+        self.ticket = ticket
+        self.deadline.set(ticket.until)
+        await self.send_frame(outbound.refreshed(renew_in=self.deadline.seconds_left()))
+
+    async def session_over(self) -> None:
+        """The session deadline passed with no fresh ticket: close with 4401 (the page fetches one)."""
+        logger.info("websocket closed: not renewed by its session's deadline (user %s)", self.user.pk)
+        await self.close(code=CloseCode.SIGNED_OUT)
 
     def is_muted(self) -> bool:
         """Whether a moderator's mute of this user in this room is running."""

@@ -22,7 +22,8 @@ from rooms.realtime.handshake.tickets import DASHBOARD_ROOM, RoomTicket
 from rooms.realtime.process import transport
 from rooms.realtime.protocol import outbound
 from rooms.realtime.protocol.codes import CloseCode
-from rooms.realtime.protocol.layer import DASHBOARD_GROUP, user_group
+from rooms.realtime.protocol.layer import DASHBOARD_GROUP, socket_groups
+from rooms.realtime.renewal import SessionDeadline
 from rooms.realtime.wire import wire_for
 from rooms.realtime.writer import SocketWriter
 from rooms.unread import dashboard_rooms
@@ -43,6 +44,7 @@ class DashboardConsumer(DirectWebsocketConsumer):
 
     user: User
     writer: SocketWriter
+    deadline: SessionDeadline
     live = False
 
     async def connect(self) -> None:
@@ -61,9 +63,12 @@ class DashboardConsumer(DirectWebsocketConsumer):
             return await self.close()
         _open_dashboards[user.pk] += 1
         self.user = user
-        self.groups = [DASHBOARD_GROUP, user_group(user.pk)]
+        self.groups = [DASHBOARD_GROUP, *socket_groups(user_id=user.pk, session=ticket.session)]
         for group in self.groups:
             await self.channel_layer.group_add(group, self.channel_name)
+        # No refresh frame here: past the deadline it closes (4401) and reconnects with a fresh ticket.
+        self.deadline = SessionDeadline(self.session_over)
+        self.deadline.set(ticket.until)
         transport().activity.ensure_running()
         await self.accept()
         rooms = await self.listed()
@@ -83,7 +88,9 @@ class DashboardConsumer(DirectWebsocketConsumer):
             return None
 
     async def disconnect(self, code: int) -> None:
-        """Stop counting this socket (Channels leaves the groups)."""
+        """Stop counting this socket and its deadline (Channels leaves the groups)."""
+        if hasattr(self, "deadline"):
+            self.deadline.cancel()
         if hasattr(self, "user"):
             _open_dashboards[self.user.pk] -= 1
             if _open_dashboards[self.user.pk] <= 0:
@@ -105,9 +112,15 @@ class DashboardConsumer(DirectWebsocketConsumer):
         if rooms:
             await self.send_frame(outbound.dashboard(kind="rooms", rooms=rooms))
 
+    async def session_over(self) -> None:
+        """The session's deadline passed: close with 4401; the page's reconnect fetches a fresh ticket."""
+        await self.close(code=CloseCode.SIGNED_OUT)
+
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
         """Close once, through the writer."""
         self.live = False
+        if hasattr(self, "deadline"):
+            self.deadline.cancel()
         if hasattr(self, "writer"):
             await self.writer.close(None if code is None or isinstance(code, bool) else int(code), reason)
         else:

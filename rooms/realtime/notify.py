@@ -24,6 +24,7 @@ from rooms.realtime.protocol.layer import (
     dashboard_relist,
     room_event,
     room_group,
+    session_group,
     user_group,
 )
 
@@ -76,6 +77,11 @@ def room_access_changed(*, room: str) -> None:
     _group_send_on_commit(
         room_group(room), {"type": str(RoomEvent.ACCESS)}, (DASHBOARD_GROUP, dashboard_relist())
     )
+
+
+def session_sockets_close(*, socket_session: str) -> None:
+    """Close every socket opened with this site session's tickets (the session ended): code 4401."""
+    _group_send_on_commit(session_group(socket_session), {"type": str(UserEvent.SIGNED_OUT)})
 
 
 def user_read_notify(*, user_id: int, room: str, seq: int) -> None:

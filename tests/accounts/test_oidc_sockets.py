@@ -14,7 +14,7 @@ from chatsite.asgi import application
 from rooms.realtime.handshake import tickets
 from tests.accounts.test_oidc import let_the_id_token_expire, sign_in
 from tests.factories import user_create
-from tests.rooms.sockets import SITE_HEADERS, TIMEOUT
+from tests.rooms.sockets import SITE_HEADERS, TIMEOUT, session_ticket
 
 # serialized_rollback: keep the seeded rooms that a transactional flush would wipe.
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -22,9 +22,12 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True, seria
 User = get_user_model()
 
 
-async def open_general(user) -> WebsocketCommunicator:
-    """A socket of `user` in General, past its welcome frame."""
-    token = tickets.issue(user_id=user.pk, name=user.get_display_name(), room="general")
+async def open_general(user, browser: Client | None = None) -> WebsocketCommunicator:
+    """A socket of `user` in General (a ticket of `browser`'s session, if given), past its welcome."""
+    if browser is None:
+        token = tickets.issue(user_id=user.pk, name=user.get_display_name(), room="general")
+    else:
+        token = await session_ticket(browser)
     communicator = WebsocketCommunicator(
         application, f"/ws/rooms/general/?token={token}", headers=SITE_HEADERS
     )
@@ -50,7 +53,7 @@ async def test_provider_ending_the_session_closes_the_users_sockets_with_4401(pr
     await database_sync_to_async(sign_in)(browser, provider)
     alice = await database_sync_to_async(User.objects.get)(oidc_identities__subject="alice-sub-1")
     bob = await database_sync_to_async(user_create)(username="bob", display_name="Bob")
-    alice_socket, bob_socket = await open_general(alice), await open_general(bob)
+    alice_socket, bob_socket = await open_general(alice, browser), await open_general(bob)
     await alice_socket.receive_json_from(timeout=TIMEOUT)  # bob joined
     try:
         response = await database_sync_to_async(provider_answers_login_required)(browser)

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
 import pytest
 import pytest_asyncio
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 
-from chatsite.asgi import application
 from tests import factories
 from tests.factories import user_create
-from tests.rooms.sockets import SITE_HEADERS, TIMEOUT, join
+from tests.rooms.sockets import TIMEOUT, join
 
 
 @pytest.fixture
@@ -26,25 +21,6 @@ def room():
 def author():
     """Someone who writes in it."""
     return factories.user_create(display_name="Alice")
-
-
-@pytest_asyncio.fixture
-async def connect():
-    """Open sockets through chatsite.asgi.application; every one is disconnected afterwards."""
-    opened: list[WebsocketCommunicator] = []
-
-    async def _connect(path: str, headers=None) -> tuple[WebsocketCommunicator, bool, int | None]:
-        communicator = WebsocketCommunicator(application, path, headers=headers or SITE_HEADERS)
-        opened.append(communicator)
-        connected, code = await communicator.connect(timeout=TIMEOUT)
-        return communicator, connected, code
-
-    yield _connect
-    for communicator in opened:
-        # A test that timed out waiting on a socket has cancelled its app: the
-        # clean-up goes on, so the database is flushed for the next test.
-        with contextlib.suppress(asyncio.CancelledError):
-            await communicator.disconnect()
 
 
 @pytest_asyncio.fixture

@@ -31,6 +31,24 @@ async def join(connect, user, room: str = "general", query: str = ""):
     return communicator, welcome
 
 
+async def session_ticket(client, room: str = "general") -> str:
+    """A ticket the way the page gets one: from the token endpoint, bound to `client`'s session."""
+    url = "/rooms/token.json" if room == tickets.DASHBOARD_ROOM else f"/rooms/{room}/token/"
+    response = await database_sync_to_async(client.get)(url, HTTP_ACCEPT="application/json")
+    assert response.status_code == 200, response.content
+    return response.json()["token"]
+
+
+async def join_with_session(connect, client, room: str = "general"):
+    """Open a room socket with a ticket of `client`'s session; the socket and its welcome frame."""
+    token = await session_ticket(client, room)
+    communicator, connected, code = await connect(f"/ws/rooms/{room}/?token={token}")
+    assert connected, f"handshake refused ({code})"
+    welcome = await communicator.receive_json_from(timeout=TIMEOUT)
+    assert welcome["type"] == "welcome"
+    return communicator, welcome
+
+
 async def online_ids(room: str = "general") -> list[int]:
     return [member.id for member in (await transport().presence.roster(room=room)).members]
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from channels.db import database_sync_to_async
 from django.contrib.auth.models import AnonymousUser
 
+from accounts.models import User
+from accounts.sessions import socket_session_is_live
 from rooms.realtime.handshake import tickets
 from rooms.realtime.handshake.query import query_param
 from rooms.selectors import user_get_active
@@ -48,16 +51,35 @@ class JwtAuthMiddleware:
         if token is None:
             logger.info("websocket refused: no token (%s)", scope.get("path"))
             return AnonymousUser(), None
-        try:
-            ticket = tickets.decode(token)
-        except tickets.TokenError as exc:
-            logger.info("websocket refused: bad token (%s) (%s)", exc, scope.get("path"))
-            return AnonymousUser(), None
-        user = await database_sync_to_async(user_get_active)(user_id=ticket.user_id)
-        if user is None:
-            logger.info("websocket refused: user %s unknown or inactive", ticket.user_id)
-            return AnonymousUser(), None
-        if ticket.generation != user.ticket_generation:
-            logger.info("websocket refused: ticket of user %s revoked (signed out since)", ticket.user_id)
-            return AnonymousUser(), None
-        return user, ticket
+        held = await ticket_holder(token, path=scope.get("path", ""))
+        return held if held is not None else (AnonymousUser(), None)
+
+
+async def ticket_holder(token: str, *, path: str) -> tuple[User, tickets.RoomTicket] | None:
+    """The user a room token is good for right now, and its ticket; None (logged why) when it is not.
+
+    At the handshake and for a refresh over an open socket: a valid JWT of an
+    active user's current ticket generation, whose site session still holds
+    and whose deadline has not passed.
+    """
+    try:
+        ticket = tickets.decode(token)
+    except tickets.TokenError as exc:
+        logger.info("websocket refused: bad token (%s) (%s)", exc, path)
+        return None
+    user = await database_sync_to_async(user_get_active)(user_id=ticket.user_id)
+    why = None
+    if user is None:
+        why = "unknown or inactive"
+    elif ticket.generation != user.ticket_generation:
+        why = "revoked (deactivated or a new password since)"
+    elif ticket.until is not None and ticket.until <= time.time():
+        why = "past its session's deadline"
+    elif ticket.session and not await database_sync_to_async(socket_session_is_live)(
+        socket_session=ticket.session, user_id=ticket.user_id
+    ):
+        why = "of a session that ended (signed out since)"
+    if why is not None or user is None:
+        logger.info("websocket refused: ticket of user %s %s (%s)", ticket.user_id, why, path)
+        return None
+    return user, ticket

@@ -35,15 +35,33 @@ class RoomTicket:
     name: str
     room: str
     jti: str
-    # The user's ticket generation when it was minted: sign-out, deactivation
-    # and a new password take it up, and the handshake refuses older tickets.
+    # The user's ticket generation when it was minted: deactivation and a new
+    # password take it up, and the handshake refuses older tickets.
     generation: int = 0
+    # The site session that minted it (accounts.sessions): its sockets close when it
+    # ends. Empty only for tickets minted outside a session (the benchmark's).
+    session: str = ""
+    # When the socket must have renewed its ticket (Unix time): the session's
+    # expiry or its next provider re-check. None: no deadline (no session).
+    until: int | None = None
 
 
-def issue(*, user_id: int, name: str, room: str, generation: int = 0, now: float | None = None) -> str:
-    """Mint a room token for one user and one room, in the user's current ticket `generation`."""
+def issue(
+    *,
+    user_id: int,
+    name: str,
+    room: str,
+    generation: int = 0,
+    session: str = "",
+    until: int | None = None,
+    now: float | None = None,
+) -> str:
+    """Mint a room token for one user and one room, in the user's current ticket `generation`.
+
+    `session` and `until` bind the socket to the site session minting it (accounts.sessions).
+    """
     issued_at = int(time.time() if now is None else now)
-    claims = {
+    claims: dict[str, str | int] = {
         "sub": str(user_id),
         "name": name,
         "room": room,
@@ -55,6 +73,10 @@ def issue(*, user_id: int, name: str, room: str, generation: int = 0, now: float
         "jti": uuid.uuid4().hex,
         "gen": generation,
     }
+    if session:
+        claims["sid"] = session
+    if until is not None:
+        claims["until"] = until
     return jwt.encode(claims, settings.CHAT_JWT_SECRET, algorithm=ALGORITHM)
 
 
@@ -78,6 +100,8 @@ def decode(token: str) -> RoomTicket:
             room=_require_str(claims["room"]),
             jti=str(claims.get("jti", "")),
             generation=_require_int(claims.get("gen", 0)),
+            session=_require_str(claims.get("sid", "")),
+            until=None if claims.get("until") is None else _require_int(claims["until"]),
         )
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise TokenError(str(exc)) from exc
@@ -86,11 +110,11 @@ def decode(token: str) -> RoomTicket:
 def _require_int(value: object) -> int:
     # bool is an int to Python, not to us.
     if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError("gen claim must be a whole number")
+        raise TypeError("gen and until claims must be whole numbers")
     return value
 
 
 def _require_str(value: object) -> str:
     if not isinstance(value, str):
-        raise TypeError("room claim must be a string")
+        raise TypeError("room and sid claims must be strings")
     return value

@@ -53,11 +53,18 @@ class ClientRead:
     seq: int
 
 
+@dataclass(frozen=True)
+class ClientRefresh:
+    """A fresh ticket (fetched over HTTP) to keep the socket open past its deadline."""
+
+    token: str
+
+
 # A change to a message someone already sent: the frames beside "message".
 ClientChange = ClientEdit | ClientDelete | ClientReact
 # What the sender is doing: nothing stored in the room, nothing replayed.
 ClientAwareness = ClientTyping | ClientRead
-ClientFrame = ClientMessage | ClientChange | ClientAwareness
+ClientFrame = ClientMessage | ClientChange | ClientAwareness | ClientRefresh
 
 # Longer than any emoji sequence (rooms.message_text decides what one is).
 EMOJI_FIELD_MAX_LENGTH = 64
@@ -83,6 +90,11 @@ def parse_client_frame(raw: str) -> ClientFrame:
         if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
             raise InvalidFrame("seq must be the seq of a room event (a whole number).")
         return ClientRead(seq=seq)
+    if kind == "refresh":
+        token = frame.get("token")
+        if not isinstance(token, str) or not token:
+            raise InvalidFrame("A refresh needs the new ticket's token, a string.")
+        return ClientRefresh(token=token)
     raise InvalidFrame()
 
 

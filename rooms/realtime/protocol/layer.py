@@ -25,9 +25,12 @@ class RoomEvent(StrEnum):
 
 
 class UserEvent(StrEnum):
-    """Events on a user's group, handled by each of their sockets (RoomConsumer.user_<name>)."""
+    """Events on a user's group, handled by each of their sockets (RoomConsumer.user_<name>).
 
-    # Signed out or deactivated: close with 4401.
+    SIGNED_OUT goes to a session's group too (session_group): that session ended.
+    """
+
+    # Signed out or deactivated (or, on a session's group, that session ended): close with 4401.
     SIGNED_OUT = "user.signed_out"
     # Muted (or unmuted) in one room.
     MUTED = "user.muted"
@@ -69,6 +72,19 @@ def room_group(slug: str) -> str:
 def user_group(user_id: int) -> str:
     """The group every socket of one user joins, so sign-out can close them all."""
     return f"user.{user_id}"
+
+
+def session_group(socket_session: str) -> str:
+    """The group every socket opened with tickets of one site session joins (accounts.sessions)."""
+    return f"session.{socket_session}"
+
+
+def socket_groups(*, user_id: int, session: str) -> list[str]:
+    """The groups a socket joins: its user's, and the site session's that minted its ticket (if any)."""
+    groups = [user_group(user_id)]
+    if session:
+        groups.append(session_group(session))
+    return groups
 
 
 def room_event(

@@ -145,13 +145,15 @@ def welcome(
     epoch: str = "",
     recovered: bool | None = None,
     events: list[Frame] | None = None,
+    renew_in: int | None = None,
 ) -> Frame:
     """The first frame after connect, and where the room's event log stands (`seq`, `epoch`).
 
     `has_more` when a resume by message id left older missed messages out. A
     resume by seq says whether it was `recovered`: then `events` holds every
     event after the client's seq and `history` is empty; if not, `history` is
-    the latest and the client replaces its view.
+    the latest and the client replaces its view. `renew_in`: seconds until the
+    socket closes (4401) unless the page sends a fresh ticket (`refresh`).
     """
     frame: Frame = {
         "type": "welcome",
@@ -163,6 +165,8 @@ def welcome(
         "seq": seq,
         "epoch": epoch,
     }
+    if renew_in is not None:
+        frame["renew_in"] = renew_in
     if recovered is not None:
         frame["recovered"] = recovered
     if events is not None:
@@ -181,6 +185,7 @@ def encode_welcome(
     epoch: str = "",
     recovered: bool | None = None,
     events: str | None = None,
+    renew_in: int | None = None,
 ) -> str:
     """`encode(welcome(...))` from `users`, `history` and `events` already encoded.
 
@@ -197,6 +202,7 @@ def encode_welcome(
         epoch=epoch,
         recovered=recovered,
         events=None if events is None else [],
+        renew_in=renew_in,
     )
     head, found, tail = encode(frame).partition('"users":[],"history":[]')
     # welcome() changed its layout: splice nothing rather than garbage.
@@ -205,6 +211,11 @@ def encode_welcome(
     if events is not None:
         tail = f"{tail[: -len('[]}')]}{events}}}"
     return f'{head}"users":{users},"history":{history}{tail}'
+
+
+def refreshed(*, renew_in: int | None) -> Frame:
+    """A refresh was taken: the socket's new deadline, in seconds from now."""
+    return {"type": "refreshed", "renew_in": renew_in}
 
 
 def position(*, seq: int, epoch: str) -> Frame:

@@ -30,4 +30,5 @@ export const ERROR = Object.freeze({
   EDIT_WINDOW_OVER: 'edit_window_over',
   TOO_MANY_REACTIONS: 'too_many_reactions',
   INVALID_EMOJI: 'invalid_emoji',
+  REFRESH_REFUSED: 'refresh_refused',
 });

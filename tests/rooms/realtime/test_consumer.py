@@ -23,6 +23,7 @@ from tests import factories
 from tests.rooms.sockets import (
     TIMEOUT,
     join,
+    join_with_session,
     message_count,
     messages_in_general,
     online_ids,
@@ -397,16 +398,21 @@ async def test_flooding_past_the_rate_limit_is_closed_with_4008(connect, alice, 
     assert await message_count() == 2
 
 
-async def test_sign_out_closes_every_socket_of_the_user_with_4401(connect, alice):
-    """POST /accounts/logout/ closes the user's sockets in every room."""
-    general, _ = await join(connect, alice)
-    sports, _ = await join(connect, alice, room="sports")
-    client = Client()
-    await database_sync_to_async(client.force_login)(alice)
-    response = await database_sync_to_async(client.post)("/accounts/logout/")
+async def test_sign_out_closes_every_socket_of_that_session_with_4401(connect, alice):
+    """POST /accounts/logout/ closes that browser's sockets in every room; another browser's stay."""
+    browser, other_browser = Client(), Client()
+    for client in (browser, other_browser):
+        await database_sync_to_async(client.force_login)(alice)
+    general, _ = await join_with_session(connect, browser)
+    sports, _ = await join_with_session(connect, browser, room="sports")
+    elsewhere, _ = await join_with_session(connect, other_browser, room="music")
+
+    response = await database_sync_to_async(browser.post)("/accounts/logout/")
+
     assert response.status_code == 302
     for socket in (general, sports):
         assert await socket.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": 4401}
+    assert await elsewhere.receive_nothing(timeout=0.3)
 
 
 async def test_user_sockets_close_leaves_other_users_connected(connect, alice, bob):
