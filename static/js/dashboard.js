@@ -127,7 +127,8 @@ if (container && container.dataset.tokenUrl) {
       else if (frame.type === 'relist') showAll(frame.rooms);
     },
     onFinish: (name) => {
-      if (name === 'signedout') window.location.reload();
+      // Signed out: the reload shows the sign-in page; expired: it runs the provider re-check.
+      if (name === 'signedout' || name === 'expired') window.location.reload();
       else if (state) state.textContent = STATE_TEXT[name] ?? '';
     },
   });

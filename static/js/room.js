@@ -132,6 +132,14 @@ function showNotice(el, text) {
   }, NOTICE_MS);
 }
 
+function sessionStore() {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return null; // storage blocked
+  }
+}
+
 function readHistory(el) {
   try {
     return el ? JSON.parse(el.textContent) : [];
@@ -149,6 +157,9 @@ function start(root, els) {
     config.editWindow > 0 && Date.now() - new Date(msg.sent_at).getTime() < (config.editWindow - 5) * 1000;
 
   const status = new StatusBadge(root, els.state, config.loginUrl, els.retry);
+  // Messages on their way when the page must reload keep their place across it.
+  const keptMessages = sessionStore();
+  const keptKey = `lets-talk:outbox:${config.slug}`;
   const composer = new Composer(els, { draftKey: `lets-talk:draft:${config.slug}` });
   // Not in a direct room: both of its people are already in the conversation.
   const directForm = root.dataset.roomKind === 'direct' ? null : document.getElementById('direct-form');
@@ -208,6 +219,12 @@ function start(root, els) {
     },
     onFinish: (state) => {
       log.stop();
+      if (state === 'expired') {
+        // The provider re-check is due: a page load runs it and comes back here.
+        if (keptMessages) outbox.keepForReload(keptMessages, keptKey);
+        window.location.reload();
+        return;
+      }
       outbox.clear();
       composer.setEnabled(false);
       status.show(state);
@@ -220,6 +237,7 @@ function start(root, els) {
     maxLength: config.maxLength,
     onChange: (entries) => pending.show(entries),
   });
+  if (keptMessages) outbox.restore(keptMessages, keptKey);
   const actions = new MessageActions({
     messages,
     connection,

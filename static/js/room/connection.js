@@ -7,6 +7,7 @@
 // nothing is missed or repeated.
 
 import { CLOSE } from './protocol.js';
+import { Renewal } from './renewal.js';
 import { fetchTicket, socketUrl } from './ticket.js';
 
 // While disconnected, the page asks /healthz (one cheap request) after each
@@ -32,7 +33,8 @@ function probeWait(attempt) {
 // One room's socket, kept open until a terminal state. Callbacks:
 // onState('connecting' | 'connected' | 'reconnecting'), once per change;
 // onWelcome(frame) and onFrame(frame) for every other frame; onFinish(state)
-// once, with 'closed', 'forbidden' (access lost), 'signedout' or 'error' (room not found).
+// once, with 'closed', 'forbidden' (access lost), 'signedout', 'expired' (the
+// provider re-check is due: reload the page) or 'error' (room not found).
 export class Connection {
   #tokenUrl;
   #slug;
@@ -46,6 +48,7 @@ export class Connection {
   #connectSeq = 0; // bumps on every attempt so stale async results are ignored
   #connecting = false;
   #terminal = false; // closed / signed out / not found: never reconnect
+  #renewal;
 
   constructor({ tokenUrl, slug, resumeFrom, onState, onWelcome, onFrame, onFinish, healthUrl = '/healthz' }) {
     this.#tokenUrl = tokenUrl;
@@ -53,6 +56,13 @@ export class Connection {
     this.#resumeFrom = resumeFrom;
     this.#healthUrl = healthUrl;
     this.#on = { onState, onWelcome, onFrame, onFinish };
+    this.#renewal = new Renewal({
+      tokenUrl,
+      send: (frame) => {
+        if (this.open) this.send(frame);
+      },
+      onRefused: (result) => this.#ticketRefused(result),
+    });
   }
 
   get terminal() {
@@ -86,15 +96,15 @@ export class Connection {
     this.#connecting = false;
     if (seq !== this.#connectSeq || this.#terminal) return;
 
-    if (result.status === 401) {
-      this.finish('signedout');
-      return;
-    }
-    if (result.status === 404) {
-      this.finish('error');
-      return;
-    }
-    this.#openSocket(result.ticket);
+    if (result.ticket) this.#openSocket(result.ticket);
+    else this.#ticketRefused(result);
+  }
+
+  // The ticket endpoint said 401 or 404: why decides the end.
+  #ticketRefused(result) {
+    if (result.status === 404) this.finish('error');
+    else if (result.error === 'session_expired') this.finish('expired');
+    else this.finish('signedout');
   }
 
   // Skip the rest of the wait (the network is back, or the person asked).
@@ -109,6 +119,7 @@ export class Connection {
   finish(state) {
     this.#terminal = true;
     this.#clearReconnect();
+    this.#renewal.stop();
     this.#on.onFinish(state);
     if (this.#socket) {
       const ws = this.#socket;
@@ -182,7 +193,10 @@ export class Connection {
         welcomed = true;
         this.#backoffAttempt = 0;
         this.#setState('connected');
+        this.#renewal.schedule(data.renew_in);
         this.#on.onWelcome(data);
+      } else if (data.type === 'refreshed') {
+        this.#renewal.schedule(data.renew_in);
       } else {
         this.#on.onFrame(data);
       }
@@ -191,6 +205,7 @@ export class Connection {
     ws.addEventListener('close', (event) => {
       if (ws !== this.#socket) return;
       this.#socket = null;
+      this.#renewal.stop();
       if (this.#terminal) return;
       if (event.code === CLOSE.ROOM_CLOSED) {
         this.finish('closed');

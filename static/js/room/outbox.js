@@ -194,6 +194,34 @@ export class Outbox {
     }
   }
 
+  // Before the page reloads (a provider re-check): what is not yet stored
+  // survives it in `store`, to go out again under the same client_ids (the
+  // server stores each once).
+  keepForReload(store, key) {
+    if (this.#pending.size === 0) return;
+    try {
+      store.setItem(key, JSON.stringify(Array.from(this.#pending)));
+    } catch {
+      // Storage blocked or full: the reload happens all the same.
+    }
+  }
+
+  // After a load: take back what keepForReload kept; it goes out on the welcome.
+  restore(store, key) {
+    let kept = [];
+    try {
+      kept = JSON.parse(store.getItem(key) || '[]');
+      store.removeItem(key);
+    } catch {
+      return;
+    }
+    for (const entry of Array.isArray(kept) ? kept : []) {
+      const [clientId, text] = Array.isArray(entry) ? entry : [];
+      if (typeof clientId === 'string' && typeof text === 'string') this.#pending.set(clientId, text);
+    }
+    this.#changed();
+  }
+
   // A terminal state: nothing will ever be sent.
   clear() {
     this.#pending.clear();

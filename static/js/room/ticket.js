@@ -2,14 +2,18 @@
 // authenticates that request). It travels in the socket's query string
 // because browsers cannot set headers on a WebSocket.
 
-// { status: 401 | 404 } when signed out or the room is gone, else
-// { status, ticket }; throws on anything else so the caller backs off.
+// { status: 401 | 404, error } when signed out (error 'session_expired': the
+// provider re-check is due) or the room is gone, else { status, ticket };
+// throws on anything else so the caller backs off.
 export async function fetchTicket(tokenUrl) {
   const response = await fetch(tokenUrl, {
     credentials: 'same-origin',
     headers: { Accept: 'application/json' },
   });
-  if (response.status === 401 || response.status === 404) return { status: response.status };
+  if (response.status === 401 || response.status === 404) {
+    const body = await response.json().catch(() => ({}));
+    return { status: response.status, error: body && typeof body.error === 'string' ? body.error : '' };
+  }
   if (!response.ok) throw new Error(`ticket request failed: ${response.status}`);
   const ticket = await response.json();
   if (!ticket || typeof ticket.token !== 'string') throw new Error('malformed ticket');
