@@ -25,6 +25,7 @@ from accounts.discovery import ProviderSettings, provider_setting
 from accounts.models import OidcIdentity
 from accounts.selectors import display_name_unambiguous
 from accounts.services import groups_from_claims, user_groups_sync
+from accounts.sessions import PROVIDER_SID_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +134,12 @@ class ProviderBackend(ProviderSettings, OIDCAuthenticationBackend):
             # OIDC Core §5.3.2: a different subject means a substituted response.
             raise SuspiciousOperation("Userinfo is about another subject than the ID token.")
         return {**payload, **userinfo, "iss": payload["iss"]}
+
+    def get_or_create_user(self, access_token: str, id_token: str, payload: dict[str, Any]):
+        """Sign in as the library does, keeping the provider's session id for back-channel logout."""
+        sid = payload.get("sid")
+        self.request.session[PROVIDER_SID_KEY] = sid if isinstance(sid, str) else ""
+        return super().get_or_create_user(access_token, id_token, payload)
 
     def verify_claims(self, claims: dict[str, Any]) -> bool:
         """A subject is all we need; email is optional and never identifies."""

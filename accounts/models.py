@@ -97,6 +97,8 @@ class SiteSession(AbstractBaseSession):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     socket_session = models.CharField(max_length=32, blank=True, db_index=True)
+    # The provider's session id (the ID token's `sid`): what a back-channel logout names.
+    provider_sid = models.CharField(max_length=255, blank=True, db_index=True)
 
     class Meta:
         verbose_name = "signed-in session"
@@ -104,3 +106,21 @@ class SiteSession(AbstractBaseSession):
 
     def __str__(self) -> str:
         return f"session of {self.user or 'no one'} until {self.expire_date:%Y-%m-%d %H:%M}"
+
+
+class LogoutTokenSeen(models.Model):
+    """A back-channel logout token already taken (issuer, jti): a replay of it is refused.
+
+    Kept for as long as such a token's `iat` is accepted (accounts.logout_tokens).
+    """
+
+    issuer = models.CharField(max_length=255)
+    jti = models.CharField(max_length=255)
+    seen_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issuer", "jti"], name="logout_token_seen_unique")]
+        verbose_name = "logout token seen"
+
+    def __str__(self) -> str:
+        return f"logout token {self.jti} from {self.issuer}"

@@ -1,4 +1,4 @@
-"""The OIDC sign-in endpoints: mozilla-django-oidc's views, failing politely.
+"""The OIDC endpoints: mozilla-django-oidc's sign-in views, failing politely, and back-channel logout.
 
 Every way a sign-in can fail (provider down or slow, tampered state, a
 refused ID token) ends on the sign-in page with a message, never in a 500.
@@ -12,13 +12,17 @@ import requests
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import SuspiciousOperation
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import View
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
+from accounts.backends import ProviderBackend
 from accounts.discovery import ProviderSettings, ProviderUnavailable
+from accounts.logout_tokens import LogoutTokenInvalid, logout_token_verify, provider_logout
 
 logger = logging.getLogger(__name__)
 
@@ -73,3 +77,30 @@ class ProviderCallbackView(ProviderViewMixin, OIDCAuthenticationCallbackView):
 
     def login_failure(self) -> HttpResponse:
         return _fail(self.request, SIGN_IN_FAILED)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class BackChannelLogoutView(ProviderViewMixin):
+    """The `backchannel_logout_uri` (OpenID Connect Back-Channel Logout 1.0).
+
+    The provider POSTs `logout_token` from its own server, with no cookies:
+    hence no CSRF token. 200 once the sessions it names ended (none is fine);
+    400 with a reason when the token fails a check, and then nothing changed.
+    """
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        response: HttpResponse
+        try:
+            logout = logout_token_verify(request.POST.get("logout_token", ""), backend=ProviderBackend())
+            ended = provider_logout(request=logout)
+        except LogoutTokenInvalid as refusal:
+            logger.warning("back-channel logout refused: %s", refusal)
+            answer = {"error": "invalid_request", "error_description": str(refusal)}
+            response = JsonResponse(answer, status=400)
+        else:
+            logger.info("back-channel logout from %s ended %s sessions", logout.issuer, ended)
+            response = HttpResponse(status=200)
+        response["Cache-Control"] = "no-store"
+        return response

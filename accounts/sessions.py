@@ -28,6 +28,8 @@ from rooms.realtime import notify
 
 # Where in the session's data its sockets' id is kept.
 SOCKET_SESSION_KEY = "_socket_session"
+# Where the provider's session id (`sid` of the ID token) is kept (accounts.backends).
+PROVIDER_SID_KEY = "oidc_provider_sid"
 
 
 class SessionStore(DatabaseStore):
@@ -43,6 +45,7 @@ class SessionStore(DatabaseStore):
         user_id = data.get(SESSION_KEY)
         row.user_id = int(user_id) if user_id is not None else None
         row.socket_session = data.get(SOCKET_SESSION_KEY, "")
+        row.provider_sid = data.get(PROVIDER_SID_KEY, "")
         return row
 
     def delete(self, session_key: str | None = None) -> None:
