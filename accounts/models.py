@@ -21,7 +21,8 @@ class User(AbstractUser):
     )
     # Every room ticket names the generation it was minted in; the handshake
     # refuses older ones. Taken up by accounts.services.user_tickets_revoke:
-    # sign-out, deactivation, a new password set in the admin, the provider.
+    # deactivation and a new password, which end every session's chat (a
+    # session ending on its own closes only its sockets: accounts.sessions).
     ticket_generation = models.PositiveIntegerField(default=0, editable=False)
     # accounts.names.name_key of the shown name: no one may look like someone else.
     name_key = models.CharField(max_length=NAME_KEY_MAX_LENGTH, editable=False, db_index=True, default="")

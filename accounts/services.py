@@ -28,10 +28,10 @@ def user_deactivate(*, user: User, moderator: User | AnonymousUser | None = None
 
 @transaction.atomic
 def user_tickets_revoke(*, user: User, why: str) -> None:
-    """End the person's room access everywhere: tickets not yet used are refused, open sockets close (4401).
+    """End the person's room access in every session: unused tickets are refused, open sockets close (4401).
 
-    Sign-out, deactivation, a new password and the provider ending the session
-    all come here. Other sessions of the person fetch new tickets and go on.
+    Deactivation and a new password come here (one session ending closes its
+    own sockets: accounts.sessions). A session still signed in fetches new tickets.
     """
     User.objects.filter(pk=user.pk).update(ticket_generation=F("ticket_generation") + 1)
     # Each caller logs what happened (signed out, deactivated, …) at INFO.
