@@ -34,6 +34,8 @@ class RoomClient:
     user_id: int
     name: str
     room: str = "general"
+    # The site session its tickets are bound to (accounts.sessions); "" for none.
+    session: str = ""
     reconnect: bool = False
     frames: asyncio.Queue = field(default_factory=asyncio.Queue)
     messages: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -49,7 +51,7 @@ class RoomClient:
 
     async def connect(self) -> dict[str, Any]:
         """Open the socket (resuming after the last message seen) and return the welcome frame."""
-        token = tickets.issue(user_id=self.user_id, name=self.name, room=self.room)
+        token = tickets.issue(user_id=self.user_id, name=self.name, room=self.room, session=self.session)
         ws_base = self.base_url.replace("http://", "ws://")
         url = f"{ws_base}/ws/rooms/{self.room}/?token={token}"
         if self.messages:
@@ -101,6 +103,12 @@ class RoomClient:
             frame = await self.frames.get()
             if frame["type"] == kind:
                 return frame
+
+    async def closed_by_server(self) -> int | None:
+        """Wait until the server closes the socket (callers bound the wait); its close code."""
+        if self._reader is not None:
+            await asyncio.shield(self._reader)
+        return self.closes[-1] if self.closes else None
 
     async def close(self) -> None:
         self.reconnect = False
@@ -234,7 +242,7 @@ class RoomReader:
 
     async def visit(self, base_url: str, leave_after: float | None = None) -> None:
         """One socket: resume, then read until caught up, `leave_after` seconds or a gap that stays open."""
-        token = tickets.issue(user_id=self.user_id, name=self.name, room=self.room)
+        token = tickets.issue(user_id=self.user_id, name=self.name, room=self.room, session=self.session)
         ws_base = base_url.replace("http://", "ws://")
         url = f"{ws_base}/ws/rooms/{self.room}/?token={token}{self.view.resume_query()}"
         # A resume can replay a few thousand events: past websockets' 1 MiB default.
