@@ -9,6 +9,7 @@ import jwt
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.test import Client
 
 from rooms.models import Message, Room
 from rooms.realtime.handshake import tickets
@@ -24,6 +25,13 @@ def user_create(*, username: str | None = None, display_name: str = "", **fields
     return get_user_model().objects.create_user(
         username=username, password=PASSWORD, display_name=display_name, **fields
     )
+
+
+def browser_signed_in(user) -> Client:
+    """A test browser with a session of its own, signed in as `user`."""
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 def room_create(*, slug: str | None = None, name: str | None = None, **fields) -> Room:

@@ -18,7 +18,7 @@ from accounts.models import SiteSession
 from accounts.sessions import SessionStore
 from rooms.models import Room, RoomKind, RoomMember
 from rooms.realtime.handshake import tickets
-from tests.factories import user_create
+from tests.factories import browser_signed_in, user_create
 from tests.rooms.sockets import TIMEOUT, join_with_session, session_ticket
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -33,9 +33,7 @@ async def alice():
 
 async def browser_of(user) -> Client:
     """A browser signed in as `user`: a session of its own."""
-    client = Client()
-    await database_sync_to_async(client.force_login)(user)
-    return client
+    return await database_sync_to_async(browser_signed_in)(user)
 
 
 def browser_with(session_key: str) -> Client:

@@ -13,7 +13,7 @@ import psycopg
 from django.conf import settings
 
 from tests.integration.room_client import RoomClient
-from tests.servers import AsgiServer, manage, server_env, start_server
+from tests.servers import AsgiServer, RedisServer, manage, server_env, start_server
 
 CREATE_USERS = (
     "from accounts.models import User\n"
@@ -118,3 +118,20 @@ def start_cluster(
     with psycopg.connect(database, autocommit=True) as connection:
         connection.execute("DELETE FROM rooms_message")
     return Cluster(servers=started, users=ids, database=database, env=env)
+
+
+@contextmanager
+def cluster_of_its_own(
+    workdir: Path, *, prefix: str, users: Sequence[str] = ("alice", "bob")
+) -> Iterator[Cluster]:
+    """Servers A (uvicorn) and B (daphne) on a database and a Redis of one test's own, stopped after."""
+    with postgres_database(prefix) as database:
+        redis_server = RedisServer(workdir).start()
+        try:
+            started = start_cluster(workdir, database=database, redis_url=redis_server.url, users=users)
+            try:
+                yield started
+            finally:
+                started.stop()
+        finally:
+            redis_server.kill()

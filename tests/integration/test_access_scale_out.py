@@ -12,9 +12,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.cluster import Cluster, postgres_database, start_cluster
+from tests.integration.cluster import Cluster, cluster_of_its_own
 from tests.integration.room_client import RoomClient
-from tests.servers import RedisServer, manage
+from tests.servers import manage
 
 pytestmark = [pytest.mark.services, pytest.mark.asyncio]
 
@@ -38,23 +38,21 @@ room_access_changed(room=room)
 @pytest.fixture
 def cluster(tmp_path) -> Iterator[Cluster]:
     """Servers A (uvicorn) and B (daphne) on a database and a Redis of this test's own."""
-    with postgres_database("lets_talk_access") as database:
-        redis_server = RedisServer(tmp_path).start()
-        try:
-            started = start_cluster(
-                tmp_path, database=database, redis_url=redis_server.url, users=("alice", "bob")
-            )
-            try:
-                yield started
-            finally:
-                started.stop()
-        finally:
-            redis_server.kill()
+    with cluster_of_its_own(tmp_path, prefix="lets_talk_access") as started:
+        yield started
 
 
 async def closed_with(client: RoomClient, code: int) -> None:
     async with asyncio.timeout(10):
         assert await client.closed_by_server() == code
+
+
+async def still_talking(client: RoomClient) -> None:
+    """The client's socket is open: what it says comes back to it."""
+    await client.say("still here")
+    async with asyncio.timeout(10):
+        assert (await client.next_frame("message"))["text"] == "still here"
+    assert client.closes == []
 
 
 async def test_a_member_removed_elsewhere_is_thrown_out_on_every_server(cluster, clients):
@@ -68,10 +66,7 @@ async def test_a_member_removed_elsewhere_is_thrown_out_on_every_server(cluster,
 
     await closed_with(alice_a, 4403)
     await closed_with(alice_b, 4403)
-    await bob_b.say("still here")
-    async with asyncio.timeout(10):
-        assert (await bob_b.next_frame("message"))["text"] == "still here"
-    assert bob_b.closes == []
+    await still_talking(bob_b)
 
 
 SIGN_IN_ALICE = """
@@ -100,6 +95,4 @@ async def test_a_session_ended_elsewhere_closes_its_sockets_on_every_server(clus
 
     await closed_with(on_a, 4401)
     await closed_with(on_b, 4401)
-    await phone_b.say("phone still here")
-    async with asyncio.timeout(10):
-        assert (await phone_b.next_frame("message"))["text"] == "phone still here"
+    await still_talking(phone_b)

@@ -17,8 +17,7 @@ import pytest
 import websockets
 
 from rooms.realtime.handshake import tickets
-from tests.integration.cluster import Cluster, postgres_database, start_cluster
-from tests.servers import RedisServer
+from tests.integration.cluster import Cluster, cluster_of_its_own
 
 pytestmark = [pytest.mark.services, pytest.mark.asyncio]
 
@@ -26,18 +25,8 @@ pytestmark = [pytest.mark.services, pytest.mark.asyncio]
 @pytest.fixture
 def cluster(tmp_path) -> Iterator[Cluster]:
     """Servers A (uvicorn) and B (daphne) on a database and a Redis of this test's own."""
-    with postgres_database("lets_talk_dashboard") as database:
-        redis_server = RedisServer(tmp_path).start()
-        try:
-            started = start_cluster(
-                tmp_path, database=database, redis_url=redis_server.url, users=("alice", "bob")
-            )
-            try:
-                yield started
-            finally:
-                started.stop()
-        finally:
-            redis_server.kill()
+    with cluster_of_its_own(tmp_path, prefix="lets_talk_dashboard") as started:
+        yield started
 
 
 def read_up_to_now(cluster: Cluster, name: str, room: str = "general") -> None:

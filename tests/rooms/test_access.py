@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from accounts.models import ProviderGroup
 from accounts.services import groups_from_claims, user_groups_sync
@@ -28,12 +27,6 @@ def outsider():
     return factories.user_create(username="olive", display_name="Olive")
 
 
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 ROOM_URLS = [
     "/rooms/{slug}/token/",
     "/rooms/{slug}/messages/",
@@ -45,7 +38,7 @@ ROOM_URLS = [
 @pytest.mark.parametrize("url", ROOM_URLS)
 def test_a_private_room_answers_an_outsider_exactly_as_an_unknown_room(finance, outsider, url):
     """Token, history, events and people: the same 404 for Finance as for a room that does not exist."""
-    client = signed_in(outsider)
+    client = factories.browser_signed_in(outsider)
 
     private = client.get(url.format(slug="finance"), HTTP_ACCEPT="application/json")
     unknown = client.get(url.format(slug="no-such-room"), HTTP_ACCEPT="application/json")
@@ -56,7 +49,7 @@ def test_a_private_room_answers_an_outsider_exactly_as_an_unknown_room(finance, 
 
 def test_a_private_room_page_is_a_404_for_an_outsider_and_missing_from_their_dashboard(finance, outsider):
     """Olive neither finds Finance on her dashboard nor can open it."""
-    client = signed_in(outsider)
+    client = factories.browser_signed_in(outsider)
 
     assert client.get("/rooms/finance/").status_code == 404
     dashboard = client.get("/rooms/")
@@ -73,23 +66,23 @@ def test_members_and_people_of_a_granted_group_may_enter_a_private_room(finance,
     user_groups_sync(user=outsider, groups={"sales"})
 
     for person in (carol, gina):
-        client = signed_in(person)
+        client = factories.browser_signed_in(person)
         assert client.get("/rooms/finance/").status_code == 200
         assert client.get("/rooms/finance/token/").status_code == 200
         assert "finance" in [room["slug"] for room in client.get("/rooms/").context["rooms"]]
-    assert signed_in(outsider).get("/rooms/finance/").status_code == 404
+    assert factories.browser_signed_in(outsider).get("/rooms/finance/").status_code == 404
 
 
 def test_a_group_grant_does_not_open_a_direct_room(outsider):
     """A direct room is its two people's, whatever groups anyone is in."""
     alice, bob = factories.user_create(username="alice"), factories.user_create(username="bob")
-    direct = signed_in(alice).post("/rooms/direct.new", {"user": bob.pk})
+    direct = factories.browser_signed_in(alice).post("/rooms/direct.new", {"user": bob.pk})
     room = Room.objects.get(kind=RoomKind.DIRECT)
     assert direct.url == f"/rooms/{room.slug}/"
     RoomGroupGrant.objects.create(room=room, group="everyone")
     user_groups_sync(user=outsider, groups={"everyone"})
 
-    assert signed_in(outsider).get(f"/rooms/{room.slug}/").status_code == 404
+    assert factories.browser_signed_in(outsider).get(f"/rooms/{room.slug}/").status_code == 404
 
 
 def test_completion_in_a_private_room_offers_only_the_people_who_may_read_it(finance, outsider):
@@ -97,7 +90,7 @@ def test_completion_in_a_private_room_offers_only_the_people_who_may_read_it(fin
     gina = factories.user_create(username="gina", display_name="Gina")
     user_groups_sync(user=gina, groups={"finance"})
 
-    found = signed_in(gina).get("/rooms/finance/people/", {"q": ""}).json()["people"]
+    found = factories.browser_signed_in(gina).get("/rooms/finance/people/", {"q": ""}).json()["people"]
 
     assert [person["handle"] for person in found] == ["carol", "gina"]
 

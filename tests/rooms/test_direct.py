@@ -22,16 +22,10 @@ def bob():
     return factories.user_create(username="bob", display_name="Bob")
 
 
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def test_opening_a_conversation_by_handle_makes_one_room_both_find_again(alice, bob):
     """Alice writes @Bob's handle: a direct room of the two; Bob opening it from his side gets the same."""
-    first = signed_in(alice).post("/rooms/direct.new", {"handle": "@BOB"})
-    again = signed_in(bob).post("/rooms/direct.new", {"user": alice.pk})
+    first = factories.browser_signed_in(alice).post("/rooms/direct.new", {"handle": "@BOB"})
+    again = factories.browser_signed_in(bob).post("/rooms/direct.new", {"user": alice.pk})
 
     room = Room.objects.get(kind=RoomKind.DIRECT)
     assert first.status_code == again.status_code == 302
@@ -43,8 +37,8 @@ def test_each_of_the_two_sees_the_room_named_after_the_other(alice, bob):
     """Alice's page says Bob, Bob's says Alice."""
     room = direct_room_open(user=alice, other=bob)
 
-    assert "<h1>Bob</h1>" in signed_in(alice).get(f"/rooms/{room.slug}/").content.decode()
-    assert "<h1>Alice</h1>" in signed_in(bob).get(f"/rooms/{room.slug}/").content.decode()
+    assert "<h1>Bob</h1>" in factories.browser_signed_in(alice).get(f"/rooms/{room.slug}/").content.decode()
+    assert "<h1>Alice</h1>" in factories.browser_signed_in(bob).get(f"/rooms/{room.slug}/").content.decode()
 
 
 def test_a_third_person_cannot_open_someone_elses_conversation(alice, bob):
@@ -52,8 +46,8 @@ def test_a_third_person_cannot_open_someone_elses_conversation(alice, bob):
     room = direct_room_open(user=alice, other=bob)
     carol = factories.user_create(username="carol")
 
-    assert signed_in(carol).get(f"/rooms/{room.slug}/").status_code == 404
-    assert signed_in(carol).get(f"/rooms/{room.slug}/token/").status_code == 404
+    assert factories.browser_signed_in(carol).get(f"/rooms/{room.slug}/").status_code == 404
+    assert factories.browser_signed_in(carol).get(f"/rooms/{room.slug}/token/").status_code == 404
 
 
 def test_the_dashboard_lists_direct_messages_apart_with_the_unread_count(alice, bob):
@@ -62,7 +56,7 @@ def test_the_dashboard_lists_direct_messages_apart_with_the_unread_count(alice, 
     factories.message_insert(room=room, author=bob, text="hi Alice")
     factories.message_insert(room=room, author=bob, text="are you there?")
 
-    page = signed_in(alice).get("/rooms/")
+    page = factories.browser_signed_in(alice).get("/rooms/")
 
     assert [entry["slug"] for entry in page.context["rooms"]] == ["general", "music", "sports"]
     (entry,) = page.context["direct"]
@@ -80,7 +74,7 @@ def test_the_dashboard_lists_direct_messages_apart_with_the_unread_count(alice, 
 )
 def test_a_conversation_with_yourself_or_no_one_is_refused_with_a_reason(alice, form, refusal):
     """Back to the dashboard, which says why; no room is made."""
-    response = signed_in(alice).post("/rooms/direct.new", form, follow=True)
+    response = factories.browser_signed_in(alice).post("/rooms/direct.new", form, follow=True)
 
     assert response.redirect_chain == [("/rooms/", 302)]
     assert refusal in response.content.decode()
@@ -92,7 +86,7 @@ def test_a_deactivated_person_cannot_be_messaged(alice, bob):
     bob.is_active = False
     bob.save()
 
-    response = signed_in(alice).post("/rooms/direct.new", {"user": bob.pk}, follow=True)
+    response = factories.browser_signed_in(alice).post("/rooms/direct.new", {"user": bob.pk}, follow=True)
 
     assert NO_SUCH_PERSON in response.content.decode()
     assert not Room.objects.filter(kind=RoomKind.DIRECT).exists()
@@ -100,7 +94,7 @@ def test_a_deactivated_person_cannot_be_messaged(alice, bob):
 
 def test_opening_a_conversation_needs_a_post_and_a_sign_in(alice):
     """GET is not allowed; a signed-out POST goes to the sign-in page."""
-    assert signed_in(alice).get("/rooms/direct.new").status_code == 405
+    assert factories.browser_signed_in(alice).get("/rooms/direct.new").status_code == 405
     response = Client().post("/rooms/direct.new", {"handle": "alice"})
     assert response.status_code == 302
     assert response.url.startswith("/accounts/login/")
@@ -108,6 +102,6 @@ def test_opening_a_conversation_needs_a_post_and_a_sign_in(alice):
 
 def test_people_to_message_never_include_yourself(alice, bob):
     """The dashboard's suggestions for "Message someone" list Bob, not Alice."""
-    found = signed_in(alice).get("/rooms/people.json", {"q": ""}).json()["people"]
+    found = factories.browser_signed_in(alice).get("/rooms/people.json", {"q": ""}).json()["people"]
 
     assert [person["handle"] for person in found] == ["bob"]
