@@ -21,6 +21,12 @@ $(STAMP): requirements.txt
 	$(PYTHON) -m pip install --quiet -r requirements.txt
 	cp requirements.txt $@
 
+# The certified OpenID provider of tests/certified_provider.py: Node packages from the lock file.
+NODE_PACKAGES := tests/oidc_certified/node_modules
+$(NODE_PACKAGES): tests/oidc_certified/package-lock.json
+	npm ci --prefix tests/oidc_certified
+	touch $@
+
 run: $(STAMP)
 	$(PYTHON) manage.py migrate --no-input
 	$(PYTHON) manage.py ensure_demo_users
@@ -29,10 +35,10 @@ run: $(STAMP)
 test: lint typecheck migrations-check pytest pytest-services
 
 # The embedded default: SQLite and the in-memory channel layer.
-pytest: $(STAMP)
+pytest: $(STAMP) $(NODE_PACKAGES)
 	env -u DATABASE_URL -u REDIS_URL $(VENV)/bin/pytest -m "not services"
 
-pytest-services: $(STAMP)
+pytest-services: $(STAMP) $(NODE_PACKAGES)
 	@if [ "$$CI" = "true" ] || $(PYTHON) -m tests.services "$(TEST_DATABASE_URL)" "$(TEST_REDIS_URL)"; then \
 		echo "PostgreSQL + Redis pass"; \
 		DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" $(VENV)/bin/pytest -p no:cacheprovider; \
