@@ -1,0 +1,77 @@
+"""A session the certified provider ends reaches the open room page: back-channel logout, end to end.
+
+panva's oidc-provider (tests/certified_provider.py) and daphne, both real
+servers: the person signs in at the provider in Chromium, opens a room, and
+signs out at the provider in another tab; the provider posts its logout token
+to the site's back-channel endpoint, and the room page says "Signed out".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.browser.conftest import ChatServer
+from tests.certified_provider import CertifiedProvider
+from tests.servers import free_port, manage, server_env, start_server
+
+PROVIDER_NAME = "Certified Provider"
+
+
+@pytest.fixture(scope="module")
+def site_and_provider(tmp_path_factory) -> Iterator[tuple[ChatServer, CertifiedProvider]]:
+    """daphne on a port chosen first; the provider registered with its callback and logout URIs."""
+    workdir = tmp_path_factory.mktemp("provider_logout")
+    port = free_port()
+    site = f"http://127.0.0.1:{port}"
+    provider = CertifiedProvider(
+        redirect_uris=[f"{site}/oidc/callback/"],
+        post_logout_redirect_uris=[f"{site}/"],
+        backchannel_logout_uri=f"{site}/oidc/backchannel-logout/",
+    )
+    with provider:
+        env = server_env(
+            DJANGO_DEBUG="1",
+            DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
+            OIDC_ISSUER=provider.issuer,
+            OIDC_CLIENT_ID=provider.client_id,
+            OIDC_CLIENT_SECRET=provider.client_secret,
+            OIDC_PROVIDER_NAME=PROVIDER_NAME,
+        )
+        manage(env, "migrate", "--no-input")
+        server = start_server(env, workdir, port=port)
+        try:
+            yield ChatServer(url=server.url, passwords={}, log_path=server.log_path, env=env), provider
+        finally:
+            server.stop()
+
+
+def test_signing_out_at_the_provider_closes_the_open_room_page(browser: Browser, site_and_provider):
+    """Alice's room page goes to "Signed out" when she signs out at the provider in another tab."""
+    site, provider = site_and_provider
+    context = browser.new_context(base_url=site.url)
+    try:
+        page = context.new_page()
+        page.goto("/accounts/login/")
+        page.get_by_role("link", name=f"Sign in with {PROVIDER_NAME}").click()
+        page.get_by_label("Login").fill("alice")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page).to_have_url(f"{site.url}/rooms/")
+        page.locator("a.room-card", has_text="General").click()
+        expect(page.locator("#connection-state")).to_have_attribute("data-state", "connected")
+
+        provider_tab = context.new_page()
+        provider_tab.goto(provider.url("/session/end"))
+        provider_tab.get_by_role("button", name="Yes, sign me out").click()
+        expect(provider_tab).not_to_have_url(re.compile(r"/session/end$"))
+
+        expect(page.locator("#connection-state")).to_have_attribute("data-state", "signedout")
+        expect(page.locator("#connection-state")).to_contain_text("Signed out")
+        expect(page.locator("#message-input")).to_be_disabled()
+        assert "back-channel logout from" in site.log()
+        assert provider.errors == []
+    finally:
+        context.close()
