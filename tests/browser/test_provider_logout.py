@@ -1,9 +1,10 @@
-"""A session the certified provider ends reaches the open room page: back-channel logout, end to end.
+"""A room page and the provider's view of its session: back-channel logout and re-checks, end to end.
 
 panva's oidc-provider (tests/certified_provider.py) and daphne, both real
-servers: the person signs in at the provider in Chromium, opens a room, and
-signs out at the provider in another tab; the provider posts its logout token
-to the site's back-channel endpoint, and the room page says "Signed out".
+servers, the site re-checking sessions every RECHECK_SECONDS. Signing out at
+the provider in another tab posts a logout token to the site's back-channel
+endpoint and the room page says "Signed out"; a page left open renews its
+socket with fresh tickets, then goes through the provider's re-check by itself.
 """
 
 from __future__ import annotations
@@ -12,13 +13,15 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import ChatServer
 from tests.certified_provider import CertifiedProvider
 from tests.servers import free_port, manage, server_env, start_server
 
 PROVIDER_NAME = "Certified Provider"
+# Short, so that a page meets its re-check within the test; the socket deadline is 15 s later.
+RECHECK_SECONDS = 20
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +43,7 @@ def site_and_provider(tmp_path_factory) -> Iterator[tuple[ChatServer, CertifiedP
             OIDC_CLIENT_ID=provider.client_id,
             OIDC_CLIENT_SECRET=provider.client_secret,
             OIDC_PROVIDER_NAME=PROVIDER_NAME,
+            OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS=str(RECHECK_SECONDS),
         )
         manage(env, "migrate", "--no-input")
         server = start_server(env, workdir, port=port)
@@ -49,19 +53,24 @@ def site_and_provider(tmp_path_factory) -> Iterator[tuple[ChatServer, CertifiedP
             server.stop()
 
 
+def open_general_signed_in(page: Page, site: ChatServer, login: str) -> None:
+    """Sign in at the provider's page and open General, connected."""
+    page.goto("/accounts/login/")
+    page.get_by_role("link", name=f"Sign in with {PROVIDER_NAME}").click()
+    page.get_by_label("Login").fill(login)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{site.url}/rooms/")
+    page.locator("a.room-card", has_text="General").click()
+    expect(page.locator("#connection-state")).to_have_attribute("data-state", "connected")
+
+
 def test_signing_out_at_the_provider_closes_the_open_room_page(browser: Browser, site_and_provider):
     """Alice's room page goes to "Signed out" when she signs out at the provider in another tab."""
     site, provider = site_and_provider
     context = browser.new_context(base_url=site.url)
     try:
         page = context.new_page()
-        page.goto("/accounts/login/")
-        page.get_by_role("link", name=f"Sign in with {PROVIDER_NAME}").click()
-        page.get_by_label("Login").fill("alice")
-        page.get_by_role("button", name="Sign in").click()
-        expect(page).to_have_url(f"{site.url}/rooms/")
-        page.locator("a.room-card", has_text="General").click()
-        expect(page.locator("#connection-state")).to_have_attribute("data-state", "connected")
+        open_general_signed_in(page, site, "alice")
 
         provider_tab = context.new_page()
         provider_tab.goto(provider.url("/session/end"))
@@ -73,5 +82,30 @@ def test_signing_out_at_the_provider_closes_the_open_room_page(browser: Browser,
         expect(page.locator("#message-input")).to_be_disabled()
         assert "back-channel logout from" in site.log()
         assert provider.errors == []
+    finally:
+        context.close()
+
+
+def test_a_page_left_open_renews_its_socket_then_goes_through_the_recheck_by_itself(
+    browser: Browser, site_and_provider
+):
+    """Bob types nothing for half a minute: the page sends a fresh ticket over its socket, and once the
+    re-check is due it reloads through the provider, back in General, connected, his draft still there."""
+    site, _provider = site_and_provider
+    context = browser.new_context(base_url=site.url)
+    try:
+        page = context.new_page()
+        sent: list[str] = []
+        page.on("websocket", lambda socket: socket.on("framesent", lambda payload: sent.append(str(payload))))
+        open_general_signed_in(page, site, "bob")
+        page.locator("#message-input").fill("a draft Bob is still thinking about")
+
+        with page.expect_event("load", timeout=(RECHECK_SECONDS + 20) * 1000):
+            pass  # the renewal, then the reload through the provider's re-check
+
+        expect(page).to_have_url(f"{site.url}/rooms/general/")
+        expect(page.locator("#connection-state")).to_have_attribute("data-state", "connected")
+        expect(page.locator("#message-input")).to_have_value("a draft Bob is still thinking about")
+        assert any('"type":"refresh"' in frame.replace(" ", "") for frame in sent), sent
     finally:
         context.close()
