@@ -21,11 +21,10 @@ from django.core.exceptions import SuspiciousOperation
 from django.db import transaction
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
-from accounts.discovery import ProviderSettings, provider_setting
+from accounts.discovery import ProviderSettings, provider_key, provider_setting
 from accounts.models import OidcIdentity
 from accounts.selectors import display_name_unambiguous
 from accounts.services import groups_from_claims, user_groups_sync
-from accounts.sessions import PROVIDER_SID_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +84,17 @@ class ProviderBackend(ProviderSettings, OIDCAuthenticationBackend):
             return None
         return super().authenticate(request, **kwargs)
 
+    def retrieve_matching_jwk(self, token: str) -> jwt.PyJWK:
+        """The provider's key for the token, from keys read once an hour (the library: per token)."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise SuspiciousOperation(f"Token refused: {exc}") from exc
+        key = provider_key(self.OIDC_OP_JWKS_ENDPOINT, header)
+        if key is None:
+            raise SuspiciousOperation("Could not find a valid JWKS.")
+        return jwt.PyJWK(key)
+
     def get_token(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Exchange the code; client_secret_basic credentials are form-encoded (RFC 6749 §2.3.1)."""
         auth = None
@@ -136,9 +146,13 @@ class ProviderBackend(ProviderSettings, OIDCAuthenticationBackend):
         return {**payload, **userinfo, "iss": payload["iss"]}
 
     def get_or_create_user(self, access_token: str, id_token: str, payload: dict[str, Any]):
-        """Sign in as the library does, keeping the provider's session id for back-channel logout."""
+        """Sign in as the library does, noting the provider's session id for back-channel logout.
+
+        On the request, not yet in the session: signing in may flush the session
+        (another person was signed in); ProviderCallbackView keeps it after that.
+        """
         sid = payload.get("sid")
-        self.request.session[PROVIDER_SID_KEY] = sid if isinstance(sid, str) else ""
+        self.request.provider_sid = sid if isinstance(sid, str) else ""
         return super().get_or_create_user(access_token, id_token, payload)
 
     def verify_claims(self, claims: dict[str, Any]) -> bool:

@@ -88,9 +88,61 @@ def _fetch(issuer: str) -> dict[str, Any]:
 
 
 def forget_provider_configuration() -> None:
-    """Drop cached discovery documents (tests, key rotation)."""
+    """Drop cached discovery documents and keys (tests, key rotation)."""
     with _lock:
         _cache.clear()
+        _keys.clear()
+
+
+# The provider's published keys (its JWKS), by URL: (fetched at, document).
+# Read once per KEYS_TTL_SECONDS, and again for a key id they lack (a rotation),
+# at most once per KEYS_REFETCH_SECONDS: the unauthenticated back-channel
+# endpoint must not make the site fetch the provider's keys per request.
+_keys: dict[str, tuple[float, dict[str, Any]]] = {}
+KEYS_TTL_SECONDS = 3600
+KEYS_REFETCH_SECONDS = 30
+
+
+def provider_key(jwks_url: str, header: dict[str, Any]) -> dict[str, Any] | None:
+    """The published key (a JWK) matching a token's header: its `kid` and, if the key says, `alg`."""
+    with _lock:
+        cached = _keys.get(jwks_url)
+    age = time.monotonic() - cached[0] if cached else None
+    if cached is not None and age is not None and age < KEYS_TTL_SECONDS:
+        key = _matching(cached[1], header)
+        if key is not None or age < KEYS_REFETCH_SECONDS:
+            return key
+    document = _fetch_keys(jwks_url)
+    with _lock:
+        _keys[jwks_url] = (time.monotonic(), document)
+    return _matching(document, header)
+
+
+def _matching(jwks: dict[str, Any], header: dict[str, Any]) -> dict[str, Any] | None:
+    # As mozilla-django-oidc's retrieve_matching_jwk: the last key of the token's kid and alg.
+    found = None
+    for key in jwks.get("keys", []):
+        if provider_setting("OIDC_VERIFY_KID", True) and key.get("kid") != header.get("kid"):
+            continue
+        if "alg" in key and key["alg"] != header.get("alg"):
+            continue
+        found = key
+    return found
+
+
+def _fetch_keys(url: str) -> dict[str, Any]:
+    try:
+        response = requests.get(
+            url, timeout=settings.OIDC_TIMEOUT, verify=provider_setting("OIDC_VERIFY_SSL", True)
+        )
+        response.raise_for_status()
+        document = response.json()
+    except (requests.RequestException, ValueError) as exc:
+        logger.error("the provider's keys could not be read at %s: %s", url, exc)
+        raise ProviderUnavailable(f"Could not read the provider's keys at {url}: {exc}") from exc
+    if not isinstance(document, dict):
+        raise ProviderUnavailable(f"The provider's keys at {url} are not a JWKS document.")
+    return document
 
 
 _MISSING = object()

@@ -57,6 +57,8 @@ def logout_token_verify(token: str, *, backend) -> LogoutRequest:
     try:
         if jwt.get_unverified_header(token).get("alg") != algorithm:
             raise LogoutTokenInvalid(f"logout token is not signed with {algorithm}")
+        # Its shape first: junk costs no look at the provider's keys.
+        _logout_request(jwt.decode(token, options={"verify_signature": False}))
         key = backend.retrieve_matching_jwk(token)
         claims = jwt.decode(
             token,
@@ -81,11 +83,14 @@ def _logout_request(claims: dict) -> LogoutRequest:
         raise LogoutTokenInvalid("the events claim does not name a back-channel logout")
     if "nonce" in claims:
         raise LogoutTokenInvalid("a logout token must not carry a nonce")
+    if not isinstance(claims.get("iss"), str) or not isinstance(claims.get("jti"), str | int):
+        raise LogoutTokenInvalid("a logout token names its issuer and has a jti")
+    if not isinstance(claims.get("iat"), int | float):
+        raise LogoutTokenInvalid("a logout token says when it was issued (iat)")
     subject, sid = claims.get("sub", ""), claims.get("sid", "")
     if not isinstance(subject, str) or not isinstance(sid, str) or not (subject or sid):
         raise LogoutTokenInvalid("a logout token names a sid, a sub, or both")
-    issued = claims["iat"]
-    if not isinstance(issued, int | float) or timezone.now().timestamp() - issued > MAX_AGE.total_seconds():
+    if timezone.now().timestamp() - claims["iat"] > MAX_AGE.total_seconds():
         raise LogoutTokenInvalid("the logout token is too old")
     if isinstance(claims["aud"], list) and claims.get("azp") not in (None, *claims["aud"]):
         raise LogoutTokenInvalid("the logout token's azp is not one of its audiences")

@@ -23,6 +23,7 @@ from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthen
 from accounts.backends import ProviderBackend
 from accounts.discovery import ProviderSettings, ProviderUnavailable
 from accounts.logout_tokens import LogoutTokenInvalid, logout_token_verify, provider_logout
+from accounts.sessions import PROVIDER_SID_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,12 @@ class ProviderCallbackView(ProviderViewMixin, OIDCAuthenticationCallbackView):
         except (SuspiciousOperation, requests.RequestException) as exc:
             logger.warning("OIDC sign-in refused: %s", exc)
             return _fail(request, SIGN_IN_FAILED)
+
+    def login_success(self) -> HttpResponse:
+        """Signed in: keep the provider's session id (its `sid`) with the session, for back-channel logout."""
+        response = super().login_success()
+        self.request.session[PROVIDER_SID_KEY] = getattr(self.request, "provider_sid", "")
+        return response
 
     def login_failure(self) -> HttpResponse:
         return _fail(self.request, SIGN_IN_FAILED)

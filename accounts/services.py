@@ -72,7 +72,10 @@ def user_groups_sync(*, user: User, groups: set[str]) -> bool:
     if held == groups:
         return False
     ProviderGroup.objects.filter(user=user, name__in=held - groups).delete()
-    ProviderGroup.objects.bulk_create(ProviderGroup(user=user, name=name) for name in groups - held)
+    # Two tabs re-checking at once may both add a group: the second adds nothing.
+    ProviderGroup.objects.bulk_create(
+        (ProviderGroup(user=user, name=name) for name in groups - held), ignore_conflicts=True
+    )
     logger.info("groups of user %s now %s (were %s)", user.pk, sorted(groups), sorted(held))
     notify.user_access_changed(user_id=user.pk)
     return True

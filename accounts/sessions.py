@@ -12,6 +12,7 @@ their deadline (accounts.sessions.socket_deadline) passes unrenewed.
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Iterable
 from typing import cast
 
@@ -41,12 +42,11 @@ class SessionStore(DatabaseStore):
 
     def create_model_instance(self, data: dict) -> SiteSession:
         """The row, with the signed-in user and the socket-session id copied out of the data."""
-        row = cast(SiteSession, super().create_model_instance(data))  # get_model_class() says so
-        user_id = data.get(SESSION_KEY)
-        row.user_id = int(user_id) if user_id is not None else None
-        row.socket_session = data.get(SOCKET_SESSION_KEY, "")
-        row.provider_sid = data.get(PROVIDER_SID_KEY, "")
-        return row
+        return _with_columns(cast(SiteSession, super().create_model_instance(data)), data)
+
+    async def acreate_model_instance(self, data: dict) -> SiteSession:
+        """As create_model_instance, for Django's async session API (alogin, asave)."""
+        return _with_columns(cast(SiteSession, await super().acreate_model_instance(data)), data)
 
     def delete(self, session_key: str | None = None) -> None:
         """Delete the session; if nothing holds its socket session any more, close those sockets.
@@ -70,6 +70,14 @@ class SessionStore(DatabaseStore):
     @classmethod
     async def aclear_expired(cls) -> None:
         await sync_to_async(cls.clear_expired)()
+
+
+def _with_columns(row: SiteSession, data: dict) -> SiteSession:
+    user_id = data.get(SESSION_KEY)
+    row.user_id = int(user_id) if user_id is not None else None
+    row.socket_session = data.get(SOCKET_SESSION_KEY, "")
+    row.provider_sid = data.get(PROVIDER_SID_KEY, "")
+    return row
 
 
 def sessions_end(sessions: QuerySet[SiteSession]) -> int:
@@ -118,6 +126,10 @@ def socket_deadline(session: SessionBase) -> int:
     deadline = int(session.get_expiry_date().timestamp())
     recheck = session.get("oidc_id_token_expiration")
     if settings.OIDC_ENABLED and isinstance(recheck, (int, float)):
+        # A re-check due that could not run (the provider is down, and the
+        # middleware keeps the session): a ticket's minute and the grace, then
+        # the page asks again, which tries the provider again.
+        recheck = max(recheck, time.time() + settings.CHAT_JWT_TTL)
         deadline = min(deadline, int(recheck) + RECHECK_GRACE_SECONDS)
     return deadline
 

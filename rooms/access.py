@@ -35,6 +35,14 @@ def room_get_open(*, slug: str, user_id: int) -> Room | None:
     return rooms_open_to(user_id=user_id).filter(slug=slug).first()
 
 
+def room_user_ids_allowed(*, slug: str, user_ids: set[int]) -> set[int]:
+    """Those of these people who may still enter the active room `slug`: one query for a room's sockets."""
+    room = Room.objects.filter(slug=slug, archived=False).first()
+    if room is None or not user_ids:
+        return set()
+    return set(people_inside(room=room).filter(pk__in=user_ids).values_list("pk", flat=True))
+
+
 def room_shown_names(*, rooms: list[Room], user_id: int) -> dict[int, str]:
     """Each room's name as this person sees it (room pk -> name); a direct room is the other one's name."""
     names = {room.pk: room.name for room in rooms}

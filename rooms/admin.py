@@ -57,10 +57,16 @@ class RoomAdmin(admin.ModelAdmin):
     actions = ["archive_rooms"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Room | None = None) -> tuple[str, ...]:
-        # A direct room stays direct (and a room does not become one): its two people are its key.
-        if obj is not None and obj.kind == RoomKind.DIRECT:
+        # A room's slug names its sockets' group: renamed, its open sockets would hear
+        # nothing more (an access change included). A direct room stays direct.
+        if obj is None:
+            return self.readonly_fields
+        if obj.kind == RoomKind.DIRECT:
             return ("kind", "slug", *self.readonly_fields)
-        return self.readonly_fields
+        return ("slug", *self.readonly_fields)
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Room | None = None) -> dict:
+        return self.prepopulated_fields if obj is None else {}
 
     def formfield_for_choice_field(self, db_field, request: HttpRequest, **kwargs):
         if db_field.name == "kind":

@@ -7,6 +7,7 @@ lives in services, selectors, presence and the rate limiter.
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
 from datetime import datetime
 from enum import Enum
@@ -23,9 +24,9 @@ from rooms.models import Message, Room
 from rooms.realtime.awareness import ReadMarker, TypingThrottle
 from rooms.realtime.changes import change_apply
 from rooms.realtime.dispatch import DirectWebsocketConsumer
-from rooms.realtime.handshake.auth import ticket_holder
+from rooms.realtime.handshake import tickets
+from rooms.realtime.handshake.auth import ticket_standing
 from rooms.realtime.handshake.query import query_param, whole_number
-from rooms.realtime.handshake.tickets import RoomTicket
 from rooms.realtime.hub import room_broadcast
 from rooms.realtime.presence.base import Member
 from rooms.realtime.process import transport
@@ -51,6 +52,9 @@ logger = logging.getLogger("rooms.ws")
 
 # Refused frames in a row before we stop listening to a client.
 MAX_STRIKES = 10
+# Seconds between two refresh frames of one socket: the page sends one a deadline.
+REFRESH_INTERVAL = 5.0
+REFRESH_TOO_SOON = "A refresh came too soon after the last one."
 
 
 class SocketState(Enum):
@@ -118,8 +122,10 @@ class RoomConsumer(DirectWebsocketConsumer):
     reads: ReadMarker | None = None
     typist: TypingThrottle
     # The ticket the socket holds now (a refresh replaces it), and its session's deadline.
-    ticket: RoomTicket
+    ticket: tickets.RoomTicket
     deadline: SessionDeadline
+    # time.monotonic() before which a refresh is refused (REFRESH_INTERVAL).
+    refresh_allowed_at: float = 0.0
 
     def move_to(self, state: SocketState) -> None:
         """Enter `state`; a move TRANSITIONS does not allow is a bug."""
@@ -132,7 +138,11 @@ class RoomConsumer(DirectWebsocketConsumer):
         self.writer = SocketWriter(self.base_send, wire_for(self.base_send), on_too_slow=self.too_slow)
         self.room_slug = slug = self.scope["url_route"]["kwargs"]["slug"]
         user, ticket = self.scope.get("user"), self.scope.get("room_ticket")
-        if not isinstance(ticket, RoomTicket) or not isinstance(user, User) or not user.is_authenticated:
+        if (
+            not isinstance(ticket, tickets.RoomTicket)
+            or not isinstance(user, User)
+            or not user.is_authenticated
+        ):
             return await self.close()
         if ticket.room != slug:
             logger.info("websocket refused: token for %r used on %r (user %s)", ticket.room, slug, user.pk)
@@ -159,6 +169,14 @@ class RoomConsumer(DirectWebsocketConsumer):
         self.held = deque()
         self.move_to(SocketState.ENTERING)
         await process.hub.add(slug, self)
+        # Hear of sign-outs and access changes before checking them: one that
+        # commits while this socket enters is heard, or seen by the reads below.
+        self.groups = socket_groups(user_id=self.user.pk, session=self.ticket.session)
+        for group in self.groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        if not await self.ticket_still_holds():
+            await self.forget()
+            return await self.close()
         entry = await database_sync_to_async(room_entry)(slug=slug, user_id=self.user.pk, resume=resume)
         if entry is None:
             logger.info(
@@ -192,9 +210,6 @@ class RoomConsumer(DirectWebsocketConsumer):
             joined = outbound.user_joined(self.member_frame(self.member))
             await room_broadcast(slug, joined, skip=self.channel_name, version=version)
             process.activity.touch(slug)
-        self.groups = socket_groups(user_id=self.user.pk, session=self.ticket.session)
-        for group in self.groups:
-            await self.channel_layer.group_add(group, self.channel_name)
         self.deadline.set(self.ticket.until)
         if self.state is not SocketState.ENTERING:
             return  # closed meanwhile (the room archived, or upkeep restarting): disconnect() cleans up
@@ -227,6 +242,13 @@ class RoomConsumer(DirectWebsocketConsumer):
             await self.write_room_frame(*self.held.popleft())
         if self.state is SocketState.ENTERING:
             self.move_to(SocketState.LIVE)
+
+    async def ticket_still_holds(self) -> bool:
+        """The ticket's standing, read again now that this socket hears of its session's end."""
+        user, why = await database_sync_to_async(ticket_standing)(self.ticket)
+        if user is None:
+            logger.info("websocket refused: ticket of user %s %s, while entering", self.ticket.user_id, why)
+        return user is not None
 
     async def forget(self) -> bool:
         """Stop receiving the room and stop counting this socket; True if it was counted.
@@ -305,6 +327,7 @@ class RoomConsumer(DirectWebsocketConsumer):
                 return
             elif isinstance(incoming, ClientRefresh):
                 await self.receive_refresh(incoming)
+                return  # must not clear the strikes of refused frames either
             else:
                 message_id = incoming.id
                 await self.receive_change(incoming)
@@ -342,20 +365,33 @@ class RoomConsumer(DirectWebsocketConsumer):
     async def receive_refresh(self, refresh: ClientRefresh) -> None:
         """Move the session deadline with a fresh ticket of the same person, session and room.
 
-        The ticket is checked as at the handshake, and access to the room again.
+        One every REFRESH_INTERVAL at most. A ticket that would not move the
+        deadline is answered as it stands, without reading anything; one that
+        would is checked as at the handshake, and access to the room again.
         """
-        held = await ticket_holder(refresh.token, path=self.scope.get("path", ""))
-        ticket = held[1] if held is not None else None
-        if ticket is None or (ticket.user_id, ticket.session, ticket.room) != (
+        now = time.monotonic()
+        if now < self.refresh_allowed_at:
+            raise RefreshRefused(REFRESH_TOO_SOON)
+        self.refresh_allowed_at = now + REFRESH_INTERVAL
+        try:
+            ticket = tickets.decode(refresh.token)
+        except tickets.TokenError as exc:
+            raise RefreshRefused() from exc
+        if (ticket.user_id, ticket.session, ticket.room) != (
             self.user.pk,
             self.ticket.session,
             self.room_slug,
         ):
             raise RefreshRefused()
+        current = self.deadline.until
+        if current is not None and (ticket.until is None or ticket.until <= current):
+            return await self.send_frame(outbound.refreshed(renew_in=self.deadline.seconds_left()))
+        user, _why = await database_sync_to_async(ticket_standing)(ticket)
+        if user is None:
+            raise RefreshRefused()
         room = await database_sync_to_async(room_get_open)(slug=self.room_slug, user_id=self.user.pk)
         if room is None:
-            logger.info("websocket closed: user %s may no longer enter %r", self.user.pk, self.room_slug)
-            return await self.close(code=CloseCode.ACCESS_LOST)
+            return await self.lose_access()
         self.ticket = ticket
         self.deadline.set(ticket.until)
         await self.send_frame(outbound.refreshed(renew_in=self.deadline.seconds_left()))
@@ -493,8 +529,13 @@ class RoomConsumer(DirectWebsocketConsumer):
         logger.info("websocket closed: too slow to read its room (user %s)", self.user.pk)
         await self.close(code=CloseCode.TOO_SLOW)
 
+    @property
+    def user_id(self) -> int:
+        """Whose socket this is (the hub re-checks a room's people at once)."""
+        return self.user.pk
+
     async def access_check(self) -> None:
-        """Who may enter the room changed: close with 4403 unless this person still may."""
+        """The rooms this person may enter changed: close with 4403 unless they still may enter this one."""
         if self.state is SocketState.CLOSING:
             return
         try:
@@ -503,8 +544,12 @@ class RoomConsumer(DirectWebsocketConsumer):
         except Exception:
             return await self.fail("checking access")
         if room is None:
-            logger.info("websocket closed: user %s may no longer enter %r", self.user.pk, self.room_slug)
-            await self.close(code=CloseCode.ACCESS_LOST)
+            await self.lose_access()
+
+    async def lose_access(self) -> None:
+        """This person may no longer enter the room: close with 4403 (the page does not reconnect)."""
+        logger.info("websocket closed: user %s may no longer enter %r", self.user.pk, self.room_slug)
+        await self.close(code=CloseCode.ACCESS_LOST)
 
     # From upkeep (rooms.realtime.registry.LiveSocket).
 

@@ -18,6 +18,7 @@ from django.conf import settings
 
 from accounts.models import User
 from rooms.realtime.dispatch import DirectWebsocketConsumer
+from rooms.realtime.handshake.auth import ticket_standing
 from rooms.realtime.handshake.tickets import DASHBOARD_ROOM, RoomTicket
 from rooms.realtime.process import transport
 from rooms.realtime.protocol import outbound
@@ -66,6 +67,10 @@ class DashboardConsumer(DirectWebsocketConsumer):
         self.groups = [DASHBOARD_GROUP, *socket_groups(user_id=user.pk, session=ticket.session)]
         for group in self.groups:
             await self.channel_layer.group_add(group, self.channel_name)
+        # Read again now that a sign-out would be heard: one that committed meanwhile was not.
+        if (await database_sync_to_async(ticket_standing)(ticket))[0] is None:
+            logger.info("dashboard socket refused: the ticket of user %s no longer holds", user.pk)
+            return await self.close()
         # No refresh frame here: past the deadline it closes (4401) and reconnects with a fresh ticket.
         self.deadline = SessionDeadline(self.session_over)
         self.deadline.set(ticket.until)

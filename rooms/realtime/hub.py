@@ -16,8 +16,10 @@ import logging
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
+from rooms.access import room_user_ids_allowed
 from rooms.realtime.protocol.layer import RoomEvent, room_event, room_group
 
 logger = logging.getLogger("rooms.hub")
@@ -34,7 +36,10 @@ class RoomSocket(Protocol):
 
     async def deliver_ephemeral(self, event: dict, send: dict) -> None: ...
 
-    async def access_check(self) -> None: ...
+    @property
+    def user_id(self) -> int: ...
+
+    async def lose_access(self) -> None: ...
 
 
 @dataclass
@@ -107,9 +112,8 @@ class RoomHub:
             logger.warning("ignoring room event of unknown type %r in %r", kind, slug)
             return
         if kind == RoomEvent.ACCESS:
-            # Together, and before the room's next frame: no one who lost the room reads on.
             if room is not None:
-                await asyncio.gather(*(socket.access_check() for socket in list(room.sockets.values())))
+                await self._recheck_access(slug, list(room.sockets.values()))
             return
         send = {"type": "websocket.send", "text": event["frame"]}
         # Decided once per event, not per socket: this loop runs for every recipient.
@@ -127,6 +131,16 @@ class RoomHub:
             except Exception:
                 # A socket closing right now: its disconnect() removes it.
                 logger.debug("could not write to %s", name, exc_info=True)
+
+    @staticmethod
+    async def _recheck_access(slug: str, sockets: list[RoomSocket]) -> None:
+        """Close the sockets of those who may no longer enter the room (4403): one query for all.
+
+        Before the room's next frame, which waits behind this: no one who lost the room reads on.
+        """
+        people = {socket.user_id for socket in sockets}
+        allowed = await database_sync_to_async(room_user_ids_allowed)(slug=slug, user_ids=people)
+        await asyncio.gather(*(socket.lose_access() for socket in sockets if socket.user_id not in allowed))
 
 
 async def room_broadcast(room: str, frame: dict, skip: str | None = None, version: int | None = None) -> None:

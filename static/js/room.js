@@ -110,7 +110,9 @@ function handleFrame(frame, parts) {
       connection.finish('closed');
       break;
     case 'error':
-      if (typeof frame.id === 'number') {
+      if (frame.code === ERROR.REFRESH_REFUSED) {
+        // Nothing anyone typed: the socket closes at its deadline and reconnects with a fresh ticket.
+      } else if (typeof frame.id === 'number') {
         actions.refused(frame); // about an edit, delete or reaction
       } else {
         // A rate-limited message waits in the outbox, which says so itself.
@@ -159,7 +161,8 @@ function start(root, els) {
   const status = new StatusBadge(root, els.state, config.loginUrl, els.retry);
   // Messages on their way when the page must reload keep their place across it.
   const keptMessages = sessionStore();
-  const keptKey = `lets-talk:outbox:${config.slug}`;
+  // Per person: whoever signs in next in this tab never sends someone else's messages.
+  const keptKey = `lets-talk:outbox:${config.userId}:${config.slug}`;
   const composer = new Composer(els, { draftKey: `lets-talk:draft:${config.slug}` });
   // Not in a direct room: both of its people are already in the conversation.
   const directForm = root.dataset.roomKind === 'direct' ? null : document.getElementById('direct-form');

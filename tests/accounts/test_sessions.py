@@ -10,14 +10,18 @@ import pytest
 import pytest_asyncio
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
+from accounts.discovery import forget_provider_configuration
 from accounts.models import SiteSession
-from accounts.sessions import SessionStore
+from accounts.sessions import SOCKET_SESSION_KEY, SessionStore
 from rooms.models import Room, RoomKind, RoomMember
-from rooms.realtime.handshake import tickets
+from rooms.realtime import consumer
+from rooms.realtime.consumer import MAX_STRIKES, REFRESH_TOO_SOON
+from rooms.realtime.handshake import auth, tickets
 from tests.factories import browser_signed_in, user_create
 from tests.rooms.sockets import TIMEOUT, join_with_session, session_ticket
 
@@ -188,9 +192,83 @@ async def test_a_refresh_after_losing_the_room_closes_with_4403(connect, alice):
     await database_sync_to_async(RoomMember.objects.create)(room=room, user=alice)
     browser = await browser_of(alice)
     socket, _ = await join_with_session(connect, browser, room="finance")
+    await asyncio.sleep(1.1)  # a second later: the new ticket moves the deadline, so it is checked
     token = await session_ticket(browser, "finance")
     await database_sync_to_async(RoomMember.objects.filter(room=room).delete)()  # no service: no event
 
     await socket.send_json_to({"type": "refresh", "token": token})
 
     assert await socket.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": 4403}
+
+
+async def test_refreshes_come_one_per_interval_and_do_not_clear_strikes(connect, alice):
+    """A second refresh right after the first is refused, and a flood of them counts as refused frames."""
+    browser = await browser_of(alice)
+    socket, _welcome, _sid = await session_socket(connect, browser, until=int(time.time()) + 60)
+    token = await session_ticket(browser)
+
+    await socket.send_json_to({"type": "refresh", "token": token})
+    assert (await socket.receive_json_from(timeout=TIMEOUT))["type"] == "refreshed"
+    for _ in range(MAX_STRIKES - 1):
+        await socket.send_json_to({"type": "refresh", "token": token})
+        refusal = await socket.receive_json_from(timeout=TIMEOUT)
+        assert (refusal["code"], refusal["detail"]) == ("refresh_refused", REFRESH_TOO_SOON)
+    await socket.send_json_to({"type": "refresh", "token": token})
+
+    assert (await socket.receive_json_from(timeout=TIMEOUT))["code"] == "refresh_refused"
+    assert await socket.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": 4008}
+
+
+async def test_signing_out_while_a_socket_enters_still_closes_it(connect, alice, monkeypatch):
+    """A sign-out committed between the handshake's check and the socket joining its groups is not missed."""
+    browser = await browser_of(alice)
+    token = await session_ticket(browser)
+    real_standing = auth.ticket_standing
+    calls = 0
+
+    def sign_out_first_time(ticket):
+        nonlocal calls
+        calls += 1
+        standing = real_standing(ticket)
+        if calls == 1:  # the middleware's check has passed: sign out before the consumer joins
+            browser.post("/accounts/logout/")
+        return standing
+
+    monkeypatch.setattr(auth, "ticket_standing", sign_out_first_time)
+    monkeypatch.setattr(consumer, "ticket_standing", sign_out_first_time)
+
+    _socket, connected, _code = await connect(f"/ws/rooms/general/?token={token}")
+
+    assert not connected
+    assert calls == 2
+
+
+async def test_tickets_keep_chat_going_while_the_provider_is_down_for_its_recheck(alice, provider, settings):
+    """The re-check is due and the provider does not answer: the session is kept, and chat with it, a minute
+    at a time (a ticket's deadline lies past its own minute); each renewal tries the provider again."""
+    browser = await browser_of(alice)
+
+    def recheck_due() -> None:
+        session = browser.session
+        session["oidc_id_token_expiration"] = time.time() - 5
+        session.save()
+
+    await database_sync_to_async(recheck_due)()
+    settings.OIDC_ISSUER = "http://127.0.0.1:9"  # nothing listens there
+    forget_provider_configuration()
+
+    token = await session_ticket(browser)
+
+    assert tickets.decode(token).until >= time.time() + settings.CHAT_JWT_TTL
+
+
+async def test_a_session_saved_through_the_async_api_keeps_its_user_and_socket_session(alice):
+    """Django's async session API (alogin, asave) fills the same columns as the sync one."""
+    session = SessionStore()
+    session[SESSION_KEY] = str(alice.pk)
+    session[SOCKET_SESSION_KEY] = "feedface" * 4
+
+    await session.asave()
+
+    row = await database_sync_to_async(SiteSession.objects.get)(session_key=session.session_key)
+    assert (row.user_id, row.socket_session) == (alice.pk, "feedface" * 4)

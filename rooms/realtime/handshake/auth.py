@@ -58,28 +58,34 @@ class JwtAuthMiddleware:
 async def ticket_holder(token: str, *, path: str) -> tuple[User, tickets.RoomTicket] | None:
     """The user a room token is good for right now, and its ticket; None (logged why) when it is not.
 
-    At the handshake and for a refresh over an open socket: a valid JWT of an
-    active user's current ticket generation, whose site session still holds
-    and whose deadline has not passed.
+    At the handshake and for a refresh over an open socket: a valid JWT whose
+    standing (ticket_standing) holds.
     """
     try:
         ticket = tickets.decode(token)
     except tickets.TokenError as exc:
         logger.info("websocket refused: bad token (%s) (%s)", exc, path)
         return None
-    user = await database_sync_to_async(user_get_active)(user_id=ticket.user_id)
-    why = None
+    user, why = await database_sync_to_async(ticket_standing)(ticket)
     if user is None:
-        why = "unknown or inactive"
-    elif ticket.generation != user.ticket_generation:
-        why = "revoked (deactivated or a new password since)"
-    elif ticket.until is not None and ticket.until <= time.time():
-        why = "past its session's deadline"
-    elif ticket.session and not await database_sync_to_async(socket_session_is_live)(
-        socket_session=ticket.session, user_id=ticket.user_id
-    ):
-        why = "of a session that ended (signed out since)"
-    if why is not None or user is None:
         logger.info("websocket refused: ticket of user %s %s (%s)", ticket.user_id, why, path)
         return None
     return user, ticket
+
+
+def ticket_standing(ticket: tickets.RoomTicket) -> tuple[User | None, str]:
+    """The active user a verified ticket is for, or None and why it no longer holds.
+
+    Its user must be active and in the ticket's generation, its deadline not
+    passed, and a live session must still hold its socket session.
+    """
+    user = user_get_active(user_id=ticket.user_id)
+    if user is None:
+        return None, "unknown or inactive"
+    if ticket.generation != user.ticket_generation:
+        return None, "revoked (deactivated or a new password since)"
+    if ticket.until is not None and ticket.until <= time.time():
+        return None, "past its session's deadline"
+    if ticket.session and not socket_session_is_live(socket_session=ticket.session, user_id=ticket.user_id):
+        return None, "of a session that ended (signed out since)"
+    return user, ""

@@ -117,6 +117,7 @@ export class Connection {
 
   // Enter a state from which we never reconnect.
   finish(state) {
+    if (this.#terminal) return; // once: a late answer must not replace the first reason
     this.#terminal = true;
     this.#clearReconnect();
     this.#renewal.stop();

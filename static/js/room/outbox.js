@@ -24,6 +24,9 @@ function newClientId() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+// What keepForReload kept is taken back by the reload right after, or never.
+const KEPT_FOR_MS = 10 * 60 * 1000;
+
 export class Outbox {
   #composer;
   #connection;
@@ -200,22 +203,25 @@ export class Outbox {
   keepForReload(store, key) {
     if (this.#pending.size === 0) return;
     try {
-      store.setItem(key, JSON.stringify(Array.from(this.#pending)));
+      store.setItem(key, JSON.stringify({ at: Date.now(), entries: Array.from(this.#pending) }));
     } catch {
-      // Storage blocked or full: the reload happens all the same.
+      return; // storage blocked or full: the reload happens all the same
     }
+    // A message queued while offline is kept here now: not in the box too, to be sent twice.
+    if (this.#queuedDraft && this.#composer.text === this.#queuedDraft.text) this.#composer.clear();
   }
 
-  // After a load: take back what keepForReload kept; it goes out on the welcome.
+  // After a load: take back what keepForReload kept (minutes ago at most); it goes out on the welcome.
   restore(store, key) {
-    let kept = [];
+    let kept = null;
     try {
-      kept = JSON.parse(store.getItem(key) || '[]');
+      kept = JSON.parse(store.getItem(key) || 'null');
       store.removeItem(key);
     } catch {
       return;
     }
-    for (const entry of Array.isArray(kept) ? kept : []) {
+    if (!kept || !Array.isArray(kept.entries) || !(Date.now() - kept.at < KEPT_FOR_MS)) return;
+    for (const entry of kept.entries) {
       const [clientId, text] = Array.isArray(entry) ? entry : [];
       if (typeof clientId === 'string' && typeof text === 'string') this.#pending.set(clientId, text);
     }

@@ -8,13 +8,17 @@
 import { fetchTicket } from './ticket.js';
 
 const LEAD_S = 20; // renew this long before the deadline
-const MIN_WAIT_S = 1;
+const MIN_WAIT_S = 5; // the server takes one refresh per 5 s
+const MAX_WAIT_S = 24 * 3600; // setTimeout fires at once past 2^31 ms
+const JITTER_S = 5; // tabs of one session do not all go at the same second
+const RETRY_S = 10; // after a network error, while the socket still stands
 
 export class Renewal {
   #tokenUrl;
   #send;
   #onRefused;
   #timer = null;
+  #round = 0; // bumps on stop(): an answer of an older round is dropped
 
   // send(frame) writes to the open socket; onRefused(result) hears a 401/404 ticket answer.
   constructor({ tokenUrl, send, onRefused }) {
@@ -28,23 +32,32 @@ export class Renewal {
     this.stop();
     if (typeof renewIn !== 'number' || !Number.isFinite(renewIn)) return;
     // Close to the deadline (it cannot move before a re-check), try again halfway.
-    const wait = renewIn > 2 * LEAD_S ? renewIn - LEAD_S : renewIn / 2;
-    this.#timer = setTimeout(() => this.#renew(), Math.max(MIN_WAIT_S, wait) * 1000);
+    const wait = renewIn > 2 * LEAD_S ? renewIn - LEAD_S - Math.random() * JITTER_S : renewIn / 2;
+    this.#later(Math.min(MAX_WAIT_S, Math.max(MIN_WAIT_S, wait)), renewIn);
   }
 
   stop() {
+    this.#round += 1;
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
   }
 
-  async #renew() {
+  #later(seconds, renewIn) {
+    const round = this.#round;
+    this.#timer = setTimeout(() => this.#renew(round, renewIn - seconds), seconds * 1000);
+  }
+
+  async #renew(round, renewIn) {
     this.#timer = null;
     let result;
     try {
       result = await fetchTicket(this.#tokenUrl);
     } catch {
-      return; // the network is down: the socket's close starts the reconnect instead
+      // The network blinked: try again while the deadline allows; past it the socket's close reconnects.
+      if (round === this.#round && renewIn > RETRY_S) this.#later(RETRY_S, renewIn);
+      return;
     }
+    if (round !== this.#round) return; // stopped meanwhile (closed, finished)
     if (result.ticket) this.#send({ type: 'refresh', token: result.ticket.token });
     else this.#onRefused(result);
   }

@@ -133,3 +133,23 @@ async def test_a_direct_room_welcomes_each_of_the_two_under_the_others_name(conn
     _bob_socket, bob_welcome = await join(connect, bob, room=room.slug)
     assert alice_welcome["room"] == {"slug": room.slug, "name": "Bob", "kind": "direct"}
     assert bob_welcome["room"]["name"] == "Alice"
+
+
+async def test_taking_a_group_grant_away_in_the_admin_throws_its_people_out(connect, alice, admin_client):
+    """Finance is granted to "finance" no more: Alice, in it only through that group, is closed with 4403."""
+    room = await private_room(groups=("finance",))
+    await database_sync_to_async(user_groups_sync)(user=alice, groups={"finance"})
+    socket, _ = await join(connect, alice, room="finance")
+    grant = await database_sync_to_async(RoomGroupGrant.objects.get)(room=room)
+    form = {
+        "group_grants-TOTAL_FORMS": "1",
+        "group_grants-INITIAL_FORMS": "1",
+        "group_grants-0-id": str(grant.pk),
+        "group_grants-0-room": str(room.pk),
+        "group_grants-0-group": "finance",
+        "group_grants-0-DELETE": "on",
+    }
+
+    await admin_saves(admin_client, room, **form)
+
+    assert await socket.receive_output(timeout=TIMEOUT) == ACCESS_LOST
