@@ -129,7 +129,8 @@ def socket_deadline(session: SessionBase) -> int:
         # A re-check due that could not run (the provider is down, and the
         # middleware keeps the session): a ticket's minute and the grace, then
         # the page asks again, which tries the provider again.
-        recheck = max(recheck, time.time() + settings.CHAT_JWT_TTL)
+        if recheck <= time.time():
+            recheck = time.time() + settings.CHAT_JWT_TTL
         deadline = min(deadline, int(recheck) + RECHECK_GRACE_SECONDS)
     return deadline
 
