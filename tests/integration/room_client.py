@@ -242,7 +242,7 @@ class RoomReader:
 
     async def visit(self, base_url: str, leave_after: float | None = None) -> None:
         """One socket: resume, then read until caught up, `leave_after` seconds or a gap that stays open."""
-        token = tickets.issue(user_id=self.user_id, name=self.name, room=self.room, session=self.session)
+        token = tickets.issue(user_id=self.user_id, name=self.name, room=self.room)
         ws_base = base_url.replace("http://", "ws://")
         url = f"{ws_base}/ws/rooms/{self.room}/?token={token}{self.view.resume_query()}"
         # A resume can replay a few thousand events: past websockets' 1 MiB default.
