@@ -92,3 +92,16 @@ def test_two_people_talk_in_a_direct_conversation(sign_in, chat_server):
     answer = f"sure {uuid.uuid4().hex[:6]}"
     say(bob.page, answer)
     expect(row(alice.page, answer)).to_have_count(1)
+
+
+def test_a_direct_conversation_opens_from_the_people_list(sign_in, chat_server):
+    """In General, Alice presses "Message" beside Bob in the people list and is in their conversation."""
+    alice, bob = sign_in("alice"), sign_in("bob")
+    page = enter(alice, "general")
+    enter(bob, "general")
+
+    page.get_by_role("button", name="Message Bob").click()
+
+    expect(page.locator("h1")).to_have_text("Bob")
+    expect(page.locator("#connection-state")).to_have_attribute("data-state", "connected")
+    expect(page.locator("#people").get_by_role("button", name="Message Bob")).to_have_count(0)
