@@ -10,6 +10,7 @@ import os
 import re
 import secrets
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,6 +104,26 @@ def chat_server(tmp_path_factory) -> Iterator[ChatServer]:
     server = start_server(env, workdir)
     try:
         yield ChatServer(url=server.url, passwords=passwords, log_path=server.log_path, env=env)
+    finally:
+        server.stop()
+
+
+@contextmanager
+def chat_server_through(provider, workdir: Path, *, name: str, port: int | None = None, **variables: str):
+    """daphne signing in through `provider` (its issuer, client and secret; its button says `name`)."""
+    env = server_env(
+        DJANGO_DEBUG="1",
+        DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
+        OIDC_ISSUER=provider.issuer,
+        OIDC_CLIENT_ID=provider.client_id,
+        OIDC_CLIENT_SECRET=provider.client_secret,
+        OIDC_PROVIDER_NAME=name,
+        **variables,
+    )
+    manage(env, "migrate", "--no-input")
+    server = start_server(env, workdir, port=port)
+    try:
+        yield ChatServer(url=server.url, passwords={}, log_path=server.log_path, env=env)
     finally:
         server.stop()
 

@@ -8,9 +8,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import ChatServer
+from tests.browser.conftest import ChatServer, chat_server_through
 from tests.oidc_provider import OpenIDProvider
-from tests.servers import manage, server_env, start_server
 
 pytestmark = pytest.mark.browser
 
@@ -27,21 +26,8 @@ def provider() -> Iterator[OpenIDProvider]:
 @pytest.fixture(scope="module")
 def oidc_server(tmp_path_factory, provider: OpenIDProvider) -> Iterator[ChatServer]:
     """daphne configured with only the three OIDC variables (plus debug and a database)."""
-    workdir = tmp_path_factory.mktemp("oidc_server")
-    env = server_env(
-        DJANGO_DEBUG="1",
-        DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
-        OIDC_ISSUER=provider.issuer,
-        OIDC_CLIENT_ID=provider.client_id,
-        OIDC_CLIENT_SECRET=provider.client_secret,
-        OIDC_PROVIDER_NAME=PROVIDER_NAME,
-    )
-    manage(env, "migrate", "--no-input")
-    server = start_server(env, workdir)
-    try:
-        yield ChatServer(url=server.url, passwords={}, log_path=server.log_path)
-    finally:
-        server.stop()
+    with chat_server_through(provider, tmp_path_factory.mktemp("oidc_server"), name=PROVIDER_NAME) as server:
+        yield server
 
 
 def sign_in_with_provider(page: Page, username: str, server: ChatServer) -> None:

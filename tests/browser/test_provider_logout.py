@@ -15,9 +15,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import ChatServer
+from tests.browser.conftest import ChatServer, chat_server_through
 from tests.certified_provider import CertifiedProvider
-from tests.servers import free_port, manage, server_env, start_server
+from tests.servers import free_port
 
 PROVIDER_NAME = "Certified Provider"
 # Short, so that a page meets its re-check within the test; the socket deadline is 15 s later.
@@ -35,22 +35,17 @@ def site_and_provider(tmp_path_factory) -> Iterator[tuple[ChatServer, CertifiedP
         post_logout_redirect_uris=[f"{site}/"],
         backchannel_logout_uri=f"{site}/oidc/backchannel-logout/",
     )
-    with provider:
-        env = server_env(
-            DJANGO_DEBUG="1",
-            DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
-            OIDC_ISSUER=provider.issuer,
-            OIDC_CLIENT_ID=provider.client_id,
-            OIDC_CLIENT_SECRET=provider.client_secret,
-            OIDC_PROVIDER_NAME=PROVIDER_NAME,
+    with (
+        provider,
+        chat_server_through(
+            provider,
+            workdir,
+            name=PROVIDER_NAME,
+            port=port,
             OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS=str(RECHECK_SECONDS),
-        )
-        manage(env, "migrate", "--no-input")
-        server = start_server(env, workdir, port=port)
-        try:
-            yield ChatServer(url=server.url, passwords={}, log_path=server.log_path, env=env), provider
-        finally:
-            server.stop()
+        ) as server,
+    ):
+        yield server, provider
 
 
 def open_general_signed_in(page: Page, site: ChatServer, login: str) -> None:
