@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import ChatServer
 from tests.browser.test_chat import say
 from tests.browser.test_conversation import row
 from tests.browser.test_delivery import enter, shell
+
+pytestmark = pytest.mark.browser
 
 
 def private_room(server: ChatServer, *members: str) -> str:

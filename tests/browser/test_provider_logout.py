@@ -19,6 +19,8 @@ from tests.browser.conftest import ChatServer, chat_server_through
 from tests.certified_provider import CertifiedProvider
 from tests.servers import free_port
 
+pytestmark = pytest.mark.browser
+
 PROVIDER_NAME = "Certified Provider"
 # Short, so that a page meets its re-check within the test; the socket deadline is 15 s later.
 RECHECK_SECONDS = 20
