@@ -26,9 +26,10 @@ class DirectRoomReadOnly:
         return obj is None or obj.kind != RoomKind.DIRECT
 
 
-class RoomMemberInline(DirectRoomReadOnly, admin.TabularInline):
+class RoomMemberInline(DirectRoomReadOnly, admin.StackedInline):
     """People let into a private room by name."""
 
+    # Stacked: a tabular inline's inputs have column headings but no labels (axe: label, critical).
     model = RoomMember
     fields = ("user", "added_by", "added_at")
     readonly_fields = ("added_by", "added_at")
@@ -36,7 +37,7 @@ class RoomMemberInline(DirectRoomReadOnly, admin.TabularInline):
     extra = 0
 
 
-class RoomGroupGrantInline(DirectRoomReadOnly, admin.TabularInline):
+class RoomGroupGrantInline(DirectRoomReadOnly, admin.StackedInline):
     """Identity-provider groups whose people may enter a private room."""
 
     model = RoomGroupGrant

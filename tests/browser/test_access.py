@@ -56,7 +56,7 @@ def test_a_member_removed_in_the_admin_is_thrown_out_live(sign_in, chat_server):
     admin.page.goto(f"/admin/rooms/room/{room_id}/change/")
     expect(admin.page.locator(".field-who_is_in")).to_contain_text("Bob (@bob): member")
     bob_row = admin.page.locator(
-        f'#members-group tr:has(input[name$="-user"][value="{bob_id(chat_server)}"])'
+        f'#members-group .inline-related:has(input[name$="-user"][value="{bob_id(chat_server)}"])'
     )
     bob_row.locator('input[name$="-DELETE"]').check()
     admin.page.locator('input[name="_save"]').click()
