@@ -27,10 +27,14 @@ $(NODE_PACKAGES): tests/oidc_certified/package-lock.json
 	npm ci --prefix tests/oidc_certified
 	touch $@
 
+# `make run PORT=8001` (or HOST=0.0.0.0) when 8000 is taken.
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
 run: $(STAMP)
 	$(PYTHON) manage.py migrate --no-input
 	$(PYTHON) manage.py ensure_demo_users
-	$(PYTHON) manage.py runserver 127.0.0.1:8000
+	$(PYTHON) manage.py runserver $(HOST):$(PORT)
 
 test: lint typecheck migrations-check pytest pytest-services
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import RequestFactory
+
+from accounts.management.commands import ensure_demo_users as ensure_demo_users_command
 
 pytestmark = pytest.mark.django_db
 
@@ -21,10 +24,18 @@ def sign_in_request():
     return RequestFactory().post("/accounts/login/")
 
 
-def ensure_demo_users() -> dict[str, str]:
+@pytest.fixture(autouse=True)
+def passwords_file(tmp_path, monkeypatch) -> Path:
+    """Where the command keeps the passwords: the test's own, never the checkout's."""
+    path = tmp_path / "demo-passwords.json"
+    monkeypatch.setattr(ensure_demo_users_command, "PASSWORDS_FILE", path)
+    return path
+
+
+def ensure_demo_users(*args: str) -> dict[str, str]:
     """Run the command and return the passwords it printed, by username."""
     out = io.StringIO()
-    call_command("ensure_demo_users", stdout=out)
+    call_command("ensure_demo_users", *args, stdout=out)
     return dict(re.findall(r"^\s*(\w+)\s+password:\s*(\S+)\s*$", out.getvalue(), flags=re.MULTILINE))
 
 
@@ -79,12 +90,25 @@ def test_printed_passwords_sign_in(settings):
         assert user.username == username
 
 
-def test_second_run_changes_the_passwords(settings):
-    """Running again gives new passwords; the old ones stop working."""
+def test_a_restart_keeps_the_passwords_and_signs_no_one_out(settings, client, passwords_file):
+    """The second start prints the same passwords, and a browser signed in before stays signed in."""
+    settings.DEBUG = True
+    first = ensure_demo_users()
+    client.force_login(get_user_model().objects.get(username="alice"))
+
+    second = ensure_demo_users()
+
+    assert second == first
+    assert client.get("/rooms/").status_code == 200
+    assert oct(passwords_file.stat().st_mode & 0o777) == "0o600"
+
+
+def test_new_passwords_on_request_and_the_old_ones_stop_working(settings):
+    """--new-passwords makes new ones; the old ones no longer sign in."""
     settings.DEBUG = True
 
     first = ensure_demo_users()
-    second = ensure_demo_users()
+    second = ensure_demo_users("--new-passwords")
 
     assert get_user_model().objects.filter(username__in=DEMO_USERNAMES).count() == 3
     for username in DEMO_USERNAMES:

@@ -96,7 +96,7 @@ def chat_server(tmp_path_factory) -> Iterator[ChatServer]:
     workdir = tmp_path_factory.mktemp("chat_server")
     env = server_env(DJANGO_DEBUG="1", DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}")
     manage(env, "migrate", "--no-input")
-    demo_output = manage(env, "ensure_demo_users")
+    demo_output = manage(env, "ensure_demo_users", "--passwords-file", str(workdir / "demo-passwords.json"))
     passwords = {m["username"]: m["password"] for m in PASSWORD_LINE.finditer(demo_output)}
     if not {"alice", "bob"} <= passwords.keys():
         pytest.fail(f"ensure_demo_users printed no passwords for alice and bob:\n{demo_output}")

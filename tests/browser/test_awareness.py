@@ -125,9 +125,8 @@ def test_the_page_reconnects_as_soon_as_the_server_answers_again(browser, tmp_pa
     """
     env = server_env(DJANGO_DEBUG="1", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
     manage(env, "migrate", "--no-input")
-    passwords = {
-        m["username"]: m["password"] for m in PASSWORD_LINE.finditer(manage(env, "ensure_demo_users"))
-    }
+    printed = manage(env, "ensure_demo_users", "--passwords-file", str(tmp_path / "demo-passwords.json"))
+    passwords = {m["username"]: m["password"] for m in PASSWORD_LINE.finditer(printed)}
     server = start_server(env, tmp_path, name="before")
     context = browser.new_context(base_url=server.url)
     try:
