@@ -43,9 +43,13 @@ def connected(page: Page) -> None:
     expect(page.locator("#connection-state")).to_have_attribute("data-state", "connected")
 
 
-def test_the_pages_before_signing_in_are_accessible(browser, chat_server: ChatServer):
+THEMES = ["light", "dark"]
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_the_pages_before_signing_in_are_accessible(browser, chat_server: ChatServer, theme: str):
     """The landing page, the sign-in page, and the sign-in page saying the password was wrong."""
-    context = browser.new_context(base_url=chat_server.url)
+    context = browser.new_context(base_url=chat_server.url, color_scheme=theme)
     try:
         page = context.new_page()
         page.goto("/")
@@ -61,10 +65,12 @@ def test_the_pages_before_signing_in_are_accessible(browser, chat_server: ChatSe
         context.close()
 
 
-def test_the_dashboard_and_every_kind_of_room_are_accessible(sign_in, chat_server: ChatServer):
+@pytest.mark.parametrize("theme", THEMES)
+def test_the_dashboard_and_every_kind_of_room_are_accessible(sign_in, chat_server: ChatServer, theme: str):
     """Dashboard; a public room with long history, an empty one, a private one, a direct one; disconnected."""
     alice: Person = sign_in("alice")
     page = alice.page
+    page.emulate_media(color_scheme=theme)
     shell(
         chat_server,
         "from accounts.models import User\nfrom rooms.models import Room\n"
@@ -89,15 +95,16 @@ def test_the_dashboard_and_every_kind_of_room_are_accessible(sign_in, chat_serve
     assert_accessible(page)
 
 
+@pytest.mark.parametrize("theme", THEMES)
 @pytest.mark.parametrize("template", ["400.html", "403.html", "404.html", "500.html"])
-def test_the_error_pages_are_accessible(browser, chat_server: ChatServer, template: str):
+def test_the_error_pages_are_accessible(browser, chat_server: ChatServer, template: str, theme: str):
     """Each error page as the site renders it, with the site's own stylesheet."""
     request = RequestFactory().get("/")
     request.user = AnonymousUser()
     html = render_to_string(
         template, {"status": 404, "heading": "No such page", "explanation": "Gone."}, request
     )
-    context = browser.new_context(base_url=chat_server.url)
+    context = browser.new_context(base_url=chat_server.url, color_scheme=theme)
     try:
         page = context.new_page()
         page.goto("/healthz")  # the site's origin, so the stylesheet loads
@@ -124,3 +131,26 @@ def test_the_admin_pages_we_customised_are_accessible(sign_in, chat_server: Chat
     ):
         page.goto(path)
         assert_accessible(page)
+
+
+def test_the_theme_follows_the_system_until_chosen_and_the_choice_is_remembered(browser, chat_server):
+    """A dark system gets the dark theme; choosing light in the header sticks across pages and reloads."""
+    context = browser.new_context(base_url=chat_server.url, color_scheme="dark")
+    try:
+        page = context.new_page()
+        page.goto("/")
+        background = "() => getComputedStyle(document.body).backgroundColor"
+        dark = page.evaluate(background)
+        toggle = page.get_by_role("button", name="Theme: system")
+
+        toggle.click()  # system -> dark (the same here)
+        page.get_by_role("button", name="Theme: dark").click()  # -> light
+
+        expect(page.locator("html")).to_have_attribute("data-theme", "light")
+        assert page.evaluate(background) != dark
+        page.goto("/accounts/login/")
+        expect(page.get_by_role("button", name="Theme: light")).to_be_visible()
+        assert page.evaluate(background) != dark
+        assert_accessible(page)
+    finally:
+        context.close()
