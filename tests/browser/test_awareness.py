@@ -150,7 +150,9 @@ def test_the_page_reconnects_as_soon_as_the_server_answers_again(browser, tmp_pa
         expect(page.locator("#connection-state")).to_have_text("Reconnecting…")
         expect(page.get_by_role("button", name="Retry now")).to_be_visible()
         # The people list may be out of date, and looks it (dashed, not faded: contrast stays AA).
-        assert page.locator(".people-panel").evaluate("(el) => getComputedStyle(el).borderTopStyle") == "dashed"
+        assert (
+            page.locator(".people-panel").evaluate("(el) => getComputedStyle(el).borderTopStyle") == "dashed"
+        )
         page.wait_for_timeout(3000)  # several probes fail meanwhile: nothing more is announced
 
         server = start_server(env, tmp_path, name="after", port=server.port)
