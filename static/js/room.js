@@ -134,6 +134,13 @@ function showNotice(el, text) {
   }, NOTICE_MS);
 }
 
+// On a phone the conversation gets the screen: who is online folds behind its summary.
+const NARROW = '(max-width: 51.99rem)';
+
+function foldPeopleOnNarrowScreens(panel) {
+  if (panel && window.matchMedia(NARROW).matches) panel.open = false;
+}
+
 function sessionStore() {
   try {
     return window.sessionStorage;
@@ -158,6 +165,7 @@ function start(root, els) {
   const editable = (msg) =>
     config.editWindow > 0 && Date.now() - new Date(msg.sent_at).getTime() < (config.editWindow - 5) * 1000;
 
+  foldPeopleOnNarrowScreens(root.querySelector('.people-panel'));
   const status = new StatusBadge(root, els.state, config.loginUrl, els.retry);
   // Messages on their way when the page must reload keep their place across it.
   const keptMessages = sessionStore();

@@ -10,6 +10,7 @@ const NEAR_BOTTOM_PX = 80;
 const GROUP_GAP_MS = 5 * 60 * 1000;
 
 export class MessageLog {
+  #pinned = true; // at the latest message, as of the last scroll
   #log;
   #ctx;
   #byId = new Map(); // id -> <li>
@@ -23,7 +24,19 @@ export class MessageLog {
     this.#log = log;
     this.#ctx = { ...ctx, nameOf: (id) => this.#names.get(String(id)) || 'someone' };
     this.#onScrolled = onScrolled || (() => {});
-    log.addEventListener('scroll', () => this.#onScrolled(this.isNearBottom()), { passive: true });
+    log.addEventListener(
+      'scroll',
+      () => {
+        this.#pinned = this.isNearBottom();
+        this.#onScrolled(this.#pinned);
+      },
+      { passive: true },
+    );
+    // The log shrinks when the on-screen keyboard opens (or the page's layout
+    // settles): a reader at the latest message stays at it.
+    new ResizeObserver(() => {
+      if (this.#pinned) this.scrollToBottom();
+    }).observe(log);
     this.#relabelDaysAtMidnight();
   }
 
