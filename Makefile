@@ -72,6 +72,11 @@ migrations-check: $(STAMP)
 # `make bench-compare` is the side-by-side run of docs/PERFORMANCE.md: Let's Talk's rows
 # beside the original Node.js server and the bare Python ceiling, with the shared kit's
 # Node load generator (needs Node 20; about 20 minutes).
+# The README's screenshots, from the running site (docs/screenshots/).
+.PHONY: screenshots
+screenshots: $(STAMP)
+	$(PYTHON) -m scripts.screenshots
+
 .PHONY: bench bench-compare
 BENCH_ARGS ?=
 bench: $(STAMP)
