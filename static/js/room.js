@@ -3,6 +3,7 @@
 // All user-controlled text goes into the page through textContent only.
 
 import { MessageActions } from './room/actions.js';
+import { Announcer } from './room/announcer.js';
 import { Composer } from './room/composer.js';
 import { Connection } from './room/connection.js';
 import { EventLog } from './room/eventlog.js';
@@ -47,7 +48,7 @@ const NOTICE_MS = 15000;
 const ROOM_EVENTS = new Set(['message', 'message_edited', 'message_deleted', 'reactions']);
 
 // A room event, in seq order (the event log calls this once per event).
-function applyEvent(frame, { messages, outbox, actions, reads, typingLine, notifier }) {
+function applyEvent(frame, { messages, outbox, actions, reads, typingLine, notifier, announcer, isOwn }) {
   if (frame.type === 'message') {
     // News only if it enters the log now: a replay sends a changed message
     // whole, the welcome repeats the page's history, and one older than the
@@ -61,6 +62,7 @@ function applyEvent(frame, { messages, outbox, actions, reads, typingLine, notif
     if (fresh) {
       reads.arrived(frame);
       notifier.message(frame);
+      if (!isOwn(frame.user)) announcer.message(frame);
     }
   } else if (frame.type === 'message_edited') {
     messages.edited(frame);
@@ -84,7 +86,7 @@ function settleDuplicate(frame, { outbox, actions }) {
 
 // Every frame but the welcome and the room events (the event log's).
 function handleFrame(frame, parts) {
-  const { composer, connection, log, people, outbox, messages, actions, reads, typingLine, announce } = parts;
+  const { composer, connection, log, people, outbox, messages, actions, reads, typingLine, announcer } = parts;
   switch (frame.type) {
     case 'position':
       log.position(frame);
@@ -98,11 +100,11 @@ function handleFrame(frame, parts) {
     case 'user_joined':
       people.add(frame.user);
       messages.learnNames([frame.user]);
-      if (frame.user) announce(`${frame.user.name} joined`);
+      if (frame.user) announcer.say(`${frame.user.name} joined`);
       break;
     case 'user_left':
       people.remove(frame.user);
-      if (frame.user) announce(`${frame.user.name} left`);
+      if (frame.user) announcer.say(`${frame.user.name} left`);
       if (frame.user) typingLine.stopped(frame.user.id);
       break;
     case 'room_closed':
@@ -265,19 +267,16 @@ function start(root, els) {
     onCount: (count) => jump.unread(count),
   });
   const typingSender = new TypingSender(connection);
-  // Everything the frame handlers reach (they first run after connect()).
-  // Joins and leaves, read out politely once each (the log announces messages itself).
-  const announce = (text) => {
-    if (els.announcer) els.announcer.textContent = text;
-  };
+  const announcer = new Announcer(els.announcer);
   const notifier = new MentionNotifier({
     button: els.notifyToggle,
     roomName: root.dataset.roomName || config.slug,
     myId: () => config.userId,
   });
+  // Everything the frame handlers reach (they first run after connect()).
   const parts = {
     ...{ composer, connection, log, people, outbox, messages },
-    ...{ actions, reads, typingLine, announce, notifier },
+    ...{ actions, reads, typingLine, announcer, notifier, isOwn },
   };
 
   messages.add(readHistory(els.history));

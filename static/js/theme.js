@@ -5,7 +5,6 @@
 (function theme() {
   const KEY = 'lets-talk:theme';
   const NEXT = { system: 'dark', dark: 'light', light: 'system' };
-  const LABEL = { system: 'Theme: system', dark: 'Theme: dark', light: 'Theme: light' };
 
   function stored() {
     try {
@@ -34,8 +33,18 @@
   document.addEventListener('DOMContentLoaded', () => {
     const button = document.getElementById('theme-toggle');
     if (!button) return;
+    // "Theme: " is part of the name; on a phone only the sign and the choice show
+    // (site.css), so the header stays one row.
+    const sign = document.createElement('span');
+    sign.setAttribute('aria-hidden', 'true');
+    sign.textContent = '◐ ';
+    const word = document.createElement('span');
+    word.className = 'theme-toggle-word';
+    word.textContent = 'Theme: ';
+    const shown = document.createTextNode('');
+    button.replaceChildren(sign, word, shown);
     const show = (choice) => {
-      button.textContent = LABEL[choice];
+      shown.data = choice;
       button.dataset.choice = choice;
     };
     show(stored());

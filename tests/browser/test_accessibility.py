@@ -114,13 +114,18 @@ def test_the_error_pages_are_accessible(browser, chat_server: ChatServer, templa
         context.close()
 
 
-def test_the_admin_pages_we_customised_are_accessible(sign_in, chat_server: ChatServer):
-    """Rooms (a private one's change page with members and who may enter), messages, sessions, users."""
+@pytest.mark.parametrize("theme", THEMES)
+def test_the_admin_pages_we_customised_are_accessible(sign_in, chat_server: ChatServer, theme: str):
+    """Rooms (a private one's change page with members and who may enter), messages, sessions, users.
+
+    The admin follows the system's theme as the site does (Django's admin has its own dark palette).
+    """
     slug = private_room(chat_server, "alice", "bob")
     room_id = shell(
         chat_server, f"from rooms.models import Room\nprint(Room.objects.get(slug={slug!r}).pk)"
     ).strip()
     page = sign_in("admin").page
+    page.emulate_media(color_scheme=theme)
     for path in (
         "/admin/",
         "/admin/rooms/room/",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import ChatServer
 from tests.browser.test_accessibility import assert_accessible
@@ -25,6 +25,18 @@ def signed_in_phone(browser: Browser, server: ChatServer, username: str):
     return context, page
 
 
+def assert_header_is_one_row(page: Page) -> None:
+    """The name of the site and every control of the header side by side, the theme still named in full."""
+    expect(page.get_by_role("button", name="Theme: system")).to_be_visible()
+    boxes = [
+        page.locator(selector).bounding_box()
+        for selector in (".brand", "#theme-toggle", ".site-nav a", ".logout-form button")
+    ]
+    middles = [box["y"] + box["height"] / 2 for box in boxes if box is not None]
+    assert len(middles) == 4
+    assert max(middles) - min(middles) < 8, middles
+
+
 def test_on_a_phone_the_conversation_fills_the_screen(browser: Browser, chat_server: ChatServer):
     """People fold behind their summary (a tap opens them); the log takes most of the screen, the composer
     sits inside it, nothing scrolls sideways, and axe (touch target sizes included) finds nothing."""
@@ -38,8 +50,10 @@ def test_on_a_phone_the_conversation_fills_the_screen(browser: Browser, chat_ser
     context, page = signed_in_phone(browser, chat_server, "alice")
     try:
         assert_accessible(page)
+        assert_header_is_one_row(page)
         page.goto("/rooms/sports/")
         expect(page.locator("#connection-state")).to_have_attribute("data-state", "connected")
+        assert_header_is_one_row(page)
 
         panel = page.locator(".people-panel")
         expect(panel).not_to_have_attribute("open", "")

@@ -5,7 +5,7 @@
 // frame on the socket; the room's event (message_edited, reactions,
 // message_deleted) updates every screen, this one included.
 
-import { button as newButton, element } from './dom.js';
+import { element, moveRovingFocus, button as newButton } from './dom.js';
 import { ReactionPicker } from './picker.js';
 
 export class MessageActions {
@@ -25,6 +25,7 @@ export class MessageActions {
     this.#showError = showError;
     this.#editable = editable;
     messages.element.addEventListener('click', (event) => this.#onClick(event));
+    messages.element.addEventListener('keydown', (event) => this.#onToolbarKey(event));
   }
 
   // A message now reads `frame.text` (an edit, or a replay of it), or is
@@ -65,6 +66,28 @@ export class MessageActions {
     return true;
   }
 
+  // Left and Right (and Home, End) move along a message's toolbar; Tab leaves it.
+  #onToolbarKey(event) {
+    const toolbar = event.target.closest('.message-actions');
+    if (!toolbar || event.target.tagName !== 'BUTTON') return;
+    const actions = Array.from(toolbar.querySelectorAll('button'));
+    const at = actions.indexOf(event.target);
+    const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+    let next = null;
+    if (step) next = actions[(at + step + actions.length) % actions.length];
+    else if (event.key === 'Home') next = actions[0];
+    else if (event.key === 'End') next = actions[actions.length - 1];
+    if (!next) return;
+    event.preventDefault();
+    moveRovingFocus(actions, next);
+  }
+
+  // Focus back on one of a message's actions, which becomes its toolbar's Tab stop.
+  #focusAction(li, action) {
+    const toolbar = li.querySelector('.message-actions');
+    if (toolbar && action && action.isConnected) moveRovingFocus(toolbar.querySelectorAll('button'), action);
+  }
+
   #onClick(event) {
     const button = event.target.closest('button');
     const li = button && button.closest('li.message');
@@ -89,7 +112,7 @@ export class MessageActions {
     if (!this.#editable({ sent_at: li.dataset.sentAt })) {
       const edit = li.querySelector('button[data-action="edit"]');
       if (edit) edit.remove();
-      li.querySelector('button[data-action="react"]').focus();
+      this.#focusAction(li, li.querySelector('button[data-action="react"]'));
       this.#showError('That message can no longer be edited.');
       return;
     }
@@ -150,8 +173,7 @@ export class MessageActions {
     editor.form.remove();
     if (!li) return;
     li.querySelector('.message-text').hidden = false;
-    const edit = li.querySelector('button[data-action="edit"]');
-    if (edit) edit.focus();
+    this.#focusAction(li, li.querySelector('button[data-action="edit"]'));
   }
 
   #confirmDelete(li, id, button) {
@@ -170,7 +192,7 @@ export class MessageActions {
     const done = () => {
       confirm.remove();
       actions.hidden = false;
-      if (button.isConnected) button.focus();
+      this.#focusAction(li, button);
     };
     yes.addEventListener('click', () => {
       if (this.#send({ type: 'delete', id })) question.textContent = 'Deleting…';

@@ -15,3 +15,9 @@ export function button(text, { className = '', type = 'button', label = '', attr
   el.type = type;
   return el;
 }
+
+// Roving tabindex (WAI-ARIA APG): of a set of controls only `to` is a Tab stop, and it takes focus.
+export function moveRovingFocus(controls, to) {
+  for (const control of controls) control.tabIndex = control === to ? 0 : -1;
+  to.focus();
+}

@@ -11,10 +11,13 @@ function actionButton(action, label, text) {
   return newButton(text, { className, label, attrs: { 'data-action': action } });
 }
 
+// A toolbar (WAI-ARIA APG): one Tab stop per message, arrow keys move within (actions.js).
 function buildActions(msg, { own, moderator, editable }) {
   const actions = document.createElement('div');
   actions.className = 'message-actions';
   const who = msg.user ? msg.user.name : 'someone';
+  actions.setAttribute('role', 'toolbar');
+  actions.setAttribute('aria-label', `Actions on ${who}'s message`);
   const react = actionButton('react', `React to ${who}'s message`, '☺ React');
   react.setAttribute('aria-haspopup', 'dialog');
   react.setAttribute('aria-expanded', 'false');
@@ -24,6 +27,7 @@ function buildActions(msg, { own, moderator, editable }) {
     const label = own ? 'Delete your message' : 'Delete this message for everyone';
     actions.append(actionButton('delete', label, 'Delete'));
   }
+  for (const action of actions.children) action.tabIndex = action === react ? 0 : -1;
   return actions;
 }
 

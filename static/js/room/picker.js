@@ -1,8 +1,10 @@
 // The reaction picker: a small non-modal dialog of common emoji and a box
-// for any other single emoji. Arrow keys move between the emoji, Escape
-// closes it and focus goes back to the button that opened it.
+// for any other single emoji. The emoji are one stop for Tab, arrow keys
+// (and Home, End) move among them (roving tabindex); Escape closes it and
+// focus goes back to the button that opened it, as does picking one.
+// Focus leaving it, or a click outside, closes it too.
 
-import { button, element } from './dom.js';
+import { button, element, moveRovingFocus } from './dom.js';
 
 export const COMMON_EMOJI = Object.freeze(['👍', '❤️', '😂', '🎉', '😮', '😢', '👀', '✅']);
 
@@ -25,6 +27,7 @@ export class ReactionPicker {
     });
     for (const emoji of COMMON_EMOJI) {
       const choice = button(emoji, { className: 'reaction-choice', label: `React with ${emoji}` });
+      choice.tabIndex = grid.childElementCount === 0 ? 0 : -1;
       choice.addEventListener('click', () => this.#pick(emoji));
       grid.append(choice);
     }
@@ -46,6 +49,10 @@ export class ReactionPicker {
     });
     dialog.append(grid, form);
     dialog.addEventListener('keydown', (event) => this.#onKey(event, grid));
+    dialog.addEventListener('focusout', (event) => {
+      // relatedTarget null: focus went to the page itself (a click elsewhere, which pointerdown handles).
+      if (event.relatedTarget && !dialog.contains(event.relatedTarget)) this.close({ restoreFocus: false });
+    });
     document.addEventListener('pointerdown', (event) => {
       if (!dialog.hidden && !dialog.contains(event.target) && event.target !== this.#opener) this.close();
     });
@@ -69,7 +76,7 @@ export class ReactionPicker {
     this.#dialog.style.top = `${Math.max(8, box.top + window.scrollY - this.#dialog.offsetHeight - 4)}px`;
     this.#dialog.style.left = `${Math.max(8, Math.min(box.left + window.scrollX, window.innerWidth - width - 8))}px`;
     opener.setAttribute('aria-expanded', 'true');
-    this.#dialog.querySelector('.reaction-choice').focus();
+    this.#dialog.querySelector('.reaction-choice[tabindex="0"]').focus();
   }
 
   close({ restoreFocus = true } = {}) {
@@ -100,12 +107,12 @@ export class ReactionPicker {
     const at = choices.indexOf(document.activeElement);
     if (at < 0) return;
     const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[event.key];
-    if (step) {
-      event.preventDefault();
-      choices[(at + step + choices.length) % choices.length].focus();
-    } else if (event.key === 'Home' || event.key === 'End') {
-      event.preventDefault();
-      choices[event.key === 'Home' ? 0 : choices.length - 1].focus();
-    }
+    let next = null;
+    if (step) next = choices[(at + step + choices.length) % choices.length];
+    else if (event.key === 'Home') next = choices[0];
+    else if (event.key === 'End') next = choices[choices.length - 1];
+    if (!next) return;
+    event.preventDefault();
+    moveRovingFocus(choices, next);
   }
 }
