@@ -331,6 +331,7 @@ class Worker:
             "duplicates": 0,
             "id_order": 0,
             "presence": 0,
+            "presence_changes": 0,
             "position": 0,
             "other": 0,
             "foreign": 0,
@@ -453,6 +454,10 @@ class Worker:
                 self.room_event(client, frame.get("seq"))
         elif kind in ("user_joined", "user_left"):
             self.counts["presence"] += 1
+            self.counts["presence_changes"] += 1
+        elif kind == "presence_diff":  # several changes in one frame (the server coalesces them)
+            self.counts["presence"] += 1
+            self.counts["presence_changes"] += len(frame.get("joins") or ()) + len(frame.get("leaves") or ())
         elif kind == "position":  # where the log stands: no delivery, but it reveals a lost tail
             self.counts["position"] += 1
             if client.log is not None:
@@ -722,7 +727,16 @@ def report(
     label: str,
 ) -> dict[str, Any]:
     total = {k: sum(p[k] for p in parts) for k in ("sent", "delivered", "delivered_in_window", "rejected")}
-    counted = ("out_of_order", "duplicates", "id_order", "presence", "position", "foreign", "seq_clients")
+    counted = (
+        "out_of_order",
+        "duplicates",
+        "id_order",
+        "presence",
+        "presence_changes",
+        "position",
+        "foreign",
+        "seq_clients",
+    )
     total.update({k: sum(p[k] for p in parts) for k in counted})
     ready = sum(p["ready"] for p in parts)
     attempted = sum(p["attempted"] for p in parts)
@@ -785,6 +799,7 @@ def report(
             "rejected_sends": total["rejected"],
             "foreign": total["foreign"],
             "presence_frames": presence_at_connect,
+            "presence_changes": total["presence_changes"],
             # Joins racing each other learn about each other from the welcome frame's
             # user list rather than a user_joined, so a storm may see fewer than this.
             "presence_if_sequential": distinct * (distinct - 1) // 2 if distinct == config.clients else None,
@@ -841,7 +856,10 @@ def summary(result: dict[str, Any]) -> str:
             f"  latency ms p50 {lat['p50']} p90 {lat['p90']} p99 {lat['p99']} max {lat['max']}"
             f" ({lat['samples']} samples)"
         )
-    lines.append(f"  presence frames {d['presence_frames']}; errors {result['errors']}")
+    lines.append(
+        f"  presence frames {d['presence_frames']} ({d['presence_changes']} changes);"
+        f" errors {result['errors']}"
+    )
     if "server" in result:
         s = result["server"]
         per = ""

@@ -282,6 +282,9 @@ CHAT_MAX_SOCKETS_PER_USER = env.int("CHAT_MAX_SOCKETS_PER_USER", default=20)
 # room's current seq this often, so a lost last event is noticed too.
 CHAT_RECOVERY_LIMIT = env.int("CHAT_RECOVERY_LIMIT", default=1000)
 CHAT_POSITION_INTERVAL = env.float("CHAT_POSITION_INTERVAL", default=30.0)
+# Presence news waits up to this many seconds (or until the room's next frame)
+# so that changes close together go out as one presence_diff frame (0: each at once).
+CHAT_PRESENCE_COALESCE = env.float("CHAT_PRESENCE_COALESCE", default=0.05)
 # Backpressure (rooms.realtime.writer): what may wait for one client that reads
 # slowly, and how long its connection may stay full before it is cut off (4013).
 CHAT_SEND_QUEUE_FRAMES = env.int("CHAT_SEND_QUEUE_FRAMES", default=1000)

@@ -511,7 +511,10 @@ class RoomConsumer(DirectWebsocketConsumer):
         if version is None:
             await self.writer.write(send)
         elif version > self.roster_version:
-            await self.writer.write(send, ephemeral=True)
+            batch = event.get("batch")  # several changes at once: told from after this socket's roster
+            told = send if batch is None else batch.since(self.roster_version)
+            if told is not None:
+                await self.writer.write(told, ephemeral=True)
 
     async def deliver_ephemeral(self, event: dict, send: dict) -> None:
         """Write a frame worth nothing late (typing), not the user's own; dropped while the wire is full."""

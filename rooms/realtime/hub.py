@@ -6,6 +6,12 @@ socket. Here the process holds one channel per room in that group; what
 arrives on it is written, already encoded, straight to each local socket.
 Everything else (sign-out, mutes) still reaches consumers through their own
 channels and the per-user group.
+
+Presence news waits up to CHAT_PRESENCE_COALESCE, or until the room's next
+frame (so a newcomer's join is never overtaken by what they say), and the
+changes that met meanwhile go out as one presence_diff, each user once: a
+connect storm of N joins costs each socket a frame per interval, not N frames.
+A single change goes out as it always did (user_joined or user_left).
 """
 
 from __future__ import annotations
@@ -18,8 +24,10 @@ from typing import Protocol
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
 
 from rooms.access import room_user_ids_allowed
+from rooms.realtime.presence_batch import PresenceBatch
 from rooms.realtime.protocol.layer import RoomEvent, room_event, room_group
 
 logger = logging.getLogger("rooms.hub")
@@ -47,6 +55,19 @@ class _Room:
     channel: str
     task: asyncio.Task
     sockets: dict[str, RoomSocket] = field(default_factory=dict)
+    # One fan-out at a time: presence news sent by the timer never interleaves with a frame.
+    sending: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Presence news waiting to go out.
+    news: list[dict] = field(default_factory=list)
+    news_due: asyncio.TimerHandle | None = None
+    news_task: asyncio.Task | None = None
+
+    def stop(self) -> None:
+        self.task.cancel()
+        if self.news_due is not None:
+            self.news_due.cancel()
+        if self.news_task is not None:
+            self.news_task.cancel()
 
 
 _KINDS = frozenset(RoomEvent)
@@ -79,7 +100,7 @@ class RoomHub:
         if room is None or room.sockets.pop(socket.channel_name, None) is None or room.sockets:
             return
         del self._rooms[slug]
-        room.task.cancel()
+        room.stop()
         with contextlib.suppress(asyncio.CancelledError):
             await room.task
         await get_channel_layer().group_discard(room_group(slug), room.channel)
@@ -104,21 +125,64 @@ class RoomHub:
 
     async def deliver(self, slug: str, event: dict) -> None:
         """Write one room event to every local socket of the room (but the one it skips)."""
-        skip = event.get("skip")
         kind = event["type"]
         room = self._rooms.get(slug)
         if kind not in _KINDS:
             # A newer process's event (a rolling deploy): never a reason to close anyone.
             logger.warning("ignoring room event of unknown type %r in %r", kind, slug)
             return
-        if kind == RoomEvent.ACCESS:
-            if room is not None:
-                await self._recheck_access(slug, list(room.sockets.values()))
+        if room is None:
             return
+        if "presence" in event and settings.CHAT_PRESENCE_COALESCE > 0:
+            self._hold_news(slug, room, event)
+            return
+        async with room.sending:
+            if room.news:
+                await self._send_news_now(slug, room)
+            await self._fan_out(slug, room, event)
+
+    def _hold_news(self, slug: str, room: _Room, event: dict) -> None:
+        room.news.append(event)
+        if room.news_due is None:
+            loop = asyncio.get_running_loop()
+            room.news_due = loop.call_later(settings.CHAT_PRESENCE_COALESCE, self._news_due, slug, room)
+
+    def _news_due(self, slug: str, room: _Room) -> None:
+        room.news_due = None
+        if room.news and room.news_task is None:
+            room.news_task = asyncio.get_running_loop().create_task(self._send_news(slug, room))
+
+    async def _send_news(self, slug: str, room: _Room) -> None:
+        try:
+            async with room.sending:
+                if room.news:
+                    await self._send_news_now(slug, room)
+        except Exception:
+            logger.exception("sending presence news to %r failed", slug)
+        finally:
+            room.news_task = None
+
+    async def _send_news_now(self, slug: str, room: _Room) -> None:
+        """The waiting presence news, as one room event: the change itself when alone, else a batch."""
+        news = room.news
+        room.news = []
+        if room.news_due is not None:
+            room.news_due.cancel()
+            room.news_due = None
+        event = news[0] if len(news) == 1 else PresenceBatch(news).event()
+        if event is not None:
+            await self._fan_out(slug, room, event)
+
+    async def _fan_out(self, slug: str, room: _Room, event: dict) -> None:
+        kind = event["type"]
+        if kind == RoomEvent.ACCESS:
+            await self._recheck_access(slug, list(room.sockets.values()))
+            return
+        skip = event.get("skip")
         send = {"type": "websocket.send", "text": event["frame"]}
         # Decided once per event, not per socket: this loop runs for every recipient.
         frame, ephemeral = kind == RoomEvent.FRAME, kind == RoomEvent.EPHEMERAL
-        for name, socket in list(room.sockets.items()) if room else []:
+        for name, socket in list(room.sockets.items()):
             if name == skip:
                 continue
             try:

@@ -84,6 +84,30 @@ function settleDuplicate(frame, { outbox, actions }) {
   else if (frame.type === 'message_edited') actions.settled(frame);
 }
 
+// Several people came and went at once (a connect storm): one announcement for all of them.
+function applyPresenceDiff(frame, { people, messages, typingLine, announcer, isOwn }) {
+  const joins = Array.isArray(frame.joins) ? frame.joins.filter(Boolean) : [];
+  const leaves = Array.isArray(frame.leaves) ? frame.leaves.filter(Boolean) : [];
+  for (const user of leaves) {
+    people.remove(user);
+    typingLine.stopped(user.id);
+  }
+  for (const user of joins) people.add(user);
+  messages.learnNames(joins);
+  // The newcomer's own join may be in it: they know they came.
+  const came = joins.filter((user) => !isOwn(user));
+  const went = leaves.filter((user) => !isOwn(user));
+  if (came.length + went.length <= 2) {
+    for (const user of came) announcer.say(`${user.name} joined`);
+    for (const user of went) announcer.say(`${user.name} left`);
+  } else {
+    const parts = [];
+    if (came.length) parts.push(`${came.length} ${came.length === 1 ? 'person' : 'people'} joined`);
+    if (went.length) parts.push(`${went.length} left`);
+    announcer.say(parts.join(', '));
+  }
+}
+
 // Every frame but the welcome and the room events (the event log's).
 function handleFrame(frame, parts) {
   const { composer, connection, log, people, outbox, messages, actions, reads, typingLine, announcer } = parts;
@@ -106,6 +130,9 @@ function handleFrame(frame, parts) {
       people.remove(frame.user);
       if (frame.user) announcer.say(`${frame.user.name} left`);
       if (frame.user) typingLine.stopped(frame.user.id);
+      break;
+    case 'presence_diff':
+      applyPresenceDiff(frame, parts);
       break;
     case 'room_closed':
       // The server follows up with close code 4404; stop right away anyway.

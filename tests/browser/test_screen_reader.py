@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import PASSWORD_LINE, ChatServer
 from tests.browser.test_chat import expect_connected, say
 from tests.browser.test_conversation import insert_history, row
 from tests.browser.test_delivery import RECORD_SOCKETS, come_online, go_offline, new_room
+from tests.servers import manage, server_env, start_server
 
 pytestmark = pytest.mark.browser
 
@@ -122,6 +124,51 @@ def test_the_same_news_twice_is_heard_twice(sign_in, chat_server):
 
     wait_to_hear(page, "Bob left", times=2)
     assert heard(page) == ["Connected", "Bob joined", "Bob left", "Bob joined", "Bob left"]
+
+
+def test_people_arriving_together_are_listed_and_heard_as_one_announcement(browser, tmp_path):
+    """Three come in while presence news waits (the server coalesces it): Alice's page lists all three
+    from one presence_diff and hears "3 people joined" once, before what the last of them does."""
+    env = server_env(
+        DJANGO_DEBUG="1", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", CHAT_PRESENCE_COALESCE="60"
+    )
+    manage(env, "migrate", "--no-input")
+    printed = manage(env, "ensure_demo_users", "--passwords-file", str(tmp_path / "demo-passwords.json"))
+    server = start_server(env, tmp_path)
+    chat = ChatServer(
+        url=server.url,
+        passwords={m["username"]: m["password"] for m in PASSWORD_LINE.finditer(printed)},
+        log_path=server.log_path,
+        env=env,
+    )
+    chat.add_users({"carol": "Carol"})
+    contexts = []
+
+    def signed_in(username: str) -> Page:
+        context = browser.new_context(base_url=chat.url)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/accounts/login/")
+        page.locator("#id_username").fill(username)
+        page.locator("#id_password").fill(chat.passwords[username])
+        page.get_by_role("button", name="Sign in").click()
+        expect(page).to_have_url(f"{chat.url}/rooms/")
+        return page
+
+    try:
+        page = listen(signed_in("alice"), "general")
+        others = [listen(signed_in(username), "general") for username in ("bob", "carol", "admin")]
+        expect(page.locator("#people li")).to_have_count(1)  # the news waits
+        say(others[-1], "all here")
+        expect(row(page, "all here")).to_be_visible()
+        expect(page.locator("#people li")).to_have_count(4)
+        wait_to_hear(page, "Admin: all here")
+        # Admin typing is the room's next frame: the waiting news goes out before it.
+        assert heard(page) == ["Connected", "3 people joined", "Admin is typing…", "Admin: all here"]
+    finally:
+        for context in contexts:
+            context.close()
+        server.stop()
 
 
 def test_a_message_toolbar_is_one_tab_stop_and_arrows_move_within_it(sign_in, chat_server):

@@ -6,8 +6,12 @@ Group names fit Channels' rule: [a-zA-Z0-9-_.], under 100 characters.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from rooms.realtime.protocol.outbound import Frame, encode
+
+# The frames of one presence change, which a hub may coalesce (RoomHub).
+PRESENCE_NEWS = frozenset({"user_joined", "user_left"})
 
 
 class RoomEvent(StrEnum):
@@ -94,18 +98,22 @@ def room_event(
     skip: str | None = None,
     version: int | None = None,
     typist: int | None = None,
-) -> dict[str, str | int]:
+) -> dict[str, Any]:
     """The channel-layer event that writes `frame`, encoded once, to every socket of a room.
 
     `skip` names one channel that does not get it (a newcomer's own arrival).
     `version` is the presence version of a user_joined or user_left: each
     socket drops the ones its welcome frame already told (no re-parsing).
+    Presence news also carries the frame itself (`presence`), so that a hub can
+    coalesce changes close together into one presence_diff.
     """
-    event: dict[str, str | int] = {"type": str(kind), "frame": encode(frame)}
+    event: dict[str, Any] = {"type": str(kind), "frame": encode(frame)}
     if skip:
         event["skip"] = skip
     if version is not None:
         event["version"] = version
+        if frame["type"] in PRESENCE_NEWS:
+            event["presence"] = frame
     if typist is not None:
         event["typist"] = typist
     return event

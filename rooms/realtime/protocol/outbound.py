@@ -233,6 +233,11 @@ def user_left(user: Frame) -> Frame:
     return {"type": "user_left", "user": user}
 
 
+def presence_diff(*, joins: list[Frame], leaves: list[Frame]) -> Frame:
+    """Several presence changes at once (a connect storm): who came, who went, each user once."""
+    return {"type": "presence_diff", "joins": joins, "leaves": leaves}
+
+
 def message_deleted(message_id: int, *, seq: int, client_id: str = "") -> Frame:
     """A message was removed (room event `seq`); its sender's retry also learns the client_id it sent."""
     frame: Frame = {"type": "message_deleted", "id": message_id, "seq": seq}

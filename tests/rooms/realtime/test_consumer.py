@@ -112,8 +112,15 @@ async def test_crash_while_handling_a_frame_leaves_no_ghost(connect, alice, bob,
     assert token not in caplog.text
 
 
-async def test_crash_while_joining_closes_with_4011_and_leaves_no_ghost(connect, alice, bob, monkeypatch):
-    """A failure after joining presence closes with 4011 and the member leaves again."""
+async def test_crash_while_joining_closes_with_4011_and_leaves_no_ghost(
+    connect, alice, bob, monkeypatch, settings
+):
+    """A failure after joining presence closes with 4011 and the member leaves again.
+
+    Presence news goes out at once here, so Bob is told of both changes (coalesced, he
+    would hear of neither: tests/rooms/realtime/test_presence_batch.py).
+    """
+    settings.CHAT_PRESENCE_COALESCE = 0
     bob_socket, _ = await join(connect, bob)
     monkeypatch.setattr(consumer.outbound, "encode_welcome", store_failing)
     alice_socket, connected, _code = await connect(f"/ws/rooms/general/?token={ticket(alice)}")
