@@ -115,6 +115,8 @@ def message_create(*, room: Room, author, text: str, client_id: str = "") -> tup
 def _mentioned_ids(text: str, *, author: User, room: Room) -> list[int]:
     """Ids of the people who may read `room` whom `text` @mentions, first first; never the author."""
     handles = mentioned_handles(text)
+    if not handles:
+        return []  # most messages: no queryset to build
     ids = user_ids_by_handles(handles=handles, among=people_inside(room=room))
     in_order = (ids[handle] for handle in handles if handle in ids)
     return [uid for uid in dict.fromkeys(in_order) if uid != author.pk]

@@ -29,6 +29,7 @@ from django.conf import settings
 from rooms.access import room_user_ids_allowed
 from rooms.realtime.presence_batch import PresenceBatch
 from rooms.realtime.protocol.layer import RoomEvent, room_event, room_group
+from rooms.realtime.wire.frames import SharedFrame
 
 logger = logging.getLogger("rooms.hub")
 
@@ -179,7 +180,7 @@ class RoomHub:
             await self._recheck_access(slug, list(room.sockets.values()))
             return
         skip = event.get("skip")
-        send = {"type": "websocket.send", "text": event["frame"]}
+        send = SharedFrame(event["frame"])
         # Decided once per event, not per socket: this loop runs for every recipient.
         frame, ephemeral = kind == RoomEvent.FRAME, kind == RoomEvent.EPHEMERAL
         for name, socket in list(room.sockets.items()):

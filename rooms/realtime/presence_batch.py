@@ -17,6 +17,7 @@ from bisect import bisect_right
 
 from rooms.realtime.protocol import outbound
 from rooms.realtime.protocol.layer import RoomEvent
+from rooms.realtime.wire.frames import SharedFrame
 
 
 class PresenceBatch:
@@ -47,7 +48,7 @@ class PresenceBatch:
         start = bisect_right(self._versions, version)
         if start not in self._messages:
             text = self._text(self._events[start:])
-            self._messages[start] = None if text is None else {"type": "websocket.send", "text": text}
+            self._messages[start] = None if text is None else SharedFrame(text)
         return self._messages[start]
 
     @staticmethod

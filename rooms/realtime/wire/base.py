@@ -18,6 +18,10 @@ class Wire(Protocol):
     # called for every frame to every socket.
     writable: Callable[[], bool]
 
+    # Writes a whole WebSocket frame's bytes (wire.frames) as they are, or None
+    # where frames must go through the ASGI server's own send.
+    write_frames: Callable[[bytes], None] | None
+
     async def drained(self) -> None:
         """Return once the buffer is back below its low-water mark (or the connection is gone)."""
         ...
@@ -35,6 +39,7 @@ class UnknownWire:
     """
 
     writable = staticmethod(always)
+    write_frames: Callable[[bytes], None] | None = None
 
     async def drained(self) -> None:
         return None

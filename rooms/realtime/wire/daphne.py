@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Callable
 from typing import Any
 
 
@@ -25,6 +26,7 @@ class DaphneWire:
         self._drained = asyncio.Event()
         self._drained.set()
         self.writable = self._drained.is_set
+        self.write_frames: Callable[[bytes], None] | None = None  # autobahn frames what daphne sends
         # The HTTP channel that upgraded the connection is still registered, though it no
         # longer owns the transport; we take its place.
         if transport.producer is not None:

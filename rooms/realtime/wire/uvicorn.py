@@ -12,13 +12,20 @@ never comes.
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.protocol import State
 
 
 class UvicornWire:
-    """A uvicorn WebSocket protocol (any of its implementations) seen as a Wire."""
+    """A uvicorn WebSocket protocol (any of its implementations) seen as a Wire.
+
+    Over our websockets-sansio protocol with no extension negotiated, frames
+    built once for many sockets (wire.frames) are written to the transport as
+    they are: uvicorn's `send` would frame the same text again for every socket.
+    """
 
     def __init__(self, protocol: Any, send_buffer: int) -> None:
         self._protocol = protocol
@@ -27,6 +34,15 @@ class UvicornWire:
         sock = protocol.transport.get_extra_info("socket")
         if sock is not None and send_buffer:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
+        raw = isinstance(protocol, WebSocketsSansIOProtocol) and not protocol.conn.extensions
+        self.write_frames: Callable[[bytes], None] | None = self._write_frames if raw else None
+
+    def _write_frames(self, frames: bytes) -> None:
+        protocol = self._protocol
+        # What uvicorn's send checks; a frame after the close frame would break the protocol.
+        if protocol.disconnected or protocol.close_sent or protocol.conn.state is not State.OPEN:
+            return
+        protocol.transport.write(frames)
 
     async def drained(self) -> None:
         await self._writable.wait()

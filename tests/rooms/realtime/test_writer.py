@@ -12,18 +12,26 @@ import pytest
 
 from rooms.realtime.wire import wire_for
 from rooms.realtime.wire.base import UnknownWire
+from rooms.realtime.wire.frames import SharedFrame, text_frame
 from rooms.realtime.writer import SocketWriter
 
 pytestmark = pytest.mark.asyncio
 
 
 class StandInWire:
-    """A server buffer that is full or not, as the test says."""
+    """A server buffer that is full or not, as the test says; it takes frame bytes if told to."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, takes_frames: bool = False) -> None:
         self._drained = asyncio.Event()
         self._drained.set()
         self.aborted = False
+        self.writes: list[bytes] = []  # what write_frames was given, one entry per call
+        self.write_frames = self._take if takes_frames else None
+        self.log: list[str] = []  # every write, ASGI or bytes, in order (Socket adds its own)
+
+    def _take(self, frames: bytes) -> None:
+        self.writes.append(frames)
+        self.log.append(f"bytes of {frames.count(b'shared')} shared")
 
     def fill(self) -> None:
         self._drained.clear()
@@ -44,14 +52,15 @@ class StandInWire:
 class Socket:
     """What the writer writes to, and whether it was told the client is too slow."""
 
-    def __init__(self) -> None:
-        self.wire = StandInWire()
+    def __init__(self, *, takes_frames: bool = False) -> None:
+        self.wire = StandInWire(takes_frames=takes_frames)
         self.sent: list[dict] = []
         self.too_slow = asyncio.Event()
         self.writer = SocketWriter(self.send, self.wire, on_too_slow=self.on_too_slow)
 
     async def send(self, message: dict) -> None:
         self.sent.append(message)
+        self.wire.log.append(message.get("text", message["type"]))
 
     async def on_too_slow(self) -> None:
         self.too_slow.set()
@@ -260,3 +269,46 @@ async def test_a_disposable_frame_is_not_written_after_the_close(socket):
     await socket.writer.write(frame("typing"), disposable=True)
 
     assert socket.texts() == ["websocket.close"]
+
+
+# Frames shared by many sockets, on a wire that takes frame bytes (uvicorn's).
+
+
+async def test_a_text_frame_is_what_websockets_writes_for_it():
+    """Unmasked, FIN, text: each of the three length encodings, and text beyond ASCII."""
+    from websockets.frames import OP_TEXT, Frame
+
+    for text in ("hi", "é" * 100, "x" * 70_000):
+        expected = Frame(OP_TEXT, text.encode()).serialize(mask=False, extensions=[])
+        assert text_frame(text) == expected
+
+
+async def test_shared_frames_written_while_the_loop_is_busy_go_out_in_one_write(settings):
+    socket = Socket(takes_frames=True)
+    for n in range(3):
+        await socket.writer.write(SharedFrame(f"frame {n}"))
+    assert socket.wire.writes == []  # not yet: the loop has not run what is ready
+
+    await settle()
+
+    assert socket.wire.writes == [text_frame("frame 0") + text_frame("frame 1") + text_frame("frame 2")]
+    assert socket.sent == []
+
+
+async def test_a_frame_of_this_socket_alone_never_overtakes_gathered_ones(settings):
+    """The welcome, an error, the close: what gathered so far is written first."""
+    socket = Socket(takes_frames=True)
+    await socket.writer.write(SharedFrame("shared 1"))
+    await socket.writer.write(SharedFrame("shared 2"))
+    await socket.writer.write(frame("just for you"))
+    await socket.writer.write(SharedFrame("shared 3"))
+    await socket.writer.close(4000)
+    await settle()
+
+    assert socket.wire.log == ["bytes of 2 shared", "just for you", "bytes of 1 shared", "websocket.close"]
+
+
+async def test_a_wire_that_takes_no_frame_bytes_gets_every_frame_through_the_asgi_send(settings):
+    socket = Socket()
+    await socket.writer.write(SharedFrame("shared"))
+    assert socket.texts() == ["shared"]
