@@ -3,7 +3,7 @@
 # /tmp/bench/load/compare.sh expect a target: listen on 127.0.0.1:$PORT and `exec`
 # the server, so its pid (and its children) are what gets measured.
 #
-#   PORT=18100 CHAT_JWT_SECRET=<32+ bytes> CHAT_JWT_ISS=rooms bench/serve.sh [memory|redis] [uvicorn|daphne] [PROCS]
+#   PORT=18100 CHAT_JWT_SECRET=<32+ bytes> CHAT_JWT_ISS=rooms bench/serve.sh [memory|redis] [uvicorn|daphne|granian|hypercorn] [PROCS]
 #
 # memory: InMemoryChannelLayer (one process only); redis: RedisPubSubChannelLayer on
 # $BENCH_REDIS_URL (default redis://127.0.0.1:6379/13). PROCS > 1 (redis only) starts
@@ -50,5 +50,11 @@ case "$SERVER" in
   uvicorn) exec .venv/bin/uvicorn --host 127.0.0.1 --port "$PORT" --no-access-log --log-level warning \
              --ws-max-size 65536 --http chatsite.http_protocol:HttpProtocol --ws rooms.realtime.wire.uvicorn:WebSocketProtocol --ws-per-message-deflate "${BENCH_WS_DEFLATE:-false}" \
              chatsite.asgi:application ;;
-  *) echo "serve.sh: server must be daphne or uvicorn" >&2; exit 2 ;;
+  # Tried against uvicorn (docs/PERFORMANCE.md, "Which ASGI server"); not in requirements.txt:
+  # .venv/bin/pip install granian==2.8.9 hypercorn==0.18.0
+  granian) exec .venv/bin/granian --interface asgi --host 127.0.0.1 --port "$PORT" --workers 1 --runtime-mode st \
+             --loop uvloop --ws --backlog 1024 --log-level warning chatsite.asgi:application ;;
+  hypercorn) exec .venv/bin/hypercorn -b "127.0.0.1:$PORT" -k uvloop --backlog 1024 --log-level warning \
+             chatsite.asgi:application ;;
+  *) echo "serve.sh: server must be daphne, uvicorn, granian or hypercorn" >&2; exit 2 ;;
 esac

@@ -1,11 +1,22 @@
-"""The rate limit shared by every process: a sliding-window log per key in Redis."""
+"""The rate limit shared by every process: a sliding-window log per key in Redis.
+
+Each process also remembers when it asked for the messages Redis counted for
+it. Once those alone fill the window, Redis would refuse too (the others' can
+only add to them), so the refusal is answered here, with no round trip: a
+flooding client costs Redis nothing per frame. A message is counted from the
+moment it was asked for, which is no later than Redis's count of it starts,
+so this window never holds a message longer than Redis's does.
+"""
 
 from __future__ import annotations
 
+import time
 import uuid
 
 from django.conf import settings
+from redis.commands.core import AsyncScript
 
+from rooms.realtime.ratelimit.memory import SlidingWindows
 from rooms.realtime.redis import async_redis
 
 # KEYS: the key. ARGV: window (ms), limit, a unique member. Returns 0 when the
@@ -29,12 +40,27 @@ return 0
 
 
 class RedisRateLimiter:
-    """A sliding-window log per key in Redis, shared by every process."""
+    """A sliding-window log per key in Redis, shared by every process; refusals it knows of, at once."""
+
+    def __init__(self) -> None:
+        self._counted_here = SlidingWindows()
+        self._script: AsyncScript | None = None
 
     async def admit(self, *, key: str) -> float:
         """Count one message for `key` and return 0, or the seconds until one more is allowed."""
+        asked_at = time.monotonic()
+        wait = self._counted_here.wait(key, now=asked_at)
+        if wait > 0:
+            return wait
+        if self._script is None:
+            # EVALSHA: the script's text crosses the wire once, not with every message.
+            self._script = async_redis().register_script(SLIDING_WINDOW)
         window_ms = int(settings.CHAT_RATE_WINDOW * 1000)
-        wait_ms = await async_redis().eval(
-            SLIDING_WINDOW, 1, f"lets-talk:rate:{key}", window_ms, settings.CHAT_RATE_LIMIT, uuid.uuid4().hex
+        wait_ms = int(
+            await self._script(
+                keys=[f"lets-talk:rate:{key}"], args=[window_ms, settings.CHAT_RATE_LIMIT, uuid.uuid4().hex]
+            )
         )
-        return int(wait_ms) / 1000
+        if wait_ms == 0:
+            self._counted_here.add(key, at=asked_at)
+        return wait_ms / 1000

@@ -7,6 +7,8 @@ from types import SimpleNamespace
 import pytest
 
 from rooms.realtime.ratelimit import memory
+from rooms.realtime.ratelimit.redis import RedisRateLimiter
+from rooms.realtime.redis import async_redis
 
 pytestmark = pytest.mark.asyncio
 
@@ -88,3 +90,58 @@ async def test_a_refusal_says_how_long_until_one_more_is_allowed(limiter, clock)
     assert await limiter.admit(key="general:1") == pytest.approx(5.0)
     clock.value += 5.01
     assert await limiter.admit(key="general:1") == 0
+
+
+# Shared by every process: RedisRateLimiter (the services pass).
+
+
+async def redis_calls() -> int:
+    """How many times Redis has run a script (EVALSHA or EVAL), by its own count."""
+    stats = await async_redis().info("commandstats")
+    return sum(stats.get(f"cmdstat_{name}", {}).get("calls", 0) for name in ("evalsha", "eval"))
+
+
+@pytest.mark.services
+async def test_two_processes_share_one_count(settings, shared_state):
+    """What one process let through counts against the other: the limit is per person, not per process."""
+    settings.CHAT_RATE_LIMIT = 2
+    settings.CHAT_RATE_WINDOW = 10.0
+    here, there = RedisRateLimiter(), RedisRateLimiter()
+    assert await here.admit(key="general:1") == 0
+    assert await there.admit(key="general:1") == 0
+    assert 9 < await there.admit(key="general:1") <= 10
+    assert 9 < await here.admit(key="general:1") <= 10
+    assert await here.admit(key="general:2") == 0
+
+
+@pytest.mark.services
+async def test_a_flood_past_the_limit_is_refused_without_asking_redis(settings, shared_state):
+    """Once this process's own messages fill the window, refusals cost no round trip; others still ask."""
+    settings.CHAT_RATE_LIMIT = 3
+    settings.CHAT_RATE_WINDOW = 10.0
+    limiter = RedisRateLimiter()
+    for _ in range(3):
+        assert await limiter.admit(key="general:1") == 0
+    before = await redis_calls()
+    for _ in range(50):
+        assert 9 < await limiter.admit(key="general:1") <= 10
+    assert await redis_calls() == before
+
+    assert await limiter.admit(key="general:2") == 0  # another person: asked as always
+    assert await redis_calls() == before + 1
+
+
+@pytest.mark.services
+async def test_a_window_full_of_other_processes_messages_is_refused_by_redis(settings, shared_state):
+    """This process has sent nothing, so it asks; Redis refuses, and nothing is counted for the refusal."""
+    settings.CHAT_RATE_LIMIT = 2
+    settings.CHAT_RATE_WINDOW = 10.0
+    elsewhere = RedisRateLimiter()
+    await elsewhere.admit(key="general:1")
+    await elsewhere.admit(key="general:1")
+    limiter = RedisRateLimiter()
+    before = await redis_calls()
+    assert await limiter.admit(key="general:1") > 0
+    assert await limiter.admit(key="general:1") > 0
+    assert await redis_calls() == before + 2
+    assert await async_redis().zcard("lets-talk:rate:general:1") == 2
