@@ -82,6 +82,6 @@ BENCH_ARGS ?=
 bench: $(STAMP)
 	$(PYTHON) -m bench.local $(BENCH_ARGS)
 
-COMPARE_ARGS ?= -s "A B C" -r 2 -t "uvicorn daphne uvicorn-redis uvicorn-redis2" --retries 1 --quiet-wait 60
+COMPARE_ARGS ?= -s "A B C" -r 2 -t "uvicorn daphne granian hypercorn uvicorn-redis uvicorn-redis2" --retries 1 --quiet-wait 60
 bench-compare: $(STAMP)
 	bench/run_compare.sh $(COMPARE_ARGS)

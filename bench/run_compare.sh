@@ -8,6 +8,7 @@
 #
 # -t takes any of: uvicorn (as the Procfile runs it: permessage-deflate off; in-memory
 # layer), uvicorn-deflate (uvicorn's default: deflate accepted), daphne (in-memory layer),
+# granian / hypercorn (in-memory layer; the servers we measured against uvicorn, not in requirements.txt),
 # uvicorn-redis / daphne-redis (Redis Pub/Sub layer), uvicorn-redis2 / daphne-redis2 (two
 # processes on one socket, Redis layer; both on the server CPU). --retries and --quiet-wait go to compare.sh (bound a run
 # on a busy machine: rerun a noisy run at most N times, wait at most S s for quiet).
@@ -59,6 +60,9 @@ for t in $TARGETS; do
     uvicorn) specs+=("ours-uvicorn=ours:exec '$HERE/serve.sh' memory uvicorn") ;;
     uvicorn-deflate) specs+=("ours-uvicorn-deflate=ours:BENCH_WS_DEFLATE=true exec '$HERE/serve.sh' memory uvicorn") ;;
     daphne) specs+=("ours-daphne=ours:exec '$HERE/serve.sh' memory daphne") ;;
+    granian|hypercorn)
+      [ -x "$HERE/../.venv/bin/$t" ] || { echo "$t is not installed: .venv/bin/pip install granian==2.8.9 hypercorn==0.18.0" >&2; exit 2; }
+      specs+=("ours-$t=ours:exec '$HERE/serve.sh' memory $t") ;;
     uvicorn-redis) specs+=("ours-uvicorn-redis=ours:exec '$HERE/serve.sh' redis uvicorn") ;;
     uvicorn-redis2) specs+=("ours-uvicorn-redis-x2=ours:exec '$HERE/serve.sh' redis uvicorn 2") ;;
     daphne-redis) specs+=("ours-daphne-redis=ours:exec '$HERE/serve.sh' redis daphne") ;;

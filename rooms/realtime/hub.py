@@ -162,6 +162,11 @@ class RoomHub:
             logger.exception("sending presence news to %r failed", slug)
         finally:
             room.news_task = None
+            # News that came while this fan-out waited found the task still running: its turn now.
+            if room.news and room.news_due is None and self._rooms.get(slug) is room:
+                room.news_due = asyncio.get_running_loop().call_later(
+                    settings.CHAT_PRESENCE_COALESCE, self._news_due, slug, room
+                )
 
     async def _send_news_now(self, slug: str, room: _Room) -> None:
         """The waiting presence news, as one room event: the change itself when alone, else a batch."""
@@ -170,9 +175,7 @@ class RoomHub:
         if room.news_due is not None:
             room.news_due.cancel()
             room.news_due = None
-        event = news[0] if len(news) == 1 else PresenceBatch(news).event()
-        if event is not None:
-            await self._fan_out(slug, room, event)
+        await self._fan_out(slug, room, news[0] if len(news) == 1 else PresenceBatch(news).event())
 
     async def _fan_out(self, slug: str, room: _Room, event: dict) -> None:
         kind = event["type"]

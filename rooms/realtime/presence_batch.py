@@ -33,15 +33,19 @@ class PresenceBatch:
     def version(self) -> int:
         return self._versions[-1]
 
-    def event(self) -> dict | None:
-        """The batch as a room event for the hub's fan-out (each socket told since() its roster).
+    def event(self) -> dict:
+        """The batch as a room event for the hub's fan-out: each socket is told since() its roster.
 
-        None when the changes cancel out: nobody whose roster is older needs to hear anything.
+        Even when the changes cancel out for the rosters older than the batch: a
+        roster inside it (someone who entered meanwhile) may still need its part.
         """
         full = self.since(self._versions[0] - 1)
-        if full is None:
-            return None
-        return {"type": str(RoomEvent.FRAME), "frame": full["text"], "version": self.version, "batch": self}
+        return {
+            "type": str(RoomEvent.FRAME),
+            "frame": "" if full is None else full["text"],  # unused: sockets ask since()
+            "version": self.version,
+            "batch": self,
+        }
 
     def since(self, version: int) -> dict | None:
         """The ASGI message telling a socket whose roster is at `version` what changed after it (or None)."""

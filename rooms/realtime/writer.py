@@ -72,6 +72,10 @@ class SocketWriter:
                 return
             if self._gathered:
                 self._write_gathered()
+                if not self._writable():  # those filled the wire: this one waits its turn
+                    if not disposable:
+                        self._enqueue(message, ephemeral=ephemeral)
+                    return
             await self._send(message)
         elif not disposable:
             self._enqueue(message, ephemeral=ephemeral)

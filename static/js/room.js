@@ -103,7 +103,7 @@ function applyPresenceDiff(frame, { people, messages, typingLine, announcer, isO
   } else {
     const parts = [];
     if (came.length) parts.push(`${came.length} ${came.length === 1 ? 'person' : 'people'} joined`);
-    if (went.length) parts.push(`${went.length} left`);
+    if (went.length) parts.push(`${went.length} ${went.length === 1 ? 'person' : 'people'} left`);
     announcer.say(parts.join(', '));
   }
 }

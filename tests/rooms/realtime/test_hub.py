@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass, field
 
 import pytest
@@ -135,3 +136,35 @@ async def test_one_subscription_serves_every_socket_of_a_room(hub, monkeypatch):
 
     assert joined == [room_group("general")]
     assert all(len(socket.written) == 1 for socket in sockets)
+
+
+@dataclass(eq=False)
+class SlowSocket(Socket):
+    """A socket whose first write takes a while (its consumer is busy closing, say)."""
+
+    user_id: int = 0
+    pause: float = 0.3
+
+    async def deliver(self, event: dict, send: dict) -> None:
+        pause, self.pause = self.pause, 0.0
+        await asyncio.sleep(pause)
+        batch = event.get("batch")
+        self.written.append(send["text"] if batch is None else batch.since(0)["text"])
+
+
+async def test_presence_news_that_comes_while_news_is_being_sent_goes_out_too(hub, settings):
+    """A join that arrives while the last one's fan-out waits goes out after it, with nothing to push it."""
+    settings.CHAT_PRESENCE_COALESCE = 0.05
+    watcher = SlowSocket("watcher")
+    await hub.add("general", watcher)
+    try:
+        ann = outbound.member(user_id=1, name="Ann")
+        ben = outbound.member(user_id=2, name="Ben")
+        await hub.deliver("general", room_event(outbound.user_joined(ann), version=11))
+        await asyncio.sleep(0.1)  # its fan-out has started, and waits on the slow socket
+        await hub.deliver("general", room_event(outbound.user_joined(ben), version=12))
+        await asyncio.sleep(0.6)
+
+        assert [json.loads(text)["user"]["name"] for text in watcher.written] == ["Ann", "Ben"]
+    finally:
+        await hub.remove("general", watcher)

@@ -28,10 +28,13 @@ class StandInWire:
         self.writes: list[bytes] = []  # what write_frames was given, one entry per call
         self.write_frames = self._take if takes_frames else None
         self.log: list[str] = []  # every write, ASGI or bytes, in order (Socket adds its own)
+        self.fill_on_write = False  # frame bytes written fill the buffer (a client that stopped reading)
 
     def _take(self, frames: bytes) -> None:
         self.writes.append(frames)
         self.log.append(f"bytes of {frames.count(b'shared')} shared")
+        if self.fill_on_write:
+            self.fill()
 
     def fill(self) -> None:
         self._drained.clear()
@@ -312,3 +315,17 @@ async def test_a_wire_that_takes_no_frame_bytes_gets_every_frame_through_the_asg
     socket = Socket()
     await socket.writer.write(SharedFrame("shared"))
     assert socket.texts() == ["shared"]
+
+
+async def test_a_frame_after_gathered_ones_that_filled_the_wire_waits_its_turn_instead_of_blocking(settings):
+    """The gathered bytes go first and fill the wire: the reply behind them queues, it does not wait."""
+    settings.CHAT_SLOW_SOCKET_TIMEOUT = 5
+    socket = Socket(takes_frames=True)
+    socket.wire.fill_on_write = True
+    await socket.writer.write(SharedFrame("shared"))
+    await socket.writer.write(frame("just for you"))  # in the same pass: the gathered bytes are still here
+
+    assert socket.wire.log == ["bytes of 1 shared"]
+    socket.wire.drain()
+    await settle()
+    assert socket.wire.log == ["bytes of 1 shared", "just for you"]
