@@ -37,7 +37,7 @@
     // (site.css), so the header stays one row.
     const sign = document.createElement('span');
     sign.setAttribute('aria-hidden', 'true');
-    sign.textContent = '◐ ';
+    sign.textContent = '◐';
     const word = document.createElement('span');
     word.className = 'theme-toggle-word';
     word.textContent = 'Theme: ';
