@@ -145,21 +145,28 @@ def browser() -> Iterator[Browser]:
             chromium.close()
 
 
+def sign_in_at(browser: Browser, server: ChatServer, username: str, **options) -> tuple[BrowserContext, Page]:
+    """A browser context of its own (`options`: viewport, touch…) signed in through the login page."""
+    context = browser.new_context(base_url=server.url, **options)
+    page = context.new_page()
+    page.goto("/accounts/login/")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(server.passwords[username])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{server.url}/rooms/")
+    return context, page
+
+
 @pytest.fixture
 def sign_in(browser: Browser, chat_server: ChatServer) -> Iterator[Callable[[str], Person]]:
     """Sign a demo user in through the login page, in a browser context of their own."""
     contexts: list[BrowserContext] = []
 
     def _sign_in(username: str) -> Person:
-        context = browser.new_context(base_url=chat_server.url)
+        context, page = sign_in_at(browser, chat_server, username)
         contexts.append(context)
-        person = Person(username=username, context=context, page=context.new_page())
-        page = person.watch(person.page)
-        page.goto("/accounts/login/")
-        page.locator("#id_username").fill(username)
-        page.locator("#id_password").fill(chat_server.passwords[username])
-        page.get_by_role("button", name="Sign in").click()
-        expect(page).to_have_url(f"{chat_server.url}/rooms/")
+        person = Person(username=username, context=context, page=page)
+        person.watch(page)
         return person
 
     yield _sign_in

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import ChatServer
+from tests.browser.conftest import ChatServer, sign_in_at
 from tests.browser.test_accessibility import assert_accessible
 from tests.browser.test_delivery import shell
 
@@ -15,14 +15,7 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 
 
 def signed_in_phone(browser: Browser, server: ChatServer, username: str):
-    context = browser.new_context(base_url=server.url, **PHONE)
-    page = context.new_page()
-    page.goto("/accounts/login/")
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(server.passwords[username])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{server.url}/rooms/")
-    return context, page
+    return sign_in_at(browser, server, username, **PHONE)
 
 
 def assert_header_is_one_row(page: Page) -> None:

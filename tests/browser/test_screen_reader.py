@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PASSWORD_LINE, ChatServer
+from tests.browser.conftest import PASSWORD_LINE, ChatServer, sign_in_at
 from tests.browser.test_chat import expect_connected, say
 from tests.browser.test_conversation import insert_history, row
 from tests.browser.test_delivery import RECORD_SOCKETS, come_online, go_offline, new_room
@@ -145,14 +145,8 @@ def test_people_arriving_together_are_listed_and_heard_as_one_announcement(brows
     contexts = []
 
     def signed_in(username: str) -> Page:
-        context = browser.new_context(base_url=chat.url)
+        context, page = sign_in_at(browser, chat, username)
         contexts.append(context)
-        page = context.new_page()
-        page.goto("/accounts/login/")
-        page.locator("#id_username").fill(username)
-        page.locator("#id_password").fill(chat.passwords[username])
-        page.get_by_role("button", name="Sign in").click()
-        expect(page).to_have_url(f"{chat.url}/rooms/")
         return page
 
     try:

@@ -5,7 +5,7 @@
 // frame on the socket; the room's event (message_edited, reactions,
 // message_deleted) updates every screen, this one included.
 
-import { element, moveRovingFocus, button as newButton } from './dom.js';
+import { element, moveRovingFocus, button as newButton, roveByKey } from './dom.js';
 import { ReactionPicker } from './picker.js';
 
 export class MessageActions {
@@ -70,16 +70,7 @@ export class MessageActions {
   #onToolbarKey(event) {
     const toolbar = event.target.closest('.message-actions');
     if (!toolbar || event.target.tagName !== 'BUTTON') return;
-    const actions = Array.from(toolbar.querySelectorAll('button'));
-    const at = actions.indexOf(event.target);
-    const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
-    let next = null;
-    if (step) next = actions[(at + step + actions.length) % actions.length];
-    else if (event.key === 'Home') next = actions[0];
-    else if (event.key === 'End') next = actions[actions.length - 1];
-    if (!next) return;
-    event.preventDefault();
-    moveRovingFocus(actions, next);
+    roveByKey(event, Array.from(toolbar.querySelectorAll('button')), { ArrowRight: 1, ArrowLeft: -1 });
   }
 
   // Focus back on one of a message's actions, which becomes its toolbar's Tab stop.

@@ -21,3 +21,19 @@ export function moveRovingFocus(controls, to) {
   for (const control of controls) control.tabIndex = control === to ? 0 : -1;
   to.focus();
 }
+
+// A key in a roving set: `steps` maps keys to moves (+1, -1, wrapping), Home and
+// End go to the ends. Moves focus and returns true if the key was one of them.
+export function roveByKey(event, controls, steps) {
+  const at = controls.indexOf(event.target);
+  if (at < 0) return false;
+  const step = steps[event.key];
+  let next = null;
+  if (step) next = controls[(at + step + controls.length) % controls.length];
+  else if (event.key === 'Home') next = controls[0];
+  else if (event.key === 'End') next = controls[controls.length - 1];
+  if (!next) return false;
+  event.preventDefault();
+  moveRovingFocus(controls, next);
+  return true;
+}

@@ -4,7 +4,7 @@
 // focus goes back to the button that opened it, as does picking one.
 // Focus leaving it, or a click outside, closes it too.
 
-import { button, element, moveRovingFocus } from './dom.js';
+import { button, element, roveByKey } from './dom.js';
 
 export const COMMON_EMOJI = Object.freeze(['👍', '❤️', '😂', '🎉', '😮', '😢', '👀', '✅']);
 
@@ -103,16 +103,7 @@ export class ReactionPicker {
       this.close();
       return;
     }
-    const choices = Array.from(grid.querySelectorAll('button'));
-    const at = choices.indexOf(document.activeElement);
-    if (at < 0) return;
-    const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[event.key];
-    let next = null;
-    if (step) next = choices[(at + step + choices.length) % choices.length];
-    else if (event.key === 'Home') next = choices[0];
-    else if (event.key === 'End') next = choices[choices.length - 1];
-    if (!next) return;
-    event.preventDefault();
-    moveRovingFocus(choices, next);
+    const steps = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 };
+    roveByKey(event, Array.from(grid.querySelectorAll('button')), steps);
   }
 }
