@@ -142,6 +142,8 @@ def test_people_arriving_together_are_listed_and_heard_as_one_announcement(brows
         env=env,
     )
     chat.add_users({"carol": "Carol"})
+    # A room of its own: on the services pass, other servers share Redis (and General's presence).
+    slug = new_room(chat)
     contexts = []
 
     def signed_in(username: str) -> Page:
@@ -150,8 +152,8 @@ def test_people_arriving_together_are_listed_and_heard_as_one_announcement(brows
         return page
 
     try:
-        page = listen(signed_in("alice"), "general")
-        others = [listen(signed_in(username), "general") for username in ("bob", "carol", "admin")]
+        page = listen(signed_in("alice"), slug)
+        others = [listen(signed_in(username), slug) for username in ("bob", "carol", "admin")]
         expect(page.locator("#people li")).to_have_count(1)  # the news waits
         say(others[-1], "all here")
         expect(row(page, "all here")).to_be_visible()
