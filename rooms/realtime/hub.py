@@ -58,15 +58,12 @@ class _Room:
     sockets: dict[str, RoomSocket] = field(default_factory=dict)
     # One fan-out at a time: presence news sent by the timer never interleaves with a frame.
     sending: asyncio.Lock = field(default_factory=asyncio.Lock)
-    # Presence news waiting to go out.
+    # Presence news waiting to go out, and the task that sends it when it is due.
     news: list[dict] = field(default_factory=list)
-    news_due: asyncio.TimerHandle | None = None
     news_task: asyncio.Task | None = None
 
     def stop(self) -> None:
         self.task.cancel()
-        if self.news_due is not None:
-            self.news_due.cancel()
         if self.news_task is not None:
             self.news_task.cancel()
 
@@ -144,37 +141,26 @@ class RoomHub:
 
     def _hold_news(self, slug: str, room: _Room, event: dict) -> None:
         room.news.append(event)
-        if room.news_due is None:
-            loop = asyncio.get_running_loop()
-            room.news_due = loop.call_later(settings.CHAT_PRESENCE_COALESCE, self._news_due, slug, room)
+        if room.news_task is None:
+            room.news_task = asyncio.get_running_loop().create_task(self._send_news_when_due(slug, room))
 
-    def _news_due(self, slug: str, room: _Room) -> None:
-        room.news_due = None
-        if room.news and room.news_task is None:
-            room.news_task = asyncio.get_running_loop().create_task(self._send_news(slug, room))
-
-    async def _send_news(self, slug: str, room: _Room) -> None:
+    async def _send_news_when_due(self, slug: str, room: _Room) -> None:
+        """Send what waits once it is due, until nothing waits (news may come during a slow fan-out)."""
         try:
-            async with room.sending:
-                if room.news:
-                    await self._send_news_now(slug, room)
+            while room.news:
+                await asyncio.sleep(settings.CHAT_PRESENCE_COALESCE)
+                async with room.sending:
+                    if room.news:  # unless the room's next frame took it
+                        await self._send_news_now(slug, room)
         except Exception:
             logger.exception("sending presence news to %r failed", slug)
         finally:
             room.news_task = None
-            # News that came while this fan-out waited found the task still running: its turn now.
-            if room.news and room.news_due is None and self._rooms.get(slug) is room:
-                room.news_due = asyncio.get_running_loop().call_later(
-                    settings.CHAT_PRESENCE_COALESCE, self._news_due, slug, room
-                )
 
     async def _send_news_now(self, slug: str, room: _Room) -> None:
         """The waiting presence news, as one room event: the change itself when alone, else a batch."""
         news = room.news
         room.news = []
-        if room.news_due is not None:
-            room.news_due.cancel()
-            room.news_due = None
         await self._fan_out(slug, room, news[0] if len(news) == 1 else PresenceBatch(news).event())
 
     async def _fan_out(self, slug: str, room: _Room, event: dict) -> None:

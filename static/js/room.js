@@ -84,7 +84,8 @@ function settleDuplicate(frame, { outbox, actions }) {
   else if (frame.type === 'message_edited') actions.settled(frame);
 }
 
-// Several people came and went at once (a connect storm): one announcement for all of them.
+// People came or went (user_joined, user_left, or several at once in a
+// presence_diff): more than two changes are one announcement for all.
 function applyPresenceDiff(frame, { people, messages, typingLine, announcer, isOwn }) {
   const joins = Array.isArray(frame.joins) ? frame.joins.filter(Boolean) : [];
   const leaves = Array.isArray(frame.leaves) ? frame.leaves.filter(Boolean) : [];
@@ -94,7 +95,7 @@ function applyPresenceDiff(frame, { people, messages, typingLine, announcer, isO
   }
   for (const user of joins) people.add(user);
   messages.learnNames(joins);
-  // The newcomer's own join may be in it: they know they came.
+  // Never oneself in practice (news is cut at this page's roster): never announce one's own arrival.
   const came = joins.filter((user) => !isOwn(user));
   const went = leaves.filter((user) => !isOwn(user));
   if (came.length + went.length <= 2) {
@@ -110,7 +111,7 @@ function applyPresenceDiff(frame, { people, messages, typingLine, announcer, isO
 
 // Every frame but the welcome and the room events (the event log's).
 function handleFrame(frame, parts) {
-  const { composer, connection, log, people, outbox, messages, actions, reads, typingLine, announcer } = parts;
+  const { composer, connection, log, outbox, actions, reads, typingLine } = parts;
   switch (frame.type) {
     case 'position':
       log.position(frame);
@@ -122,14 +123,10 @@ function handleFrame(frame, parts) {
       reads.readElsewhere(frame.seq);
       break;
     case 'user_joined':
-      people.add(frame.user);
-      messages.learnNames([frame.user]);
-      if (frame.user) announcer.say(`${frame.user.name} joined`);
+      applyPresenceDiff({ joins: [frame.user] }, parts);
       break;
     case 'user_left':
-      people.remove(frame.user);
-      if (frame.user) announcer.say(`${frame.user.name} left`);
-      if (frame.user) typingLine.stopped(frame.user.id);
+      applyPresenceDiff({ leaves: [frame.user] }, parts);
       break;
     case 'presence_diff':
       applyPresenceDiff(frame, parts);
