@@ -85,3 +85,12 @@ bench: $(STAMP)
 COMPARE_ARGS ?= -s "A B C" -r 2 -t "uvicorn daphne granian hypercorn uvicorn-redis uvicorn-redis2" --retries 1 --quiet-wait 60
 bench-compare: $(STAMP)
 	bench/run_compare.sh $(COMPARE_ARGS)
+
+# `make bench-search`: message search's query times (rooms.search.selector) and what its index
+# adds to each message insert, on a PostgreSQL database of its own (bench/search.py). The first
+# run generates 1,000,000 messages (a few minutes); later runs reuse them. For SQLite:
+#   make bench-search SEARCH_ARGS="--database-url sqlite:////tmp/letstalk-search-bench.sqlite3"
+.PHONY: bench-search
+SEARCH_ARGS ?= --database-url postgres://postgres@127.0.0.1:5432/letstalk_search_bench
+bench-search: $(STAMP)
+	$(PYTHON) bench/search.py $(SEARCH_ARGS)

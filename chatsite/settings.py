@@ -7,6 +7,7 @@ without real secrets.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -235,10 +236,11 @@ if REDIS_URL:
     # Pub/Sub: one PUBLISH per group send and one Redis subscription per group
     # per process, fanned out in-process; the core layer pushes a copy per
     # member through Redis (7x the CPU per delivery, measured: docs/SCALING.md)
-    # and loses group memberships when Redis restarts.
+    # and loses group memberships when Redis restarts. Ours sends what is
+    # published during a round trip as one pipeline (rooms/realtime/redis_layer.py).
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "BACKEND": "rooms.realtime.redis_layer.PipelinedRedisPubSubChannelLayer",
             "CONFIG": {
                 "hosts": [
                     # redis-py 8 times out idle reads after 5 s by default.
@@ -263,6 +265,11 @@ else:
         }
     }
 
+# Seconds between the server process's checkpoints of SQLite's write-ahead log,
+# made in a thread of their own rather than by the commit that fills it
+# (chatsite/sqlite_checkpoints.py); 0 leaves them to SQLite.
+SQLITE_CHECKPOINT_INTERVAL = env.float("SQLITE_CHECKPOINT_INTERVAL", default=1.0)
+
 # Chat limits (README "Configuration").
 CHAT_JWT_ISSUER = env.str("CHAT_JWT_ISSUER", default="lets-talk")
 CHAT_JWT_TTL = env.int("CHAT_JWT_TTL", default=60)
@@ -285,6 +292,19 @@ CHAT_POSITION_INTERVAL = env.float("CHAT_POSITION_INTERVAL", default=30.0)
 # Presence news waits up to this many seconds (or until the room's next frame)
 # so that changes close together go out as one presence_diff frame (0: each at once).
 CHAT_PRESENCE_COALESCE = env.float("CHAT_PRESENCE_COALESCE", default=0.05)
+# Search (rooms.search): the PostgreSQL text search config that stems words
+# ("simple": none, so every language works; "english", "german", ...; on SQLite
+# only "english" stems). After changing it: manage.py search_reindex. And
+# searches one person may make per window of seconds.
+CHAT_SEARCH_CONFIG = env.str("CHAT_SEARCH_CONFIG", default="simple")
+if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", CHAT_SEARCH_CONFIG):
+    raise ImproperlyConfigured(
+        f"CHAT_SEARCH_CONFIG must name a text search configuration, not {CHAT_SEARCH_CONFIG!r}."
+    )
+CHAT_SEARCH_RATE_LIMIT = env.int("CHAT_SEARCH_RATE_LIMIT", default=30)
+CHAT_SEARCH_RATE_WINDOW = env.float("CHAT_SEARCH_RATE_WINDOW", default=60.0)
+if CHAT_SEARCH_RATE_LIMIT < 1 or CHAT_SEARCH_RATE_WINDOW <= 0:
+    raise ImproperlyConfigured("CHAT_SEARCH_RATE_LIMIT must be 1 or more, CHAT_SEARCH_RATE_WINDOW above 0.")
 # Backpressure (rooms.realtime.writer): what may wait for one client that reads
 # slowly, and how long its connection may stay full before it is cut off (4013).
 CHAT_SEND_QUEUE_FRAMES = env.int("CHAT_SEND_QUEUE_FRAMES", default=1000)

@@ -3,12 +3,14 @@ from django.urls import include, path
 
 from accounts.views import landing
 from chatsite.health import healthz
+from rooms.search.views import search
 
 urlpatterns = [
     path("", landing, name="landing"),
     path("accounts/", include("accounts.urls")),
     path("oidc/", include("accounts.oidc_urls")),
     path("rooms/", include("rooms.urls")),
+    path("search/", search, name="search"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

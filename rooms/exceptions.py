@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 
-class ChatError(Exception):
-    """A frame or message the room refuses; the socket stays open."""
+class Refusal(Exception):
+    """Something refused, with a machine `code` and a `detail` to show to the person."""
 
     code = "error"
     detail = "That could not be done."
-    # Counts towards closing a client that keeps sending refused frames (4008).
-    strike = True
 
     def __init__(self, detail: str | None = None) -> None:
         super().__init__(detail or self.detail)
         self.detail = detail or self.detail
+
+
+class ChatError(Refusal):
+    """A frame or message the room refuses; the socket stays open."""
+
+    # Counts towards closing a client that keeps sending refused frames (4008).
+    strike = True
 
 
 class InvalidJson(ChatError):
@@ -119,3 +124,22 @@ class DirectRoomRefused(Exception):
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
+
+
+class InvalidSearch(Refusal):
+    """A search /search/ cannot run as written (a bad date, too many words): 400 with the code."""
+
+    code = "invalid_search"
+    detail = "That search could not be read."
+
+
+class SearchTooShort(InvalidSearch):
+    """A search with too few letters to mean anything, and no filter to narrow it."""
+
+    code = "too_short"
+
+
+class SearchTooLong(InvalidSearch):
+    """A search longer than the endpoint reads."""
+
+    code = "too_long"

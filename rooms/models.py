@@ -106,6 +106,8 @@ class Message(LoggedModel):
             models.Index(fields=["room", "id"], name="message_room_id"),
             # A resume: "what changed in this room after seq N".
             models.Index(fields=["room", "changed_seq"], name="message_room_changed_seq"),
+            # Search: newest first, from a date back (before:), across rooms.
+            models.Index(fields=["created_at", "id"], name="message_created_id"),
         ]
         constraints = [
             # One room event, one seq.

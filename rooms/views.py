@@ -50,13 +50,18 @@ class AuthenticatedRequest(HttpRequest):
     user: User
 
 
+def signed_out_response() -> JsonResponse:
+    """The JSON endpoints' answer to someone not signed in (401)."""
+    return JsonResponse({"error": "not_authenticated", "detail": SIGNED_OUT}, status=401)
+
+
 def login_required_json(view):
     """Like login_required, but answer 401 JSON instead of redirecting."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not request.user.is_authenticated:
-            return JsonResponse({"error": "not_authenticated", "detail": SIGNED_OUT}, status=401)
+            return signed_out_response()
         return view(request, *args, **kwargs)
 
     return wrapper

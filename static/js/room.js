@@ -42,6 +42,7 @@ function readConfig(root) {
 }
 
 const STARTED_OVER = 'You were away too long to catch up here: showing the latest messages.';
+const NOT_FOUND = 'That message is not in this room any more (deleted), or too far back to show here.';
 const NOTICE_MS = 15000;
 
 // Frames that are room events (a seq in the room's log); others may carry a seq too.
@@ -150,6 +151,21 @@ function handleFrame(frame, parts) {
       // Unknown frame types are ignored so the server can add new ones.
       break;
   }
+}
+
+// Opened at a message (a search result's link, ?message=<id>): the history
+// pages back to it, and it is brought into view, marked, and focused, so a
+// screen reader reads it out.
+async function openAtMessage(id, { messages, pager, notice }) {
+  const row = await pager.reach(id);
+  if (!row) {
+    showNotice(notice, NOT_FOUND);
+    return;
+  }
+  row.classList.add('message-found');
+  row.tabIndex = -1;
+  row.focus({ preventScroll: true });
+  row.scrollIntoView({ block: 'center' });
 }
 
 function showNotice(el, text) {
@@ -306,7 +322,9 @@ function start(root, els) {
   messages.add(readHistory(els.history));
   messages.scrollToBottom();
   reads.markFirstUnread();
-  pager.check();
+  const wanted = Number.parseInt(new URLSearchParams(window.location.search).get('message') || '', 10);
+  if (wanted > 0) openAtMessage(wanted, { messages, pager, notice: els.notice });
+  else pager.check();
   composer.listen({
     onSubmit: () => {
       typingSender.sent();
@@ -317,7 +335,7 @@ function start(root, els) {
       outbox.draftEdited();
     },
   });
-  composer.focus();
+  if (!(wanted > 0)) composer.focus();
   // The network is back, or the person asked: skip the rest of the wait.
   window.addEventListener('online', () => connection.retryNow());
   if (els.retry) els.retry.addEventListener('click', () => connection.retryNow());

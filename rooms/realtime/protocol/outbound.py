@@ -91,6 +91,17 @@ def _edited_at(stored: Message) -> str | None:
     return iso_utc(stored.edited_at) if stored.edited_at else None
 
 
+def search_result(
+    stored: Message, *, room_name: str, room_kind: str, parts: list[dict[str, str | bool]]
+) -> Frame:
+    """A message a search found: the message as history shows it, where it is, and its text in parts.
+
+    `parts` are the text cut where words match ({"text", "match"}), in order:
+    pages show them with DOM calls, never as markup.
+    """
+    return {**message_frame(stored), "room_name": room_name, "room_kind": room_kind, "parts": parts}
+
+
 def message_latest_event(stored: Message) -> Frame:
     """A stored message as a replayed room event: its latest state, at the seq of its latest change.
 

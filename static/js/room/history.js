@@ -4,6 +4,9 @@
 // control, shown while the reader is scrolled up.
 
 const PAGE = 50;
+// Reaching back for one message (a search result) goes a server page at a time, and so far at most.
+const REACH_PAGE = 100;
+export const REACH_MAX = 5000;
 const NEAR_TOP_PX = 200;
 const RETRY_MS = 5000;
 
@@ -13,6 +16,8 @@ export class HistoryPager {
   #status;
   #hasMore;
   #loading = false;
+  // While reach() pages back, the scroll-driven loading waits.
+  #reaching = false;
   #retryAt = 0;
   // Bumped when the view starts over: a page asked for before then is dropped.
   #generation = 0;
@@ -43,20 +48,39 @@ export class HistoryPager {
 
   #maybeLoad() {
     const log = this.#messages.element;
-    if (!this.#hasMore || this.#loading || Date.now() < this.#retryAt || !this.#url) return;
+    if (!this.#hasMore || this.#loading || this.#reaching || Date.now() < this.#retryAt || !this.#url) return;
     if (log.scrollTop > NEAR_TOP_PX && log.scrollHeight > log.clientHeight) return;
     this.#load();
   }
 
-  async #load() {
+  // Page back until message `id` is shown (or the room's start, or REACH_MAX
+  // messages further back): its row, or null.
+  async reach(id) {
+    let pages = 0;
+    this.#reaching = true;
+    try {
+      while (!this.#messages.get(id) && this.#hasMore && pages < REACH_MAX / REACH_PAGE) {
+        const firstBefore = this.#messages.firstId;
+        if (firstBefore !== null && firstBefore < id) break; // it would be shown by now: it is gone
+        pages += 1;
+        if (!(await this.#load(REACH_PAGE))) break;
+      }
+    } finally {
+      this.#reaching = false;
+    }
+    return this.#messages.get(id);
+  }
+
+  // One page older than the oldest shown; false if it could not be had.
+  async #load(limit = PAGE) {
     const before = this.#messages.firstId;
-    if (before === null) return;
+    if (before === null) return false;
     const generation = this.#generation;
     this.#loading = true;
     this.#say();
     const url = new URL(this.#url, window.location.origin);
     url.searchParams.set('before', String(before));
-    url.searchParams.set('limit', String(PAGE));
+    url.searchParams.set('limit', String(limit));
     let page = null;
     try {
       const response = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
@@ -64,18 +88,19 @@ export class HistoryPager {
     } catch {
       page = null;
     }
-    if (generation !== this.#generation) return;
+    if (generation !== this.#generation) return false;
     this.#loading = false;
     if (!page) {
       this.#retryAt = Date.now() + RETRY_MS;
       this.#status.textContent = 'Older messages could not be loaded; scroll up again to retry.';
-      return;
+      return false;
     }
     this.#messages.addOlder(page.messages || []);
     this.#hasMore = page.has_more === true;
     this.#say();
     // A short page may leave the log without a scrollbar: keep going.
     requestAnimationFrame(() => this.#maybeLoad());
+    return true;
   }
 
   #say() {

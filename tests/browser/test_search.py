@@ -1,0 +1,115 @@
+"""Searching from the dashboard and a room, and opening a result far back in its room's history."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import ChatServer, Person
+from tests.browser.test_accessibility import assert_accessible
+from tests.browser.test_delivery import enter, shell
+
+pytestmark = pytest.mark.browser
+
+# Older than a welcome's 50 and than two pages of paging back: the page must reach for it.
+FILLER = 260
+
+
+def room_with_old_message(server: ChatServer, word: str) -> str:
+    """A room of the test's own: one message holding `word`, then FILLER messages after it."""
+    slug = f"search-{uuid.uuid4().hex[:8]}"
+    shell(
+        server,
+        "from accounts.models import User\nfrom rooms.models import Room\n"
+        "from rooms.services import message_create\n"
+        f"room = Room.objects.create(slug={slug!r}, name='Archive {slug[-4:]}')\n"
+        "bob = User.objects.get(username='bob')\n"
+        f"message_create(room=room, author=bob, text='the {word} plan <b>is</b> on')\n"
+        f"for n in range({FILLER}):\n    message_create(room=room, author=bob, text=f'filler {{n}}')\n",
+    )
+    return slug
+
+
+def test_a_search_finds_an_old_message_and_opens_the_room_at_it(sign_in, chat_server: ChatServer):
+    """Ctrl+K, words, Enter: the result names room and author, marks the words; opening it shows it marked."""
+    word = f"zebra{uuid.uuid4().hex[:6]}"
+    slug = room_with_old_message(chat_server, word)
+    alice: Person = sign_in("alice")
+    page = alice.page
+    page.wait_for_load_state()  # the page's modules have run
+
+    page.keyboard.press("Control+k")
+    expect(page.get_by_role("searchbox", name="Search messages")).to_be_focused()
+    page.keyboard.type(f"{word} plan")
+    page.keyboard.press("Enter")
+
+    results = page.locator(".search-result")
+    expect(results).to_have_count(1)
+    expect(page.locator(".search-status")).to_have_text(f"1 message matches “{word} plan”, newest first.")
+    result = results.first
+    expect(result.locator(".search-result-room")).to_have_text(f"Archive {slug[-4:]}")
+    expect(result.locator(".search-result-author")).to_have_text("Bob")
+    expect(result.locator(".search-result-text")).to_have_text(f"the {word} plan <b>is</b> on")  # as text
+    expect(result.locator("mark")).to_have_text([word, "plan"])
+    assert result.locator("b").count() == 0
+    assert_accessible(page)
+
+    result.get_by_role("link").click()
+
+    found = page.locator("li.message.message-found")
+    expect(found).to_have_count(1)
+    expect(found.locator(".message-text")).to_have_text(f"the {word} plan <b>is</b> on")
+    expect(found).to_be_focused()
+    expect(found).to_be_in_viewport()
+    assert page.locator("li.message").count() > FILLER  # paged back to it, contiguous with the latest
+
+
+def test_the_slash_key_searches_from_a_room_but_not_while_typing(sign_in, chat_server: ChatServer):
+    """In a room, / goes to the search box, unless one is writing a message; Escape closes the results."""
+    alice: Person = sign_in("alice")
+    page = enter(alice, "general")
+    composer = page.get_by_label("Message", exact=True)
+    composer.fill("")
+    composer.press("/")
+    expect(composer).to_have_value("/")  # typed, not taken
+    composer.fill("")
+
+    page.locator("#messages").focus()
+    page.keyboard.press("/")
+    search = page.get_by_role("searchbox", name="Search messages")
+    expect(search).to_be_focused()
+    search.fill("x")
+    search.press("Enter")
+    expect(page.locator(".search-status")).to_contain_text("at least 2 letters")  # the server's reason
+
+    search.press("Escape")
+    expect(page.locator("#search-results")).to_be_hidden()
+    expect(search).to_be_focused()
+
+
+def test_a_private_room_never_shows_up_for_someone_outside_it(sign_in, chat_server: ChatServer):
+    """Bob searches the word only a private room holds: nothing, said plainly; Alice, inside, finds it."""
+    word = f"okapi{uuid.uuid4().hex[:6]}"
+    shell(
+        chat_server,
+        "from accounts.models import User\nfrom rooms.models import Room, RoomMember\n"
+        "from rooms.services import message_create\n"
+        f"room = Room.objects.create(slug='secret-{word}', name='Secret', kind='private')\n"
+        "alice = User.objects.get(username='alice')\nRoomMember.objects.create(room=room, user=alice)\n"
+        f"message_create(room=room, author=alice, text='{word} budget')\n",
+    )
+    bob: Person = sign_in("bob")
+    search = bob.page.get_by_role("searchbox", name="Search messages")
+    search.fill(word)
+    search.press("Enter")
+
+    expect(bob.page.locator(".search-status")).to_have_text(f"No messages match “{word}”.")
+    expect(bob.page.locator(".search-result")).to_have_count(0)
+
+    alice: Person = sign_in("alice")
+    search = alice.page.get_by_role("searchbox", name="Search messages")
+    search.fill(word)
+    search.press("Enter")
+    expect(alice.page.locator(".search-result-room")).to_have_text(["Secret"])
