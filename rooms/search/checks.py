@@ -36,7 +36,7 @@ def search_index_check(
                 Warning(
                     "The message search index was not built for "
                     f"CHAT_SEARCH_CONFIG={settings.CHAT_SEARCH_CONFIG!r}.",
-                    hint="Run manage.py search_reindex: until then searches read every message.",
+                    hint="Run manage.py search_reindex: until then searches miss words stemmed otherwise.",
                     id=STALE_INDEX,
                 )
             )

@@ -12,6 +12,10 @@ from rooms.models import Message
 from rooms.search.index import text_vector
 from rooms.search.query import Term
 
+# Newest first, by date then id: a before: bound then cuts the (created_at, id) index itself, where
+# ordering by id walked back through every newer message (docs/PERFORMANCE.md, "Search").
+NEWEST_FIRST = ("-created_at", "-id")
+
 
 def _query(terms: tuple[Term, ...], config: str) -> SearchQuery:
     # phraseto_tsquery: a term's words in order, stemmed by `config`, split as the index split the

@@ -77,9 +77,7 @@ def message_search(*, user_id: int, search: Search, page: int = 1) -> SearchPage
     if search.terms:
         messages = backend.messages_matching(messages, search.terms, config)
     start = (page - 1) * PAGE_SIZE
-    # By date, then id: a before: bound then cuts the (created_at, id) index itself, where ordering by
-    # id alone walked back through every newer message (docs/PERFORMANCE.md, "Search").
-    newest_first = messages.select_related("author", "room").order_by("-created_at", "-id")
+    newest_first = messages.select_related("author", "room").order_by(*backend.NEWEST_FIRST)
     found = list(newest_first[start : start + PAGE_SIZE + 1])
     has_more = len(found) > PAGE_SIZE and page < PAGES_MAX
     found = found[:PAGE_SIZE]

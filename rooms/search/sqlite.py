@@ -10,6 +10,10 @@ from rooms.models import Message
 from rooms.search.index import SQLITE_TABLE
 from rooms.search.query import Term
 
+# Newest first, by id (ids rise with time): SQLite walks the FTS5 matches in rowid order, where
+# ordering by date sorted them all first (docs/PERFORMANCE.md, "Search").
+NEWEST_FIRST = ("-id",)
+
 
 def _match(terms: tuple[Term, ...]) -> str:
     # Every term a quoted phrase, so no word is ever read as an operator (AND, NEAR, NOT, *).

@@ -1,9 +1,10 @@
 """manage.py search_reindex: build the message search index again, for CHAT_SEARCH_CONFIG as set now.
 
 The index stems words as the config said when it was built (the migration
-built it); after changing CHAT_SEARCH_CONFIG, searches use the new config
-and, until this runs, find words as the old index split them (PostgreSQL
-also stops using the index: every search reads every message).
+built it); after changing CHAT_SEARCH_CONFIG, searches stem what is typed
+with the new config and, until this runs, miss words the old index stemmed
+otherwise. On PostgreSQL this rewrites the messages table in one
+transaction: messages wait to be stored meanwhile (docs/PERFORMANCE.md).
 """
 
 from __future__ import annotations
