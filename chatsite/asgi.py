@@ -11,7 +11,6 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from chatsite.sqlite_checkpoints import checkpoints_in_background  # noqa: E402
 from rooms.realtime.handshake.auth import JwtAuthMiddleware  # noqa: E402
 from rooms.realtime.handshake.origin import SameOriginValidator  # noqa: E402
 from rooms.realtime.routing import websocket_urlpatterns  # noqa: E402
@@ -27,5 +26,3 @@ application = ProtocolTypeRouter(
 # need not walk it again at every full collection (the A scenario's p99 latency
 # and CPU fell with this: docs/PERFORMANCE.md).
 gc.freeze()
-
-checkpoints_in_background()

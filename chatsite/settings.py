@@ -265,11 +265,6 @@ else:
         }
     }
 
-# Seconds between the server process's checkpoints of SQLite's write-ahead log,
-# made in a thread of their own rather than by the commit that fills it
-# (chatsite/sqlite_checkpoints.py); 0 leaves them to SQLite.
-SQLITE_CHECKPOINT_INTERVAL = env.float("SQLITE_CHECKPOINT_INTERVAL", default=1.0)
-
 # Chat limits (README "Configuration").
 CHAT_JWT_ISSUER = env.str("CHAT_JWT_ISSUER", default="lets-talk")
 CHAT_JWT_TTL = env.int("CHAT_JWT_TTL", default=60)

@@ -15,6 +15,3 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Persistent connections would outlive each test's threads and keep the test
 # database busy at teardown; the servers of the integration tests keep theirs.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
-# The suite's database is in memory, or PostgreSQL; tests/chatsite/test_sqlite_checkpoints.py
-# runs the checkpoints on a file of its own.
-SQLITE_CHECKPOINT_INTERVAL = 0
