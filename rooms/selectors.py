@@ -97,6 +97,48 @@ def message_list_after(*, room: Room, after: int) -> tuple[list[Frame], bool]:
     return [message_frame(m) for m in reversed(kept)], len(kept) < len(newest_first)
 
 
+@dataclass(frozen=True)
+class Stretch:
+    """Consecutive visible messages of a room, oldest first, and whether the room holds more each side."""
+
+    messages: list[Frame]
+    has_older: bool
+    has_newer: bool
+
+
+def message_list_around(*, room: Room, message_id: int, limit: int = HISTORY_LENGTH) -> Stretch | None:
+    """Message `message_id` amid its neighbours: half of `limit` before it, the rest after.
+
+    Where a search result opens, however far back. None when it is not a
+    visible message of this room (deleted since, or never here).
+    """
+    anchor = _visible(room).filter(pk=message_id).first()
+    if anchor is None:
+        return None
+    wanted_older = (limit - 1) // 2
+    older = list(_visible(room).filter(id__lt=message_id).order_by("-id")[: wanted_older + 1])
+    # Near the room's start, the places older messages would take go to newer ones.
+    wanted_newer = limit - 1 - min(len(older), wanted_older)
+    newer = list(_visible(room).filter(id__gt=message_id).order_by("id")[: wanted_newer + 1])
+    shown = [*reversed(older[:wanted_older]), anchor, *newer[:wanted_newer]]
+    return Stretch(
+        messages=[message_frame(m) for m in shown],
+        has_older=len(older) > wanted_older,
+        has_newer=len(newer) > wanted_newer,
+    )
+
+
+def message_list_following(
+    *, room: Room, after: int, limit: int = HISTORY_LENGTH
+) -> tuple[list[Frame], bool]:
+    """The oldest `limit` visible messages after `after`, and whether newer ones follow them.
+
+    Paging forward from a search result's stretch towards the latest.
+    """
+    newer = list(_visible(room).filter(id__gt=after).order_by("id")[: limit + 1])
+    return [message_frame(m) for m in newer[:limit]], len(newer) > limit
+
+
 def _within_text_budget(messages: list[Message]) -> list[Message]:
     """The leading messages whose texts fit PAGE_TEXT_BUDGET together (the first one always)."""
     total = 0

@@ -27,6 +27,8 @@ from rooms.selectors import (
     HISTORY_LENGTH,
     HISTORY_PAGE_MAX,
     message_get_in_room,
+    message_list_around,
+    message_list_following,
     message_list_latest,
     room_events_since,
     user_get_active,
@@ -37,7 +39,10 @@ from rooms.unread import dashboard_rooms, room_read_seq
 SIGNED_OUT = "You are not signed in."
 MESSAGE_NOT_FOUND = "No such message in this room."
 ROOM_NOT_FOUND = "No such room, or it was closed."
-BEFORE_INVALID = "before must be a positive whole number (a message id)."
+# Where a page of history starts from: at most one of them.
+PAGE_ANCHORS = ("before", "after", "around")
+ANCHOR_INVALID = "%s must be a positive whole number (a message id)."
+ANCHORS_EXCLUSIVE = "Give at most one of before, after and around."
 LIMIT_INVALID = "limit must be a positive whole number."
 # Longer than any handle: what is typed after @ is only ever a prefix of one.
 PEOPLE_QUERY_MAX_LENGTH = 150
@@ -196,16 +201,36 @@ def _positive_int(value: str | None, error: str) -> int | None:
 @never_cache
 @room_json_view
 def room_messages(request: HttpRequest, room: Room) -> JsonResponse:
-    """A page of history, newest last: `before` a message id, at most `limit` (≤ 100)."""
+    """A page of history, at most `limit` (≤ 100) messages, oldest first.
+
+    Older than `before` (a message id; the latest without it), newer than
+    `after`, or `around` one message (where a search result opens).
+    """
     try:
-        before = _positive_int(request.GET.get("before"), BEFORE_INVALID)
+        anchors = {key: _positive_int(request.GET.get(key), ANCHOR_INVALID % key) for key in PAGE_ANCHORS}
         limit = _positive_int(request.GET.get("limit"), LIMIT_INVALID) or HISTORY_LENGTH
     except ValueError as exc:
-        return JsonResponse({"error": "invalid", "detail": str(exc)}, status=400)
+        return _invalid(str(exc))
+    given = {key: value for key, value in anchors.items() if value is not None}
+    if len(given) > 1:
+        return _invalid(ANCHORS_EXCLUSIVE)
     limit = min(limit, HISTORY_PAGE_MAX)
-    messages = message_list_latest(room=room, before=before, limit=limit + 1)
-    has_more = len(messages) > limit
-    return JsonResponse({"messages": messages[-limit:], "has_more": has_more})
+    if "around" in given:
+        stretch = message_list_around(room=room, message_id=given["around"], limit=limit)
+        if stretch is None:
+            return JsonResponse({"error": "not_found", "detail": MESSAGE_NOT_FOUND}, status=404)
+        return JsonResponse(
+            {"messages": stretch.messages, "has_more": stretch.has_older, "has_newer": stretch.has_newer}
+        )
+    if "after" in given:
+        following, has_newer = message_list_following(room=room, after=given["after"], limit=limit)
+        return JsonResponse({"messages": following, "has_newer": has_newer})
+    messages = message_list_latest(room=room, before=given.get("before"), limit=limit + 1)
+    return JsonResponse({"messages": messages[-limit:], "has_more": len(messages) > limit})
+
+
+def _invalid(detail: str) -> JsonResponse:
+    return JsonResponse({"error": "invalid", "detail": detail}, status=400)
 
 
 @require_GET
@@ -220,7 +245,7 @@ def room_events(request: HttpRequest, room: Room) -> JsonResponse:
     """
     since = whole_number(request.GET.get("since", ""))
     if since is None:
-        return JsonResponse({"error": "invalid", "detail": SINCE_INVALID}, status=400)
+        return _invalid(SINCE_INVALID)
     epoch = request.GET.get("epoch", room.epoch)
     recovery = room_events_since(room=room, since=since, epoch=epoch)
     position = {"seq": recovery.seq, "epoch": room.epoch, "recovered": recovery.recovered}

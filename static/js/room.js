@@ -42,22 +42,26 @@ function readConfig(root) {
 }
 
 const STARTED_OVER = 'You were away too long to catch up here: showing the latest messages.';
-const NOT_FOUND = 'That message is not in this room any more (deleted), or too far back to show here.';
+const NOT_FOUND = 'That message is not in this room any more: it was deleted.';
 const NOTICE_MS = 15000;
 
 // Frames that are room events (a seq in the room's log); others may carry a seq too.
 const ROOM_EVENTS = new Set(['message', 'message_edited', 'message_deleted', 'reactions']);
 
 // A room event, in seq order (the event log calls this once per event).
-function applyEvent(frame, { messages, outbox, actions, reads, typingLine, notifier, announcer, isOwn }) {
+function applyEvent(frame, parts) {
+  const { messages, pager, outbox, actions, reads, typingLine, notifier, announcer, isOwn } = parts;
   if (frame.type === 'message') {
-    // News only if it enters the log now: a replay sends a changed message
-    // whole, the welcome repeats the page's history, and one older than the
-    // log's top waits for paging back.
-    const known = messages.get(frame.id) !== null;
+    // News only if it enters the log now (or waits aside, below a stretch
+    // opened far back): a replay sends a changed message whole, the welcome
+    // repeats the page's history, and one older than the log's top waits for
+    // paging back.
+    const known = messages.knows(frame.id);
     outbox.acknowledge([frame]);
     messages.add([frame]);
-    const fresh = !known && messages.get(frame.id) !== null;
+    const fresh = !known && messages.knows(frame.id);
+    // One's own message shows at the latest: from a stretch far back, go there.
+    if (fresh && isOwn(frame.user) && messages.detached) pager.toLatest();
     actions.settled(frame);
     if (frame.user) typingLine.stopped(frame.user.id);
     if (fresh) {
@@ -153,13 +157,13 @@ function handleFrame(frame, parts) {
   }
 }
 
-// Opened at a message (a search result's link, ?message=<id>): the history
-// pages back to it, and it is brought into view, marked, and focused, so a
-// screen reader reads it out.
-async function openAtMessage(id, { messages, pager, notice }) {
-  const row = await pager.reach(id);
+// Opened at a message (a search result's link, ?message=<id>): it is shown
+// amid its neighbours, however far back, brought into view, marked, and
+// focused, so a screen reader reads it out.
+async function openAtMessage(id, { pager, notice }) {
+  const { row, failed, cancelled } = await pager.openAt(id);
   if (!row) {
-    showNotice(notice, NOT_FOUND);
+    if (!failed && !cancelled) showNotice(notice, NOT_FOUND);
     return;
   }
   row.classList.add('message-found');
@@ -217,11 +221,17 @@ function start(root, els) {
   // Not in a direct room: both of its people are already in the conversation.
   const directForm = root.dataset.roomKind === 'direct' ? null : document.getElementById('direct-form');
   const people = new PeopleList(els.people, els.peopleCount, { isOwn, directForm });
-  const jump = jumpToLatest(els.jump, { scrollToBottom: () => messages.scrollToBottom() });
+  const jump = jumpToLatest(els.jump, () => pager.toLatest(), els.log);
   const messages = new MessageLog(
     els.log,
     { isOwn, myId: () => config.userId, moderator: config.moderator, editable },
-    { onScrolled: (atBottom) => jump.scrolled(atBottom) },
+    {
+      onScrolled: (atBottom) => {
+        jump.scrolled(atBottom);
+        if (atBottom) reads.check();
+      },
+      onReplaced: () => actions.reset(),
+    },
   );
   const typingLine = new TypingLine(els.typing);
   const pager = new HistoryPager({
@@ -229,6 +239,7 @@ function start(root, els) {
     messagesUrl: config.messagesUrl,
     status: els.historyStatus,
     hasMore: config.olderHistory,
+    notice: (text) => showNotice(els.notice, text),
   });
   // The outbox, the event log and the actions work through the connection,
   // and its callbacks reach them; they first run after connect(), once all exist.
@@ -239,7 +250,6 @@ function start(root, els) {
     duplicate: (frame) => settleDuplicate(frame, { outbox, actions }),
     replace: (history) => {
       outbox.acknowledge(history);
-      actions.reset();
       messages.replaceAll(history);
       reads.startOver();
       pager.reset(true);
@@ -315,7 +325,7 @@ function start(root, els) {
   });
   // Everything the frame handlers reach (they first run after connect()).
   const parts = {
-    ...{ composer, connection, log, people, outbox, messages },
+    ...{ composer, connection, log, people, outbox, messages, pager },
     ...{ actions, reads, typingLine, announcer, notifier, isOwn },
   };
 
@@ -323,7 +333,7 @@ function start(root, els) {
   messages.scrollToBottom();
   reads.markFirstUnread();
   const wanted = Number.parseInt(new URLSearchParams(window.location.search).get('message') || '', 10);
-  if (wanted > 0) openAtMessage(wanted, { messages, pager, notice: els.notice });
+  if (wanted > 0) openAtMessage(wanted, { pager, notice: els.notice });
   else pager.check();
   composer.listen({
     onSubmit: () => {

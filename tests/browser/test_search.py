@@ -9,16 +9,19 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import ChatServer, Person
 from tests.browser.test_accessibility import assert_accessible
-from tests.browser.test_delivery import enter, shell
+from tests.browser.test_chat import expect_connected, say
+from tests.browser.test_delivery import enter, shell, shown_texts
 
 pytestmark = pytest.mark.browser
 
-# Older than a welcome's 50 and than two pages of paging back: the page must reach for it.
+# Older than the page's 50 and than five pages forward from it: the page must reach for it.
 FILLER = 260
+# What the room page loads at a time, around a message included.
+PAGE = 50
 
 
 def room_with_old_message(server: ChatServer, word: str) -> str:
-    """A room of the test's own: one message holding `word`, then FILLER messages after it."""
+    """A room of the test's own: one message holding `word`, then FILLER messages after it ("filler 0"…)."""
     slug = f"search-{uuid.uuid4().hex[:8]}"
     shell(
         server,
@@ -63,7 +66,60 @@ def test_a_search_finds_an_old_message_and_opens_the_room_at_it(sign_in, chat_se
     expect(found.locator(".message-text")).to_have_text(f"the {word} plan <b>is</b> on")
     expect(found).to_be_focused()
     expect(found).to_be_in_viewport()
-    assert page.locator("li.message").count() > FILLER  # paged back to it, contiguous with the latest
+    # Amid its neighbours, not the whole way back from the latest.
+    expect(page.locator("li.message")).to_have_count(PAGE)  # nothing older: newer ones fill the page
+    assert shown_texts(page)[1:3] == ["filler 0", "filler 1"]
+    expect(page.locator("#jump-latest")).to_be_visible()
+
+
+def test_a_result_far_back_reads_on_to_the_latest_and_what_came_meanwhile(sign_in, chat_server: ChatServer):
+    """Opened far back, new messages wait aside; jumping, or reading on, ends at the latest with them."""
+    word = f"tapir{uuid.uuid4().hex[:6]}"
+    slug = room_with_old_message(chat_server, word)
+    found_id = shell(
+        chat_server,
+        "from rooms.models import Message\n"
+        + f"print(Message.objects.get(room__slug={slug!r}, text='filler 130').pk)",
+    ).strip()
+    first_shown = 130 - (PAGE - 1) // 2
+    bob: Person = sign_in("bob")
+    bob_page = enter(bob, slug)
+    alice: Person = sign_in("alice")
+    page = alice.page
+    page.goto(f"/rooms/{slug}/?message={found_id}")
+    expect_connected(page)
+    expect(page.locator("li.message.message-found")).to_have_count(1)
+    expected = [f"filler {n}" for n in range(first_shown, first_shown + PAGE)]
+    assert shown_texts(page) == expected  # half a page before it, the rest after
+
+    jump = page.locator("#jump-latest")
+    expect(jump).to_have_text("Jump to latest ↓")  # her first visit: nothing counts as unread yet
+
+    say(bob_page, "while you were reading")
+
+    expect(jump).to_have_text("1 new message ↓")
+    assert "while you were reading" not in shown_texts(page)  # not below a gap
+    jump.click()
+    expect(page.locator("li.message").last).to_contain_text("while you were reading")
+    assert shown_texts(page)[-2] == f"filler {FILLER - 1}"
+    expect(jump).to_be_hidden()
+    expect(page.locator("#messages")).to_be_focused()
+
+    page.goto(f"/rooms/{slug}/?message={found_id}")
+    expect(page.locator("li.message.message-found")).to_have_count(1)
+    log = page.locator("#messages")
+    rows = page.locator("li.message")
+    for _ in range(FILLER // PAGE + 2):  # reading on: each time the bottom is reached, the next page
+        if "while you were reading" in rows.last.inner_text():
+            break
+        shown = rows.count()
+        log.evaluate("el => { el.scrollTop = el.scrollHeight; }")
+        expect(rows).not_to_have_count(shown)
+    expect(rows.last).to_contain_text("while you were reading")
+    log.evaluate("el => { el.scrollTop = el.scrollHeight; }")
+    # Every message from the first shown on, once, in order.
+    assert shown_texts(page)[:-1] == [f"filler {n}" for n in range(first_shown, FILLER)]
+    expect(page.locator("#jump-latest")).to_be_hidden()
 
 
 def test_the_slash_key_searches_from_a_room_but_not_while_typing(sign_in, chat_server: ChatServer):

@@ -148,6 +148,51 @@ def test_after_keeps_the_newest_resume_max_and_says_older_ones_were_left_out(roo
     assert exact_has_more is False
 
 
+def test_around_skips_deleted_neighbours_and_other_rooms_and_still_fills_the_page(room, author):
+    """Around a message: its room's nearest visible messages, as many as asked, the message in the middle."""
+    earlier = factories.messages_insert(room=room, author=author, count=5)
+    factories.messages_insert(room=factories.room_create(slug="elsewhere"), author=author, count=3)
+    later = factories.messages_insert(room=room, author=author, count=5)
+    for gone in (earlier[3], later[1]):
+        gone.deleted_at = timezone.now()
+        gone.save(update_fields=["deleted_at"])
+
+    stretch = selectors.message_list_around(room=room, message_id=earlier[4].pk, limit=5)
+
+    assert ids(stretch.messages) == [m.pk for m in (earlier[1], earlier[2], earlier[4], later[0], later[2])]
+    assert (stretch.has_older, stretch.has_newer) == (True, True)
+
+
+def test_around_one_message_is_that_message_alone(room, author):
+    """A page of one around a message is the message; what lies either side is only said."""
+    messages = factories.messages_insert(room=room, author=author, count=3)
+
+    stretch = selectors.message_list_around(room=room, message_id=messages[1].pk, limit=1)
+
+    assert ids(stretch.messages) == [messages[1].pk]
+    assert (stretch.has_older, stretch.has_newer) == (True, True)
+
+
+def test_around_a_deleted_message_is_none(room, author):
+    """A result deleted since the search has no stretch: the page says so instead of showing another."""
+    [gone] = factories.messages_insert(room=room, author=author, count=1)
+    gone.deleted_at = timezone.now()
+    gone.save(update_fields=["deleted_at"])
+
+    assert selectors.message_list_around(room=room, message_id=gone.pk) is None
+
+
+def test_following_pages_forward_oldest_first(room, author):
+    """After an id: the next `limit` messages, oldest first, and whether more follow."""
+    messages = factories.messages_insert(room=room, author=author, count=5)
+
+    frames, has_newer = selectors.message_list_following(room=room, after=messages[0].pk, limit=3)
+    rest, no_more = selectors.message_list_following(room=room, after=messages[3].pk, limit=3)
+
+    assert (ids(frames), has_newer) == ([m.pk for m in messages[1:4]], True)
+    assert (ids(rest), no_more) == ([messages[4].pk], False)
+
+
 def test_message_get_by_client_id_finds_the_authors_message_in_the_room(room, author):
     """The lookup matches room, author and client_id together."""
     mine = factories.message_insert(room=room, author=author, client_id="c-1")

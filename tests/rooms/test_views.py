@@ -17,6 +17,7 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 XSS = "<img src=x onerror=alert(1)>"
+BEFORE_INVALID = views.ANCHOR_INVALID % "before"
 
 
 @pytest.fixture
@@ -303,18 +304,73 @@ def test_history_endpoint_hides_deleted_messages(signed_in, user, general):
         ("limit=-5", views.LIMIT_INVALID),
         ("limit=2e3", views.LIMIT_INVALID),
         ("limit=%D9%A1%D9%A2", views.LIMIT_INVALID),  # Arabic-Indic "12": int() would take it
-        ("before=-1", views.BEFORE_INVALID),
-        ("before=abc", views.BEFORE_INVALID),
-        ("before=1.5", views.BEFORE_INVALID),
-        ("before=%C2%B2", views.BEFORE_INVALID),  # "²": isdigit() says yes, int() raises
+        ("before=-1", BEFORE_INVALID),
+        ("before=abc", BEFORE_INVALID),
+        ("before=1.5", BEFORE_INVALID),
+        ("before=%C2%B2", BEFORE_INVALID),  # "²": isdigit() says yes, int() raises
+        ("after=0", views.ANCHOR_INVALID % "after"),
+        ("around=x", views.ANCHOR_INVALID % "around"),
+        ("before=3&after=1", views.ANCHORS_EXCLUSIVE),
+        ("around=3&before=1", views.ANCHORS_EXCLUSIVE),
     ],
 )
 def test_history_endpoint_answers_400_json_for_bad_paging(signed_in, query, detail):
-    """Nonsense `before` or `limit` gives 400 JSON with a fixed message, never Python's error text."""
+    """Nonsense `before`, `after`, `around` or `limit`, or two anchors at once: 400 JSON, a fixed message."""
     response = signed_in.get(f"/rooms/general/messages/?{query}")
 
     assert response.status_code == 400
     assert response.json() == {"error": "invalid", "detail": detail}
+
+
+def test_history_around_a_message_gives_its_neighbours_both_sides(signed_in, user, general):
+    """`around` (a search result far back): the message amid those before and after it, and what is past."""
+    messages = factories.messages_insert(room=general, author=user, count=9)
+
+    body = signed_in.get(f"/rooms/general/messages/?around={messages[4].pk}&limit=5").json()
+
+    assert [m["id"] for m in body["messages"]] == [m.pk for m in messages[2:7]]
+    assert (body["has_more"], body["has_newer"]) == (True, True)
+
+
+def test_history_around_a_message_near_the_start_fills_the_page_with_newer_ones(signed_in, user, general):
+    """With no older messages to show, the page holds more newer ones; near the latest, has_newer is False."""
+    messages = factories.messages_insert(room=general, author=user, count=6)
+
+    first = signed_in.get(f"/rooms/general/messages/?around={messages[0].pk}&limit=4").json()
+    last = signed_in.get(f"/rooms/general/messages/?around={messages[5].pk}&limit=4").json()
+
+    assert [m["id"] for m in first["messages"]] == [m.pk for m in messages[:4]]
+    assert (first["has_more"], first["has_newer"]) == (False, True)
+    assert [m["id"] for m in last["messages"]] == [m.pk for m in messages[4:]]
+    assert (last["has_more"], last["has_newer"]) == (True, False)
+
+
+def test_history_around_a_deleted_or_foreign_message_is_404(signed_in, user, general):
+    """A message deleted since the search, or one of another room, is not found here."""
+    gone, _kept = factories.messages_insert(room=general, author=user, count=2)
+    gone.deleted_at = gone.created_at
+    gone.save(update_fields=["deleted_at"])
+    elsewhere = factories.messages_insert(room=Room.objects.get(slug="sports"), author=user, count=1)[0]
+
+    for message_id in (gone.pk, elsewhere.pk):
+        response = signed_in.get(f"/rooms/general/messages/?around={message_id}")
+        assert response.status_code == 404
+        assert response.json() == {"error": "not_found", "detail": views.MESSAGE_NOT_FOUND}
+
+
+def test_history_after_pages_forward_to_the_latest(signed_in, user, general):
+    """`after` gives the next newer page, skipping deleted messages, until has_newer turns False."""
+    messages = factories.messages_insert(room=general, author=user, count=6)
+    messages[3].deleted_at = messages[3].created_at
+    messages[3].save(update_fields=["deleted_at"])
+
+    first = signed_in.get(f"/rooms/general/messages/?after={messages[0].pk}&limit=3").json()
+    rest = signed_in.get(f"/rooms/general/messages/?after={first['messages'][-1]['id']}&limit=3").json()
+
+    assert [m["id"] for m in first["messages"]] == [messages[1].pk, messages[2].pk, messages[4].pk]
+    assert first["has_newer"] is True
+    assert [m["id"] for m in rest["messages"]] == [messages[5].pk]
+    assert rest["has_newer"] is False
 
 
 def test_history_endpoint_caps_huge_numbers(signed_in, user, general):

@@ -1,32 +1,40 @@
-// Older history, a page at a time: reaching the top of the log loads the
-// page before the oldest message shown (/messages/?before=), until the
-// server says there is none (has_more false). And the "Jump to latest"
-// control, shown while the reader is scrolled up.
+// History beyond what the page opened with, a page at a time:
+// - older: reaching the top of the log loads the page before the oldest
+//   message shown (/messages/?before=), until the server says there is none
+//   (has_more false);
+// - a stretch around one message (a search result, /messages/?around=), when
+//   it is not shown already: the log detaches from the latest, and reaching
+//   its bottom loads newer pages (/messages/?after=) until it meets the latest;
+// - the latest again (/messages/), when the reader jumps there from a stretch.
+// And the "Jump to latest" control, shown while away from the latest.
 
 const PAGE = 50;
-// Reaching back for one message (a search result) goes a server page at a time, and so far at most.
-const REACH_PAGE = 100;
-export const REACH_MAX = 5000;
-const NEAR_TOP_PX = 200;
+const NEAR_EDGE_PX = 200;
 const RETRY_MS = 5000;
+const FETCH_TIMEOUT_MS = 10000;
+
+const STRETCH_FAILED = 'That message could not be loaded; try again in a moment.';
+const NEWER_FAILED = 'Newer messages could not be loaded; scroll down again to retry.';
+const LATEST_FAILED = 'The latest messages could not be loaded; try again in a moment.';
 
 export class HistoryPager {
   #messages;
   #url;
   #status;
+  #notice;
   #hasMore;
   #loading = false;
-  // While reach() pages back, the scroll-driven loading waits.
-  #reaching = false;
   #retryAt = 0;
   // Bumped when the view starts over: a page asked for before then is dropped.
   #generation = 0;
 
-  // status: the line above the log saying "Loading…", or where the room began.
-  constructor({ messages, messagesUrl, status, hasMore }) {
+  // status: the line above the log saying "Loading…", or where the room
+  // began; notice(text): says what could not be loaded below the log.
+  constructor({ messages, messagesUrl, status, hasMore, notice }) {
     this.#messages = messages;
     this.#url = messagesUrl;
     this.#status = status;
+    this.#notice = notice || (() => {});
     this.#hasMore = hasMore;
     this.#say();
     messages.element.addEventListener('scroll', () => this.#maybeLoad(), { passive: true });
@@ -34,10 +42,7 @@ export class HistoryPager {
 
   // The view started over (a fresh history): paging starts over too.
   reset(hasMore) {
-    this.#generation += 1;
-    this.#loading = false;
-    this.#hasMore = hasMore;
-    this.#say();
+    this.#startOver(hasMore);
     this.#maybeLoad();
   }
 
@@ -46,61 +51,134 @@ export class HistoryPager {
     this.#maybeLoad();
   }
 
+  // Message `id` shown, with the messages around it: { row } (null when the
+  // room does not hold it: deleted since, say), { failed } when the server
+  // could not be asked (the notice says so), { cancelled } when the view
+  // started over or went to the latest meanwhile.
+  async openAt(id) {
+    const shown = this.#messages.get(id);
+    if (shown || !this.#url) return { row: shown };
+    const generation = this.#startOver(this.#hasMore);
+    this.#loading = true;
+    // What comes while the stretch is on its way waits below it, not above.
+    this.#messages.detach();
+    const { page, status } = await this.#fetch({ around: id, limit: PAGE });
+    if (generation !== this.#generation) return { row: null, cancelled: true };
+    this.#loading = false;
+    if (page) {
+      this.#messages.showStretch(page.messages || [], { newer: page.has_newer === true });
+      this.#hasMore = page.has_more === true;
+    } else {
+      this.#messages.attach();
+      if (status !== 404) this.#notice(STRETCH_FAILED);
+    }
+    this.#say();
+    this.#loadSoon();
+    return { row: this.#messages.get(id), failed: !page && status !== 404 };
+  }
+
+  // "Jump to latest": the newest messages in view, fetched first when a
+  // stretch is shown. False when they could not be had (the notice says so).
+  async toLatest() {
+    if (!this.#messages.detached) {
+      this.#messages.scrollToBottom();
+      return true;
+    }
+    const generation = this.#startOver(this.#hasMore);
+    this.#loading = true;
+    const { page } = await this.#fetch({ limit: PAGE });
+    if (generation !== this.#generation) return false;
+    this.#loading = false;
+    if (page) {
+      this.#messages.showLatest(page.messages || []);
+      this.#hasMore = page.has_more === true;
+    } else {
+      this.#notice(LATEST_FAILED);
+    }
+    this.#say();
+    this.#loadSoon();
+    return Boolean(page);
+  }
+
+  // After the view changed by itself: a log without a scrollbar loads on.
+  #loadSoon() {
+    requestAnimationFrame(() => this.#maybeLoad());
+  }
+
+  #startOver(hasMore) {
+    this.#generation += 1;
+    this.#loading = false;
+    this.#retryAt = 0;
+    this.#hasMore = hasMore;
+    this.#say();
+    return this.#generation;
+  }
+
   #maybeLoad() {
     const log = this.#messages.element;
-    if (!this.#hasMore || this.#loading || this.#reaching || Date.now() < this.#retryAt || !this.#url) return;
-    if (log.scrollTop > NEAR_TOP_PX && log.scrollHeight > log.clientHeight) return;
-    this.#load();
+    if (this.#loading || Date.now() < this.#retryAt || !this.#url) return;
+    const scrolls = log.scrollHeight > log.clientHeight;
+    if (this.#hasMore && (log.scrollTop <= NEAR_EDGE_PX || !scrolls)) this.#loadOlder();
+    else if (this.#messages.detached && (!scrolls || this.#nearEnd(log))) this.#loadNewer();
   }
 
-  // Page back until message `id` is shown (or the room's start, or REACH_MAX
-  // messages further back): its row, or null.
-  async reach(id) {
-    let pages = 0;
-    this.#reaching = true;
-    try {
-      while (!this.#messages.get(id) && this.#hasMore && pages < REACH_MAX / REACH_PAGE) {
-        const firstBefore = this.#messages.firstId;
-        if (firstBefore !== null && firstBefore < id) break; // it would be shown by now: it is gone
-        pages += 1;
-        if (!(await this.#load(REACH_PAGE))) break;
-      }
-    } finally {
-      this.#reaching = false;
-    }
-    return this.#messages.get(id);
+  #nearEnd(log) {
+    return log.scrollHeight - log.scrollTop - log.clientHeight <= NEAR_EDGE_PX;
   }
 
-  // One page older than the oldest shown; false if it could not be had.
-  async #load(limit = PAGE) {
+  // One page older than the oldest shown.
+  async #loadOlder() {
     const before = this.#messages.firstId;
-    if (before === null) return false;
+    if (before === null) return;
     const generation = this.#generation;
     this.#loading = true;
     this.#say();
-    const url = new URL(this.#url, window.location.origin);
-    url.searchParams.set('before', String(before));
-    url.searchParams.set('limit', String(limit));
-    let page = null;
-    try {
-      const response = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
-      if (response.ok) page = await response.json();
-    } catch {
-      page = null;
-    }
-    if (generation !== this.#generation) return false;
+    const { page } = await this.#fetch({ before, limit: PAGE });
+    if (generation !== this.#generation) return;
     this.#loading = false;
     if (!page) {
       this.#retryAt = Date.now() + RETRY_MS;
       this.#status.textContent = 'Older messages could not be loaded; scroll up again to retry.';
-      return false;
+      return;
     }
     this.#messages.addOlder(page.messages || []);
     this.#hasMore = page.has_more === true;
     this.#say();
-    // A short page may leave the log without a scrollbar: keep going.
-    requestAnimationFrame(() => this.#maybeLoad());
-    return true;
+    this.#loadSoon(); // a short page may leave the log without a scrollbar
+  }
+
+  // One page newer than the newest shown of a stretch; the last one meets the latest.
+  async #loadNewer() {
+    const after = this.#messages.lastId;
+    const generation = this.#generation;
+    this.#loading = true;
+    const { page } = await this.#fetch({ after, limit: PAGE });
+    if (generation !== this.#generation) return;
+    this.#loading = false;
+    if (!page) {
+      this.#retryAt = Date.now() + RETRY_MS;
+      this.#notice(NEWER_FAILED);
+      return;
+    }
+    this.#messages.addNewer(page.messages || [], { newer: page.has_newer === true });
+    this.#loadSoon();
+  }
+
+  // A page of /messages/ with these parameters: { page } when it came, { status } when not.
+  async #fetch(params) {
+    const url = new URL(this.#url, window.location.origin);
+    for (const [key, value] of Object.entries(params)) url.searchParams.set(key, String(value));
+    try {
+      const response = await fetch(url, {
+        credentials: 'same-origin',
+        headers: { Accept: 'application/json' },
+        signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+      });
+      if (!response.ok) return { page: null, status: response.status };
+      return { page: await response.json(), status: response.status };
+    } catch {
+      return { page: null, status: 0 };
+    }
   }
 
   #say() {
@@ -110,13 +188,18 @@ export class HistoryPager {
 }
 
 // "Jump to latest" ("3 new messages ↓" when some came meanwhile): visible
-// while scrolled up, brings the newest into view. Returns what to call with
-// each scroll (whether the reader is at the bottom) and with each unread count.
-export function jumpToLatest(button, messages) {
+// while away from the latest, brings it into view with toLatest()
+// (HistoryPager's), and the keyboard's focus to the log, as the control
+// hides. Returns what to call with each scroll (whether the reader is at
+// the latest) and with each unread count.
+export function jumpToLatest(button, toLatest, log) {
   button.hidden = true;
-  button.addEventListener('click', () => {
-    messages.scrollToBottom();
-    button.hidden = true;
+  button.addEventListener('click', async () => {
+    const focused = document.activeElement === button;
+    const arrived = await toLatest();
+    // Hidden, the control dropped the focus (to the page's start), unless the reader moved it meanwhile.
+    const dropped = document.activeElement === button || document.activeElement === document.body;
+    if (arrived && focused && dropped) log.focus({ preventScroll: true });
   });
   return {
     scrolled: (atBottom) => {

@@ -2,12 +2,23 @@
 // messages of one author within a few minutes are grouped under one name
 // and time; the first message of each day carries that day's heading.
 // Older pages are added at the top without moving what the reader sees.
+//
+// Opened at a message far back (a search result), the log shows a stretch
+// around it, detached from the latest: messages that come meanwhile wait
+// aside (a row below the stretch would sit past a gap) until paging forward
+// reaches the latest, or the reader jumps there.
 
 import { dayKey, dayLabel, parseDate } from './dates.js';
 import { buildRow, updateReactions, updateText } from './messagerow.js';
 
 const NEAR_BOTTOM_PX = 80;
 const GROUP_GAP_MS = 5 * 60 * 1000;
+// Messages kept aside while detached; past it the newest go, as the pages
+// forward (or the latest page) read them from the server.
+const WAITING_MAX = 500;
+// Changes to messages not shown (edits, reactions, deletions), kept for a
+// page on its way that may hold them as they were: the latest so many.
+const CHANGES_MAX = 500;
 
 export class MessageLog {
   #pinned = true; // at the latest message, as of the last scroll
@@ -17,27 +28,35 @@ export class MessageLog {
   #names = new Map(); // user id -> name, for who reacted
   #lastId = 0;
   #onScrolled;
+  // While detached: id -> message that came after the stretch; null when attached.
+  #waiting = null;
+  // The highest id ever shown or waiting: while detached, one at or below it is no news.
+  #newestSeen = 0;
+  // id -> what changed since (text, reactions, or deleted), for a message not shown.
+  #changes = new Map();
+  #onReplaced;
 
   // ctx: { isOwn(user), myId(), moderator, editable(msg) }; onScrolled(atBottom)
-  // hears every scroll (the jump-to-latest control follows it).
-  constructor(log, ctx, { onScrolled } = {}) {
+  // hears every scroll and every change of whether the latest is in view
+  // (the jump-to-latest control follows it); onReplaced() hears that every
+  // row shown went (open editors go with them).
+  constructor(log, ctx, { onScrolled, onReplaced } = {}) {
     this.#log = log;
     this.#ctx = { ...ctx, nameOf: (id) => this.#names.get(String(id)) || 'someone' };
     this.#onScrolled = onScrolled || (() => {});
-    log.addEventListener(
-      'scroll',
-      () => {
-        this.#pinned = this.isNearBottom();
-        this.#onScrolled(this.#pinned);
-      },
-      { passive: true },
-    );
+    this.#onReplaced = onReplaced || (() => {});
+    log.addEventListener('scroll', () => this.#scrolled(), { passive: true });
     // The log shrinks when the on-screen keyboard opens (or the page's layout
     // settles): a reader at the latest message stays at it.
     new ResizeObserver(() => {
       if (this.#pinned) this.scrollToBottom();
     }).observe(log);
     this.#relabelDaysAtMidnight();
+  }
+
+  #scrolled() {
+    this.#pinned = this.isNearBottom();
+    this.#onScrolled(this.#pinned);
   }
 
   // "Today" becomes "Yesterday" at the reader's midnight, for a page left open.
@@ -57,7 +76,7 @@ export class MessageLog {
     return this.#log;
   }
 
-  // The highest message id shown: where a reconnect resumes.
+  // The highest message id shown: where paging forward continues from.
   get lastId() {
     return this.#lastId;
   }
@@ -72,21 +91,39 @@ export class MessageLog {
     return this.#byId.get(Number(id)) || null;
   }
 
+  // Shown, waiting aside, or (while detached, when every message newer than
+  // the stretch waits) no newer than one seen: a message replayed whole
+  // because it changed is no news.
+  knows(id) {
+    const key = Number(id);
+    if (this.#byId.has(key)) return true;
+    return this.#waiting !== null && (this.#waiting.has(key) || key <= this.#newestSeen);
+  }
+
+  // Showing an older stretch: the latest messages are not below it.
+  get detached() {
+    return this.#waiting !== null;
+  }
+
   // People seen (roster, authors): names for the reactions' labels.
   learnNames(users) {
     for (const user of users) if (user && user.id !== undefined) this.#names.set(String(user.id), user.name);
   }
 
-  // New or changed messages (a replay sends a changed message whole). One
-  // older than every message shown is left for paging back to bring: shown
-  // now, it would sit above a gap that paging would then skip.
+  // New or changed messages, as the room's events have them now (a replay
+  // sends a changed message whole). One older than every message shown is
+  // left for paging back to bring: shown now, it would sit above a gap that
+  // paging would then skip.
   add(list) {
     const stick = this.isNearBottom();
     let ownAdded = false;
     for (const msg of list) {
       const first = this.firstId;
-      if (this.#byId.has(Number(msg.id))) this.#update(msg);
-      else if (first !== null && Number(msg.id) < first) continue;
+      const id = Number(msg.id);
+      this.#changes.delete(id); // older than this
+      if (this.#byId.has(id)) this.#update(msg);
+      else if (this.#waiting && id > this.#lastId) this.#wait(id, msg);
+      else if (first !== null && id < first) continue;
       else if (this.#insert(msg) && this.#ctx.isOwn(msg.user)) ownAdded = true;
     }
     // Only follow new messages if the reader was already at the bottom (or
@@ -103,7 +140,8 @@ export class MessageLog {
     for (const msg of list) {
       const id = Number(msg.id);
       if (!Number.isFinite(id) || id >= firstId || this.#byId.has(id)) continue;
-      rows.push(this.#row(id, msg));
+      const li = this.#row(id, msg);
+      if (li) rows.push(li);
     }
     if (rows.length === 0) return;
     const fromBottom = this.#log.scrollHeight - this.#log.scrollTop;
@@ -116,30 +154,115 @@ export class MessageLog {
     this.#log.removeAttribute('aria-busy');
   }
 
-  // Start over from `list` (the log could not say what was missed).
+  // A newer page (oldest first), below the stretch shown; `newer`: the room
+  // has more after it. The last page attaches the log to the latest again.
+  addNewer(list, { newer }) {
+    this.#log.setAttribute('aria-busy', 'true');
+    for (const msg of list) if (Number(msg.id) > this.#lastId) this.#insert(msg);
+    this.#log.removeAttribute('aria-busy');
+    if (!newer) {
+      this.#attach();
+      this.#scrolled();
+    }
+  }
+
+  // Start over from `list` (the log could not say what was missed): the latest, attached.
   replaceAll(list) {
+    this.#waiting = null;
+    this.#changes.clear(); // what the log said before may be missing its latest word
+    this.#showOnly(list);
+    this.scrollToBottom();
+    this.#scrolled();
+  }
+
+  // The latest page, fetched while detached: what came meanwhile joins it.
+  showLatest(list) {
+    this.#showOnly(list);
+    this.#attach();
+    this.scrollToBottom();
+    this.#scrolled();
+  }
+
+  // A stretch of the room (oldest first), in place of what is shown. With
+  // `newer`, the latest messages are past it: the log stays detached.
+  showStretch(list, { newer }) {
+    this.#showOnly(list);
+    if (!newer) this.#attach();
+    this.#scrolled();
+  }
+
+  // Away from the latest from now on (a stretch is on its way): what comes meanwhile waits aside.
+  detach() {
+    if (this.#waiting === null) this.#waiting = new Map();
+    this.#scrolled();
+  }
+
+  // Back at the latest after all (the stretch could not be had).
+  attach() {
+    this.#attach();
+    this.#scrolled();
+  }
+
+  // Only `list` shown; what waits aside keeps waiting.
+  #showOnly(list) {
     this.#log.setAttribute('aria-busy', 'true');
     for (const li of this.#byId.values()) li.remove();
     this.#byId.clear();
     this.#lastId = 0;
-    this.add(list);
-    this.scrollToBottom();
+    this.#onReplaced();
+    for (const msg of list) this.#insert(msg);
     this.#log.removeAttribute('aria-busy');
+  }
+
+  #wait(id, msg) {
+    this.#waiting.set(id, msg);
+    if (id > this.#newestSeen) this.#newestSeen = id;
+    if (this.#waiting.size > WAITING_MAX) this.#waiting.delete(Math.max(...this.#waiting.keys()));
+  }
+
+  // The latest is below the last row now: what waited aside joins it. The
+  // room's events kept each waiting message as it stands (edited, reacted
+  // to, or dropped when deleted), and one the page has already is only
+  // updated: ids are not committed in order, so a page may hold a later id
+  // and miss an earlier one that then came live.
+  #attach() {
+    const waiting = this.#waiting ? [...this.#waiting.values()] : [];
+    this.#waiting = null;
+    this.add(waiting);
   }
 
   edited(frame) {
     const li = this.get(frame.id);
     if (li) updateText(li, frame, this.#ctx);
+    else this.#changed(frame.id, { text: frame.text, edited_at: frame.edited_at, mentions: frame.mentions });
   }
 
   reactions(frame) {
     const li = this.get(frame.id);
     if (li) updateReactions(li, frame.reactions || [], this.#ctx);
+    else this.#changed(frame.id, { reactions: frame.reactions || [] });
+  }
+
+  // A change to a message not shown: to the waiting copy, and kept for a
+  // page on its way that may bring the message as it was before it.
+  #changed(id, changes) {
+    const key = Number(id);
+    const known = { ...this.#changes.get(key) };
+    for (const [field, value] of Object.entries(changes)) if (value !== undefined) known[field] = value;
+    this.#changes.delete(key);
+    this.#changes.set(key, known);
+    if (this.#changes.size > CHANGES_MAX) this.#changes.delete(this.#changes.keys().next().value);
+    const waiting = this.#waiting && this.#waiting.get(key);
+    if (waiting) Object.assign(waiting, known);
   }
 
   remove(id) {
+    if (this.#waiting) this.#waiting.delete(Number(id));
     const li = this.get(id);
-    if (!li) return;
+    if (!li) {
+      this.#changed(id, { deleted: true });
+      return;
+    }
     const next = this.#nextRow(li);
     // Focus in the row (its Delete, say) would fall to the page's start.
     const hadFocus = li.contains(document.activeElement);
@@ -149,7 +272,13 @@ export class MessageLog {
     if (hadFocus) this.#log.focus();
   }
 
+  // At the latest message: never while detached, however far down the stretch.
   isNearBottom() {
+    return !this.#waiting && this.isNearEnd();
+  }
+
+  // At the last row shown.
+  isNearEnd() {
     const { scrollHeight, scrollTop, clientHeight } = this.#log;
     return scrollHeight - scrollTop - clientHeight < NEAR_BOTTOM_PX;
   }
@@ -164,12 +293,17 @@ export class MessageLog {
     updateReactions(li, msg.reactions || [], this.#ctx);
   }
 
-  // A new row for a message, known by id from now on (the caller places it).
+  // A new row for a message, known by id from now on (the caller places
+  // it); null for one deleted since the page that brought it was read.
   #row(id, msg) {
-    if (msg.user) this.learnNames([msg.user]);
-    const li = buildRow(msg, this.#ctx);
+    const changes = this.#changes.get(id);
+    if (changes && changes.deleted) return null;
+    const shown = changes ? { ...msg, ...changes } : msg;
+    if (shown.user) this.learnNames([shown.user]);
+    const li = buildRow(shown, this.#ctx);
     this.#byId.set(id, li);
     if (id > this.#lastId) this.#lastId = id;
+    if (id > this.#newestSeen) this.#newestSeen = id;
     return li;
   }
 
@@ -178,6 +312,7 @@ export class MessageLog {
     const id = Number(msg.id);
     if (!Number.isFinite(id) || this.#byId.has(id)) return false;
     const li = this.#row(id, msg);
+    if (!li) return false;
     const first = this.#log.querySelector('li.message');
     if (!first) {
       this.#log.append(li);
