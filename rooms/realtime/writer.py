@@ -13,7 +13,9 @@ Frames shared by many sockets (wire.frames.SharedFrame), where the wire takes
 frame bytes, are gathered instead and written together once the event loop
 has run what is ready: a socket that gets ten frames while the loop is busy
 costs one write, not ten system calls. Anything else written to the socket
-first writes what was gathered, so the order never changes.
+first writes what was gathered, so the order never changes. One callback per
+pass of the loop writes every socket's gathered frames (GatheredWrites), not
+one per socket.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
@@ -36,11 +39,50 @@ Send = Callable[[dict], Awaitable[Any]]
 TooSlow = Callable[[], Coroutine[Any, Any, None]]
 
 
+class GatheredWrites:
+    """One event loop's writers holding gathered frames: written together once the loop ran what is ready.
+
+    One scheduled callback for all of them: a room event fanned out to 100
+    sockets costs one, not 100 (each of those asked the loop for itself, and
+    asyncio.get_running_loop() is a getpid() system call per call).
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._writers: list[SocketWriter] = []
+
+    def add(self, writer: SocketWriter) -> None:
+        if not self._writers:
+            self._loop.call_soon(self._write_all)
+        self._writers.append(writer)
+
+    def _write_all(self) -> None:
+        writers, self._writers = self._writers, []
+        for writer in writers:
+            writer.write_gathered()
+
+
+_gathered_writes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, GatheredWrites] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def gathered_writes() -> GatheredWrites:
+    """This event loop's GatheredWrites."""
+    loop = asyncio.get_running_loop()
+    batch = _gathered_writes.get(loop)
+    if batch is None:
+        batch = _gathered_writes[loop] = GatheredWrites(loop)
+    return batch
+
+
 class SocketWriter:
     """One socket's way out: written now, queued while its wire is full, or cut off."""
 
     def __init__(self, send: Send, wire: Wire, *, on_too_slow: TooSlow) -> None:
         self._send = send
+        # Looked up at the first gathered frame: the writer may be made before its loop runs.
+        self._gathered_writes: GatheredWrites | None = None
         self._wire = wire
         self._writable = wire.writable
         self._write_frames = wire.write_frames
@@ -67,11 +109,13 @@ class SocketWriter:
         if not self._queue and self._writable():
             if self._write_frames is not None and type(message) is SharedFrame:
                 if not self._gathered:
-                    asyncio.get_running_loop().call_soon(self._write_gathered)
+                    if self._gathered_writes is None:
+                        self._gathered_writes = gathered_writes()
+                    self._gathered_writes.add(self)
                 self._gathered.append(message.wire_bytes)
                 return
             if self._gathered:
-                self._write_gathered()
+                self.write_gathered()
                 if not self._writable():  # those filled the wire: this one waits its turn
                     if not disposable:
                         self._enqueue(message, ephemeral=ephemeral)
@@ -80,7 +124,8 @@ class SocketWriter:
         elif not disposable:
             self._enqueue(message, ephemeral=ephemeral)
 
-    def _write_gathered(self) -> None:
+    def write_gathered(self) -> None:
+        """Write the frames gathered so far, in one write (GatheredWrites calls it once per loop pass)."""
         gathered = self._gathered
         if not gathered or self._write_frames is None:
             return
@@ -99,7 +144,7 @@ class SocketWriter:
         """
         if self._closing:
             return
-        self._write_gathered()
+        self.write_gathered()
         message: dict[str, Any] = {"type": "websocket.close"}
         if code is not None:
             message["code"] = code
@@ -117,7 +162,7 @@ class SocketWriter:
         asyncio.get_running_loop().call_later(settings.CHAT_SLOW_SOCKET_TIMEOUT, self._wire.abort)
 
     def _enqueue(self, message: dict, *, ephemeral: bool) -> None:
-        self._write_gathered()  # before what waits: the order stays
+        self.write_gathered()  # before what waits: the order stays
         text = message.get("text")
         size = len(text.encode("utf-8", "surrogatepass")) if text else 0
         self._queue.append((message, size, ephemeral))

@@ -298,6 +298,21 @@ async def test_shared_frames_written_while_the_loop_is_busy_go_out_in_one_write(
     assert socket.sent == []
 
 
+async def test_sockets_sharing_a_loop_pass_each_get_one_write_of_their_own_frames(settings):
+    """A fan-out to several sockets: each socket's frames, in order, in one write to that socket alone."""
+    sockets = [Socket(takes_frames=True) for _ in range(3)]
+    for n in range(2):
+        for socket in sockets:
+            await socket.writer.write(SharedFrame(f"shared {n}"))
+    await sockets[1].writer.write(frame("just for you"))  # this one's gathered bytes go first
+
+    await settle()
+
+    both = text_frame("shared 0") + text_frame("shared 1")
+    assert [socket.wire.writes for socket in sockets] == [[both], [both], [both]]
+    assert sockets[1].wire.log == ["bytes of 2 shared", "just for you"]
+
+
 async def test_a_frame_of_this_socket_alone_never_overtakes_gathered_ones(settings):
     """The welcome, an error, the close: what gathered so far is written first."""
     socket = Socket(takes_frames=True)
