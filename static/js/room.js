@@ -57,11 +57,12 @@ function applyEvent(frame, parts) {
     // repeats the page's history, and one older than the log's top waits for
     // paging back.
     const known = messages.knows(frame.id);
+    const sentHere = outbox.isPending(frame.client_id);
     outbox.acknowledge([frame]);
     messages.add([frame]);
     const fresh = !known && messages.knows(frame.id);
-    // One's own message shows at the latest: from a stretch far back, go there.
-    if (fresh && isOwn(frame.user) && messages.detached) pager.toLatest();
+    // What this page sent shows at the latest: from a stretch far back, go there.
+    if (sentHere && messages.detached) pager.toLatest();
     actions.settled(frame);
     if (frame.user) typingLine.stopped(frame.user.id);
     if (fresh) {

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import ChatServer, Person
 from tests.browser.test_accessibility import assert_accessible
 from tests.browser.test_chat import expect_connected, say
+from tests.browser.test_conversation import row
 from tests.browser.test_delivery import enter, shell, shown_texts
 
 pytestmark = pytest.mark.browser
@@ -33,6 +34,15 @@ def room_with_old_message(server: ChatServer, word: str) -> str:
         f"for n in range({FILLER}):\n    message_create(room=room, author=bob, text=f'filler {{n}}')\n",
     )
     return slug
+
+
+def message_id(server: ChatServer, slug: str, text: str) -> str:
+    """The id of the room's message with exactly this text."""
+    return shell(
+        server,
+        "from rooms.models import Message\n"
+        + f"print(Message.objects.get(room__slug={slug!r}, text={text!r}).pk)",
+    ).strip()
 
 
 def test_a_search_finds_an_old_message_and_opens_the_room_at_it(sign_in, chat_server: ChatServer):
@@ -76,11 +86,7 @@ def test_a_result_far_back_reads_on_to_the_latest_and_what_came_meanwhile(sign_i
     """Opened far back, new messages wait aside; jumping, or reading on, ends at the latest with them."""
     word = f"tapir{uuid.uuid4().hex[:6]}"
     slug = room_with_old_message(chat_server, word)
-    found_id = shell(
-        chat_server,
-        "from rooms.models import Message\n"
-        + f"print(Message.objects.get(room__slug={slug!r}, text='filler 130').pk)",
-    ).strip()
+    found_id = message_id(chat_server, slug, "filler 130")
     first_shown = 130 - (PAGE - 1) // 2
     bob: Person = sign_in("bob")
     bob_page = enter(bob, slug)
@@ -119,6 +125,42 @@ def test_a_result_far_back_reads_on_to_the_latest_and_what_came_meanwhile(sign_i
     log.evaluate("el => { el.scrollTop = el.scrollHeight; }")
     # Every message from the first shown on, once, in order.
     assert shown_texts(page)[:-1] == [f"filler {n}" for n in range(first_shown, FILLER)]
+    expect(page.locator("#jump-latest")).to_be_hidden()
+
+
+def test_what_changes_while_one_reads_far_back_is_as_it_stands_at_the_latest(sign_in, chat_server):
+    """Bob edits and deletes what he sent while Alice reads far back; her own message takes her to the end."""
+    slug = room_with_old_message(chat_server, f"gnu{uuid.uuid4().hex[:6]}")
+    found_id = message_id(chat_server, slug, "filler 100")
+    bob: Person = sign_in("bob")
+    bob_page = enter(bob, slug)
+    alice: Person = sign_in("alice")
+    page = alice.page
+    page.goto(f"/rooms/{slug}/?message={found_id}")
+    expect_connected(page)
+    expect(page.locator("li.message.message-found")).to_have_count(1)
+
+    say(bob_page, "teh typo")
+    say(bob_page, "take this back")
+    expect(page.locator("#jump-latest")).to_have_text("2 new messages ↓")
+    typo = row(bob_page, "teh typo")
+    typo.hover()
+    typo.get_by_role("button", name="Edit your message").click()
+    editor = bob_page.get_by_role("textbox", name="Edit your message")
+    editor.fill("the typo")
+    editor.press("Enter")
+    expect(row(bob_page, "the typo").locator(".message-edited")).to_have_text("(edited)")
+    taken = row(bob_page, "take this back")
+    taken.hover()
+    taken.get_by_role("button", name="Delete your message").click()
+    taken.get_by_role("group", name="Delete this message?").get_by_role("button", name="Delete").click()
+    expect(row(bob_page, "take this back")).to_have_count(0)
+
+    say(page, "back with you")
+
+    expect(page.locator("li.message").last).to_contain_text("back with you")
+    assert shown_texts(page)[-3:] == [f"filler {FILLER - 1}", "the typo", "back with you"]
+    expect(row(page, "the typo").locator(".message-edited")).to_have_text("(edited)")
     expect(page.locator("#jump-latest")).to_be_hidden()
 
 

@@ -14,7 +14,7 @@ const RETRY_MS = 5000;
 const FETCH_TIMEOUT_MS = 10000;
 
 const STRETCH_FAILED = 'That message could not be loaded; try again in a moment.';
-const NEWER_FAILED = 'Newer messages could not be loaded; scroll down again to retry.';
+const NEWER_FAILED = 'Newer messages could not be loaded; trying again shortly.';
 const LATEST_FAILED = 'The latest messages could not be loaded; try again in a moment.';
 
 export class HistoryPager {
@@ -57,7 +57,10 @@ export class HistoryPager {
   // started over or went to the latest meanwhile.
   async openAt(id) {
     const shown = this.#messages.get(id);
-    if (shown || !this.#url) return { row: shown };
+    if (shown || !this.#url) {
+      this.#loadSoon();
+      return { row: shown };
+    }
     const generation = this.#startOver(this.#hasMore);
     this.#loading = true;
     // What comes while the stretch is on its way waits below it, not above.
@@ -105,6 +108,12 @@ export class HistoryPager {
     requestAnimationFrame(() => this.#maybeLoad());
   }
 
+  // A page that could not be had is asked for again, even with no scroll to ask.
+  #retryLater() {
+    this.#retryAt = Date.now() + RETRY_MS;
+    setTimeout(() => this.#maybeLoad(), RETRY_MS + 50);
+  }
+
   #startOver(hasMore) {
     this.#generation += 1;
     this.#loading = false;
@@ -137,8 +146,8 @@ export class HistoryPager {
     if (generation !== this.#generation) return;
     this.#loading = false;
     if (!page) {
-      this.#retryAt = Date.now() + RETRY_MS;
-      this.#status.textContent = 'Older messages could not be loaded; scroll up again to retry.';
+      this.#retryLater();
+      this.#status.textContent = 'Older messages could not be loaded; trying again shortly.';
       return;
     }
     this.#messages.addOlder(page.messages || []);
@@ -150,13 +159,17 @@ export class HistoryPager {
   // One page newer than the newest shown of a stretch; the last one meets the latest.
   async #loadNewer() {
     const after = this.#messages.lastId;
+    if (!after) {
+      this.toLatest(); // nothing shown to read on from (its messages were deleted meanwhile)
+      return;
+    }
     const generation = this.#generation;
     this.#loading = true;
     const { page } = await this.#fetch({ after, limit: PAGE });
     if (generation !== this.#generation) return;
     this.#loading = false;
     if (!page) {
-      this.#retryAt = Date.now() + RETRY_MS;
+      this.#retryLater();
       this.#notice(NEWER_FAILED);
       return;
     }

@@ -30,9 +30,11 @@ export class MessageLog {
   #onScrolled;
   // While detached: id -> message that came after the stretch; null when attached.
   #waiting = null;
-  // The highest id ever shown or waiting: while detached, one at or below it is no news.
-  #newestSeen = 0;
-  // id -> what changed since (text, reactions, or deleted), for a message not shown.
+  // The highest id ever shown; #edge: what it was when the log detached.
+  #newestShown = 0;
+  #edge = 0;
+  // id -> the latest the room's events said of a message (text, reactions,
+  // or deleted): laid over a page on its way that read it before.
   #changes = new Map();
   #onReplaced;
 
@@ -91,13 +93,12 @@ export class MessageLog {
     return this.#byId.get(Number(id)) || null;
   }
 
-  // Shown, waiting aside, or (while detached, when every message newer than
-  // the stretch waits) no newer than one seen: a message replayed whole
-  // because it changed is no news.
+  // Shown, waiting aside, or (while detached) no newer than what was shown
+  // when the log detached: a message replayed whole because it changed is no news.
   knows(id) {
     const key = Number(id);
     if (this.#byId.has(key)) return true;
-    return this.#waiting !== null && (this.#waiting.has(key) || key <= this.#newestSeen);
+    return this.#waiting !== null && (this.#waiting.has(key) || key <= this.#edge);
   }
 
   // Showing an older stretch: the latest messages are not below it.
@@ -120,10 +121,14 @@ export class MessageLog {
     for (const msg of list) {
       const first = this.firstId;
       const id = Number(msg.id);
+      if (first !== null && id < first && !this.#byId.has(id)) {
+        // Older than the top: a page on its way may bring it as it was.
+        this.#changed(id, { text: msg.text, edited_at: msg.edited_at, reactions: msg.reactions });
+        continue;
+      }
       this.#changes.delete(id); // older than this
       if (this.#byId.has(id)) this.#update(msg);
       else if (this.#waiting && id > this.#lastId) this.#wait(id, msg);
-      else if (first !== null && id < first) continue;
       else if (this.#insert(msg) && this.#ctx.isOwn(msg.user)) ownAdded = true;
     }
     // Only follow new messages if the reader was already at the bottom (or
@@ -185,15 +190,19 @@ export class MessageLog {
 
   // A stretch of the room (oldest first), in place of what is shown. With
   // `newer`, the latest messages are past it: the log stays detached.
+  // The caller brings a row into view, which says where the reader is.
   showStretch(list, { newer }) {
     this.#showOnly(list);
-    if (!newer) this.#attach();
-    this.#scrolled();
+    if (newer) this.#scrolled();
+    else this.#attach();
   }
 
   // Away from the latest from now on (a stretch is on its way): what comes meanwhile waits aside.
   detach() {
-    if (this.#waiting === null) this.#waiting = new Map();
+    if (this.#waiting === null) {
+      this.#waiting = new Map();
+      this.#edge = this.#newestShown;
+    }
     this.#scrolled();
   }
 
@@ -205,6 +214,8 @@ export class MessageLog {
 
   // Only `list` shown; what waits aside keeps waiting.
   #showOnly(list) {
+    // Focus in a row that goes (the found message, an editor) would fall to the page's start.
+    const hadFocus = this.#log.contains(document.activeElement) && document.activeElement !== this.#log;
     this.#log.setAttribute('aria-busy', 'true');
     for (const li of this.#byId.values()) li.remove();
     this.#byId.clear();
@@ -212,12 +223,13 @@ export class MessageLog {
     this.#onReplaced();
     for (const msg of list) this.#insert(msg);
     this.#log.removeAttribute('aria-busy');
+    if (hadFocus) this.#log.focus({ preventScroll: true });
   }
 
+  // The first to come goes first past WAITING_MAX: a later page holds it, or it sits below the latest page's top.
   #wait(id, msg) {
     this.#waiting.set(id, msg);
-    if (id > this.#newestSeen) this.#newestSeen = id;
-    if (this.#waiting.size > WAITING_MAX) this.#waiting.delete(Math.max(...this.#waiting.keys()));
+    if (this.#waiting.size > WAITING_MAX) this.#waiting.delete(this.#waiting.keys().next().value);
   }
 
   // The latest is below the last row now: what waited aside joins it. The
@@ -231,20 +243,22 @@ export class MessageLog {
     this.add(waiting);
   }
 
+  // Each change is kept too, shown or not: a page on its way (paging, a
+  // stretch, the latest) may have read the message before it.
   edited(frame) {
+    this.#changed(frame.id, { text: frame.text, edited_at: frame.edited_at, mentions: frame.mentions });
     const li = this.get(frame.id);
     if (li) updateText(li, frame, this.#ctx);
-    else this.#changed(frame.id, { text: frame.text, edited_at: frame.edited_at, mentions: frame.mentions });
   }
 
   reactions(frame) {
+    this.#changed(frame.id, { reactions: frame.reactions || [] });
     const li = this.get(frame.id);
     if (li) updateReactions(li, frame.reactions || [], this.#ctx);
-    else this.#changed(frame.id, { reactions: frame.reactions || [] });
   }
 
-  // A change to a message not shown: to the waiting copy, and kept for a
-  // page on its way that may bring the message as it was before it.
+  // What the room's events said of a message: on its waiting copy, and
+  // kept (the latest CHANGES_MAX messages) for rows built from pages.
   #changed(id, changes) {
     const key = Number(id);
     const known = { ...this.#changes.get(key) };
@@ -258,11 +272,9 @@ export class MessageLog {
 
   remove(id) {
     if (this.#waiting) this.#waiting.delete(Number(id));
+    this.#changed(id, { deleted: true });
     const li = this.get(id);
-    if (!li) {
-      this.#changed(id, { deleted: true });
-      return;
-    }
+    if (!li) return;
     const next = this.#nextRow(li);
     // Focus in the row (its Delete, say) would fall to the page's start.
     const hadFocus = li.contains(document.activeElement);
@@ -302,8 +314,9 @@ export class MessageLog {
     if (shown.user) this.learnNames([shown.user]);
     const li = buildRow(shown, this.#ctx);
     this.#byId.set(id, li);
+    if (this.#waiting) this.#waiting.delete(id); // the row is the message now
     if (id > this.#lastId) this.#lastId = id;
-    if (id > this.#newestSeen) this.#newestSeen = id;
+    if (id > this.#newestShown) this.#newestShown = id;
     return li;
   }
 

@@ -140,6 +140,11 @@ export class Outbox {
   }
 
   // The echo of our own message carries our client_id: it is delivered.
+  // Whether this page sent the message with this client_id and waits for it to be stored.
+  isPending(clientId) {
+    return Boolean(clientId) && this.#pending.has(clientId);
+  }
+
   acknowledge(messages) {
     for (const msg of messages) this.settle(msg.client_id);
   }
