@@ -37,6 +37,16 @@ def row(page: Page, text: str):
     )
 
 
+def edit_own_message(page: Page, text: str, new_text: str) -> None:
+    """Edit one's own message as people do: hover, Edit, type, Enter."""
+    mine = row(page, text)
+    mine.hover()
+    mine.get_by_role("button", name="Edit your message").click()
+    editor = page.get_by_role("textbox", name="Edit your message")
+    editor.fill(new_text)
+    editor.press("Enter")
+
+
 def stored_values(server: ChatServer, model: str, slug: str, field: str) -> list:
     """One field of every row of a rooms model (MessageRevision, Mention) about the room's messages."""
     code = (
@@ -258,12 +268,7 @@ def test_pages_agree_on_edits_and_reactions_made_while_one_was_away(sign_in, cha
     expect(row(other, "first draft")).to_be_visible()
     go_offline(bob)
 
-    mine = row(page, "first draft")
-    mine.hover()
-    mine.get_by_role("button", name="Edit your message").click()
-    editor = page.get_by_role("textbox", name="Edit your message")
-    editor.fill("final draft")
-    editor.press("Enter")
+    edit_own_message(page, "first draft", "final draft")
     expect(row(page, "final draft")).to_be_visible()
     code = json.dumps(slug)
     shell(

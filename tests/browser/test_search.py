@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import ChatServer, Person
 from tests.browser.test_accessibility import assert_accessible
 from tests.browser.test_chat import expect_connected, say
-from tests.browser.test_conversation import row
+from tests.browser.test_conversation import edit_own_message, row
 from tests.browser.test_delivery import enter, shell, shown_texts
 
 pytestmark = pytest.mark.browser
@@ -43,6 +43,17 @@ def message_id(server: ChatServer, slug: str, text: str) -> str:
         "from rooms.models import Message\n"
         + f"print(Message.objects.get(room__slug={slug!r}, text={text!r}).pk)",
     ).strip()
+
+
+def far_back(sign_in, server: ChatServer, slug: str, text: str) -> tuple[Page, Page]:
+    """Bob in the room at its latest, and Alice opened at message `text` (as a result links): their pages."""
+    found_id = message_id(server, slug, text)
+    bob_page = enter(sign_in("bob"), slug)
+    page = sign_in("alice").page
+    page.goto(f"/rooms/{slug}/?message={found_id}")
+    expect_connected(page)
+    expect(page.locator("li.message.message-found")).to_have_count(1)
+    return bob_page, page
 
 
 def test_a_search_finds_an_old_message_and_opens_the_room_at_it(sign_in, chat_server: ChatServer):
@@ -86,15 +97,8 @@ def test_a_result_far_back_reads_on_to_the_latest_and_what_came_meanwhile(sign_i
     """Opened far back, new messages wait aside; jumping, or reading on, ends at the latest with them."""
     word = f"tapir{uuid.uuid4().hex[:6]}"
     slug = room_with_old_message(chat_server, word)
-    found_id = message_id(chat_server, slug, "filler 130")
+    bob_page, page = far_back(sign_in, chat_server, slug, "filler 130")
     first_shown = 130 - (PAGE - 1) // 2
-    bob: Person = sign_in("bob")
-    bob_page = enter(bob, slug)
-    alice: Person = sign_in("alice")
-    page = alice.page
-    page.goto(f"/rooms/{slug}/?message={found_id}")
-    expect_connected(page)
-    expect(page.locator("li.message.message-found")).to_have_count(1)
     expected = [f"filler {n}" for n in range(first_shown, first_shown + PAGE)]
     assert shown_texts(page) == expected  # half a page before it, the rest after
 
@@ -111,7 +115,7 @@ def test_a_result_far_back_reads_on_to_the_latest_and_what_came_meanwhile(sign_i
     expect(jump).to_be_hidden()
     expect(page.locator("#messages")).to_be_focused()
 
-    page.goto(f"/rooms/{slug}/?message={found_id}")
+    page.goto(f"/rooms/{slug}/?message={message_id(chat_server, slug, 'filler 130')}")
     expect(page.locator("li.message.message-found")).to_have_count(1)
     log = page.locator("#messages")
     rows = page.locator("li.message")
@@ -131,24 +135,12 @@ def test_a_result_far_back_reads_on_to_the_latest_and_what_came_meanwhile(sign_i
 def test_what_changes_while_one_reads_far_back_is_as_it_stands_at_the_latest(sign_in, chat_server):
     """Bob edits and deletes what he sent while Alice reads far back; her own message takes her to the end."""
     slug = room_with_old_message(chat_server, f"gnu{uuid.uuid4().hex[:6]}")
-    found_id = message_id(chat_server, slug, "filler 100")
-    bob: Person = sign_in("bob")
-    bob_page = enter(bob, slug)
-    alice: Person = sign_in("alice")
-    page = alice.page
-    page.goto(f"/rooms/{slug}/?message={found_id}")
-    expect_connected(page)
-    expect(page.locator("li.message.message-found")).to_have_count(1)
+    bob_page, page = far_back(sign_in, chat_server, slug, "filler 100")
 
     say(bob_page, "teh typo")
     say(bob_page, "take this back")
     expect(page.locator("#jump-latest")).to_have_text("2 new messages ↓")
-    typo = row(bob_page, "teh typo")
-    typo.hover()
-    typo.get_by_role("button", name="Edit your message").click()
-    editor = bob_page.get_by_role("textbox", name="Edit your message")
-    editor.fill("the typo")
-    editor.press("Enter")
+    edit_own_message(bob_page, "teh typo", "the typo")
     expect(row(bob_page, "the typo").locator(".message-edited")).to_have_text("(edited)")
     taken = row(bob_page, "take this back")
     taken.hover()
