@@ -191,6 +191,7 @@ def test_a_private_room_never_shows_up_for_someone_outside_it(sign_in, chat_serv
         f"message_create(room=room, author=alice, text='{word} budget')\n",
     )
     bob: Person = sign_in("bob")
+    bob.page.wait_for_load_state()  # the search module has run: Enter searches here, not by the form's GET
     search = bob.page.get_by_role("searchbox", name="Search messages")
     search.fill(word)
     search.press("Enter")
@@ -199,6 +200,7 @@ def test_a_private_room_never_shows_up_for_someone_outside_it(sign_in, chat_serv
     expect(bob.page.locator(".search-result")).to_have_count(0)
 
     alice: Person = sign_in("alice")
+    alice.page.wait_for_load_state()
     search = alice.page.get_by_role("searchbox", name="Search messages")
     search.fill(word)
     search.press("Enter")
