@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -14,6 +16,7 @@ from accounts.selectors import user_ids_by_handles
 from chatsite.text import text_is_visible
 from rooms.access import people_inside
 from rooms.exceptions import (
+    ChatError,
     EditWindowOver,
     EmptyMessage,
     MessageNotFound,
@@ -74,6 +77,16 @@ def room_epoch_renew(*, slugs: list[str] | None = None) -> int:
     return renewed
 
 
+@dataclass(frozen=True)
+class MessageDraft:
+    """A message someone sent, not stored yet."""
+
+    room: Room
+    author: User
+    text: str
+    client_id: str = ""
+
+
 def message_create(*, room: Room, author, text: str, client_id: str = "") -> tuple[Message, bool]:
     """Store a message; a retry with the same client_id returns the stored one.
 
@@ -81,35 +94,68 @@ def message_create(*, room: Room, author, text: str, client_id: str = "") -> tup
     A retry of a message a moderator has deleted returns that deleted message:
     callers check `deleted_at` before showing it to anyone.
     """
-    text = message_clean_text(text)
+    return _message_store(MessageDraft(room=room, author=author, text=text, client_id=client_id))
+
+
+def message_create_many(drafts: Sequence[MessageDraft]) -> list[tuple[Message, bool] | Exception]:
+    """Store messages in order, all in one transaction when none fails: one commit for many.
+
+    Each draft's outcome is what message_create gives or raises for it (a
+    ChatError, a DatabaseError), in the drafts' order. When one of them fails
+    (a retry's IntegrityError, say), the transaction rolls back and each is
+    stored on its own instead, so one draft's failure is never another's.
+    """
+    if len(drafts) > 1:
+        try:
+            with transaction.atomic():
+                return [(_message_insert(draft), True) for draft in drafts]
+        except (ChatError, DatabaseError):
+            pass
+    outcomes: list[tuple[Message, bool] | Exception] = []
+    for draft in drafts:
+        try:
+            outcomes.append(_message_store(draft))
+        except (ChatError, DatabaseError) as error:
+            outcomes.append(error)
+    return outcomes
+
+
+def _message_store(draft: MessageDraft) -> tuple[Message, bool]:
+    """message_create, for a draft."""
     # Insert first: retries are rare, so the usual message costs its seq and
     # one insert; the unique (room, author, client_id) index turns a retry into
     # IntegrityError, which rolls the seq back too.
-    mentioned = _mentioned_ids(text, author=author, room=room)
     try:
         with transaction.atomic():
-            seq = room_seq_next(room=room)
-            message = Message.objects.create(
-                room=room,
-                author=author,
-                text=text,
-                client_id=client_id,
-                seq=seq,
-                changed_seq=seq,
-                mention_ids=mentioned,
-            )
-            if mentioned:
-                Mention.objects.bulk_create(Mention(message=message, user_id=uid) for uid in mentioned)
+            return _message_insert(draft), True
     except IntegrityError:
         # A retry (a resend after a reconnect, or two tabs racing), perhaps
         # of a message that has since been deleted.
         existing = message_get_by_client_id(
-            room=room, author=author, client_id=client_id, include_deleted=True
+            room=draft.room, author=draft.author, client_id=draft.client_id, include_deleted=True
         )
         if existing is None:
             raise
         return existing, False
-    return message, True
+
+
+def _message_insert(draft: MessageDraft) -> Message:
+    """Give the draft its room's next seq and store it with its mentions (inside a transaction)."""
+    text = message_clean_text(draft.text)
+    mentioned = _mentioned_ids(text, author=draft.author, room=draft.room)
+    seq = room_seq_next(room=draft.room)
+    message = Message.objects.create(
+        room=draft.room,
+        author=draft.author,
+        text=text,
+        client_id=draft.client_id,
+        seq=seq,
+        changed_seq=seq,
+        mention_ids=mentioned,
+    )
+    if mentioned:
+        Mention.objects.bulk_create(Mention(message=message, user_id=uid) for uid in mentioned)
+    return message
 
 
 def _mentioned_ids(text: str, *, author: User, room: Room) -> list[int]:

@@ -46,7 +46,7 @@ from rooms.realtime.renewal import SessionDeadline
 from rooms.realtime.wire import wire_for
 from rooms.realtime.writer import SocketWriter
 from rooms.selectors import Resume, message_get_by_client_id, room_entry
-from rooms.services import message_clean_text, message_create
+from rooms.services import MessageDraft, message_clean_text
 
 logger = logging.getLogger("rooms.ws")
 
@@ -412,9 +412,8 @@ class RoomConsumer(DirectWebsocketConsumer):
 
     async def post(self, *, text: str, client_id: str) -> None:
         """Store the message, then broadcast it; a retried client_id is answered to its sender only."""
-        message, created = await database_sync_to_async(message_create)(
-            room=self.room, author=self.user, text=text, client_id=client_id
-        )
+        draft = MessageDraft(room=self.room, author=self.user, text=text, client_id=client_id)
+        message, created = await transport().messages.store(draft)
         if created:
             await room_broadcast(self.room_slug, outbound.message_frame(message))
             transport().activity.touch(self.room_slug)

@@ -1,8 +1,8 @@
 """This process's transport state, built on first use: the one way to reach it.
 
-The room hub, the socket registry, presence, the rate limiter and (with
-Redis) the upkeep ticker live as long as the process; the backends follow
-REDIS_URL. Redis-backed ones are imported only then, so the embedded default
+The room hub, the socket registry, presence, the rate limiter, the queue of
+messages to store and (with Redis) the upkeep ticker live as long as the
+process; the backends follow REDIS_URL. Redis-backed ones are imported only then, so the embedded default
 never loads redis. Tests start each case from `reset()`.
 """
 
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 
 from rooms.realtime.activity import ActivityTicker
+from rooms.realtime.group_commit import GroupCommit
 from rooms.realtime.hub import RoomHub
 from rooms.realtime.position import PositionTicker
 from rooms.realtime.presence.base import Presence
@@ -34,6 +35,8 @@ class Transport:
     registry: SocketRegistry
     presence: Presence
     rate_limiter: RateLimiter
+    # Stores the messages sent here, many to a transaction when they come faster than one commit.
+    messages: GroupCommit
     # Tells local sockets where their rooms' event logs stand.
     position: PositionTicker
     # Tells every dashboard which rooms' counts changed here.
@@ -50,6 +53,7 @@ def _build() -> Transport:
             registry=registry,
             presence=InMemoryPresence(),
             rate_limiter=InMemoryRateLimiter(),
+            messages=GroupCommit(),
             position=PositionTicker(hub=hub),
             activity=ActivityTicker(),
             ticker=None,
@@ -64,6 +68,7 @@ def _build() -> Transport:
         registry=registry,
         presence=presence,
         rate_limiter=RedisRateLimiter(),
+        messages=GroupCommit(),
         position=PositionTicker(hub=hub),
         activity=activity,
         ticker=UpkeepTicker(registry=registry, presence=presence, touched=activity.touch),

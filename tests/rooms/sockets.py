@@ -53,7 +53,7 @@ async def online_ids(room: str = "general") -> list[int]:
     return [member.id for member in (await transport().presence.roster(room=room)).members]
 
 
-def store_failing(**kwargs):
+def store_failing(*args, **kwargs):
     raise RuntimeError("database went away")
 
 

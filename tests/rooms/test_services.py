@@ -383,3 +383,63 @@ def test_text_with_something_visible_is_kept_as_typed(room, text):
     message, _ = services.message_create(room=room, author=factories.user_create(), text=text)
 
     assert message.text == text.strip()
+
+
+def test_messages_stored_together_take_their_rooms_next_seqs_in_order(room):
+    """message_create_many gives each draft its outcome, in order, each room counting on."""
+    author = factories.user_create()
+    general = Room.objects.get(slug="general")
+    drafts = [
+        services.MessageDraft(room=room, author=author, text="one"),
+        services.MessageDraft(room=general, author=author, text="elsewhere"),
+        services.MessageDraft(room=room, author=author, text="two"),
+    ]
+
+    outcomes = services.message_create_many(drafts)
+
+    assert [(message.text, message.seq, created) for message, created in outcomes] == [
+        ("one", 1, True),
+        ("elsewhere", 1, True),
+        ("two", 2, True),
+    ]
+    assert list(Message.objects.filter(room=room).order_by("seq").values_list("text", flat=True)) == [
+        "one",
+        "two",
+    ]
+
+
+def test_a_retry_among_messages_stored_together_returns_the_stored_one(room):
+    """A resend in the middle of a batch is answered with what was stored; the others are stored, no gap."""
+    author = factories.user_create()
+    stored, _ = services.message_create(room=room, author=author, text="sent before", client_id="c-1")
+    drafts = [
+        services.MessageDraft(room=room, author=author, text="new", client_id="c-2"),
+        services.MessageDraft(room=room, author=author, text="sent before", client_id="c-1"),
+        services.MessageDraft(room=room, author=author, text="newer", client_id="c-3"),
+    ]
+
+    outcomes = services.message_create_many(drafts)
+
+    assert [(message.pk == stored.pk, created) for message, created in outcomes] == [
+        (False, True),
+        (True, False),
+        (False, True),
+    ]
+    assert [outcomes[0][0].seq, outcomes[2][0].seq] == [2, 3]
+    assert Message.objects.filter(room=room).count() == 3
+
+
+def test_a_refused_message_among_messages_stored_together_fails_alone(room):
+    """An empty draft's outcome is its error; the drafts beside it are stored as if it were not there."""
+    author = factories.user_create()
+    drafts = [
+        services.MessageDraft(room=room, author=author, text="kept"),
+        services.MessageDraft(room=room, author=author, text="   "),
+        services.MessageDraft(room=room, author=author, text="kept too"),
+    ]
+
+    first, refused, last = services.message_create_many(drafts)
+
+    assert isinstance(refused, EmptyMessage)
+    assert [(first[0].text, first[0].seq), (last[0].text, last[0].seq)] == [("kept", 1), ("kept too", 2)]
+    assert Message.objects.filter(room=room).count() == 2

@@ -14,7 +14,7 @@ from django.test import Client
 
 from rooms import selectors
 from rooms.models import Message, Room
-from rooms.realtime import consumer
+from rooms.realtime import consumer, group_commit
 from rooms.realtime.notify import user_sockets_close
 from rooms.realtime.wire.base import UnknownWire
 from rooms.realtime.writer import SocketWriter
@@ -80,7 +80,7 @@ async def test_two_members_see_each_others_messages_and_presence(connect, alice,
 
 async def test_message_is_stored_before_it_is_broadcast(connect, alice, bob, monkeypatch):
     """A message that cannot be stored reaches nobody; its sender is closed with 4011."""
-    monkeypatch.setattr(consumer, "message_create", store_failing)
+    monkeypatch.setattr(group_commit, "message_create_many", store_failing)
     bob_socket, _ = await join(connect, bob)
     alice_socket, _ = await join(connect, alice)
     await bob_socket.receive_json_from(timeout=TIMEOUT)  # alice joined
@@ -92,7 +92,7 @@ async def test_message_is_stored_before_it_is_broadcast(connect, alice, bob, mon
 
 async def test_crash_while_handling_a_frame_leaves_no_ghost(connect, alice, bob, monkeypatch, caplog):
     """After a 4011 close the member leaves presence, others see user_left, the log has no token."""
-    monkeypatch.setattr(consumer, "message_create", store_failing)
+    monkeypatch.setattr(group_commit, "message_create_many", store_failing)
     bob_socket, _ = await join(connect, bob)
     token = ticket(alice)
     alice_socket, connected, _code = await connect(f"/ws/rooms/general/?token={token}")
