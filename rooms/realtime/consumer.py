@@ -44,6 +44,7 @@ from rooms.realtime.protocol.inbound import (
 from rooms.realtime.protocol.layer import socket_groups
 from rooms.realtime.renewal import SessionDeadline
 from rooms.realtime.wire import wire_for
+from rooms.realtime.wire.frames import SharedFrame
 from rooms.realtime.writer import SocketWriter
 from rooms.selectors import Resume, message_get_by_client_id, room_entry
 from rooms.services import MessageDraft, message_clean_text
@@ -486,6 +487,10 @@ class RoomConsumer(DirectWebsocketConsumer):
         return outbound.member(user_id=member.id, name=member.name)
 
     # From the room hub (rooms.realtime.hub.RoomSocket): the room's frames, already encoded.
+
+    def gather(self, event: dict, send: SharedFrame) -> bool:
+        """Take a room message for this loop pass's write, when nothing else is due; else False: deliver()."""
+        return self.state is LIVE and "version" not in event and self.writer.gather(send)
 
     async def deliver(self, event: dict, send: dict) -> None:
         """Write a room frame (`send`: its ASGI message) to this socket, held until the welcome is out."""

@@ -39,6 +39,8 @@ class RoomSocket(Protocol):
 
     channel_name: str
 
+    def gather(self, event: dict, send: SharedFrame) -> bool: ...
+
     async def deliver(self, event: dict, send: dict) -> None: ...
 
     async def close_room(self, send: dict) -> None: ...
@@ -177,7 +179,9 @@ class RoomHub:
                 continue
             try:
                 if frame:
-                    await socket.deliver(event, send)
+                    # Most recipients of a message: gathered at once, no coroutine per socket.
+                    if not socket.gather(event, send):
+                        await socket.deliver(event, send)
                 elif ephemeral:
                     await socket.deliver_ephemeral(event, send)
                 else:

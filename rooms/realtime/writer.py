@@ -106,14 +106,9 @@ class SocketWriter:
         """
         if self._closing or self.cut_off:
             return  # nothing may follow the close frame
+        if type(message) is SharedFrame and self.gather(message):
+            return
         if not self._queue and self._writable():
-            if self._write_frames is not None and type(message) is SharedFrame:
-                if not self._gathered:
-                    if self._gathered_writes is None:
-                        self._gathered_writes = gathered_writes()
-                    self._gathered_writes.add(self)
-                self._gathered.append(message.wire_bytes)
-                return
             if self._gathered:
                 self.write_gathered()
                 if not self._writable():  # those filled the wire: this one waits its turn
@@ -123,6 +118,20 @@ class SocketWriter:
             await self._send(message)
         elif not disposable:
             self._enqueue(message, ephemeral=ephemeral)
+
+    def gather(self, frame: SharedFrame) -> bool:
+        """Gather a shared frame for this loop pass's write, if that is how it goes; else False: write() it.
+
+        Not a coroutine: the room hub calls it for every recipient of a message.
+        """
+        if self._queue or self._write_frames is None or self._closing or self.cut_off or not self._writable():
+            return False
+        if not self._gathered:
+            if self._gathered_writes is None:
+                self._gathered_writes = gathered_writes()
+            self._gathered_writes.add(self)
+        self._gathered.append(frame.wire_bytes)
+        return True
 
     def write_gathered(self) -> None:
         """Write the frames gathered so far, in one write (GatheredWrites calls it once per loop pass)."""
