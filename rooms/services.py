@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -94,43 +96,74 @@ def message_create(*, room: Room, author, text: str, client_id: str = "") -> tup
     A retry of a message a moderator has deleted returns that deleted message:
     callers check `deleted_at` before showing it to anyone.
     """
-    return _message_store(MessageDraft(room=room, author=author, text=text, client_id=client_id))
+    return _message_store(
+        _message_prepare(MessageDraft(room=room, author=author, text=text, client_id=client_id))
+    )
 
 
 def message_create_many(drafts: Sequence[MessageDraft]) -> list[tuple[Message, bool] | Exception]:
-    """Store messages in order, all in one transaction when none fails: one commit for many.
+    """Store messages in order, those that can be in one transaction: one commit for many.
 
-    Each draft's outcome is what message_create gives or raises for it (a
-    ChatError, a DatabaseError), in the drafts' order. When one of them fails
-    (a retry's IntegrityError, say), the transaction rolls back and each is
-    stored on its own instead, so one draft's failure is never another's.
+    Each draft's outcome, in the drafts' order, is what message_create gives
+    or raises for it. A draft refused for its text (a ChatError) fails alone.
+    When one of them retries a stored message, the transaction rolls back and
+    each is stored on its own, so a retry is answered as message_create
+    answers it. Any other error stores none of them and is raised.
     """
-    if len(drafts) > 1:
+    outcomes: list[tuple[Message, bool] | Exception | None] = [None] * len(drafts)
+    ready: list[tuple[int, _Prepared]] = []
+    for index, draft in enumerate(drafts):
+        try:
+            ready.append((index, _message_prepare(draft)))
+        except ChatError as refused:
+            outcomes[index] = refused
+    if ready:
         try:
             with transaction.atomic():
-                return [(_message_insert(draft), True) for draft in drafts]
-        except (ChatError, DatabaseError):
-            pass
-    outcomes: list[tuple[Message, bool] | Exception] = []
-    for draft in drafts:
-        try:
-            outcomes.append(_message_store(draft))
-        except (ChatError, DatabaseError) as error:
-            outcomes.append(error)
-    return outcomes
+                stored = _messages_insert([prepared for _, prepared in ready])
+        except IntegrityError:
+            # A retry among them (a resend after a reconnect): rare, and each answered as it would be alone.
+            for index, prepared in ready:
+                try:
+                    outcomes[index] = _message_store(prepared)
+                except Exception as error:  # earlier ones are stored by now: this one alone fails
+                    outcomes[index] = error
+        else:
+            for (index, _), message in zip(ready, stored, strict=True):
+                outcomes[index] = (message, True)
+    return cast("list[tuple[Message, bool] | Exception]", outcomes)  # every draft has its outcome now
 
 
-def _message_store(draft: MessageDraft) -> tuple[Message, bool]:
-    """message_create, for a draft."""
+@dataclass(frozen=True)
+class _Prepared:
+    """A draft with its text cleaned and its mentions found: what the transaction stores."""
+
+    draft: MessageDraft
+    text: str
+    mentioned: list[int]
+
+
+def _message_prepare(draft: MessageDraft) -> _Prepared:
+    """Clean the draft's text (or raise EmptyMessage / MessageTooLong) and find whom it mentions."""
+    text = message_clean_text(draft.text)
+    return _Prepared(
+        draft=draft, text=text, mentioned=_mentioned_ids(text, author=draft.author, room=draft.room)
+    )
+
+
+def _message_store(prepared: _Prepared) -> tuple[Message, bool]:
+    """Store one message in a transaction of its own; a retry returns the stored one, created False."""
     # Insert first: retries are rare, so the usual message costs its seq and
     # one insert; the unique (room, author, client_id) index turns a retry into
     # IntegrityError, which rolls the seq back too.
     try:
         with transaction.atomic():
-            return _message_insert(draft), True
+            (message,) = _messages_insert([prepared])
+            return message, True
     except IntegrityError:
         # A retry (a resend after a reconnect, or two tabs racing), perhaps
         # of a message that has since been deleted.
+        draft = prepared.draft
         existing = message_get_by_client_id(
             room=draft.room, author=draft.author, client_id=draft.client_id, include_deleted=True
         )
@@ -139,23 +172,36 @@ def _message_store(draft: MessageDraft) -> tuple[Message, bool]:
         return existing, False
 
 
-def _message_insert(draft: MessageDraft) -> Message:
-    """Give the draft its room's next seq and store it with its mentions (inside a transaction)."""
-    text = message_clean_text(draft.text)
-    mentioned = _mentioned_ids(text, author=draft.author, room=draft.room)
-    seq = room_seq_next(room=draft.room)
-    message = Message.objects.create(
-        room=draft.room,
-        author=draft.author,
-        text=text,
-        client_id=draft.client_id,
-        seq=seq,
-        changed_seq=seq,
-        mention_ids=mentioned,
-    )
-    if mentioned:
-        Mention.objects.bulk_create(Mention(message=message, user_id=uid) for uid in mentioned)
-    return message
+def _messages_insert(batch: list[_Prepared]) -> list[Message]:
+    """Give each message its room's next seq, in order, and store them with their mentions.
+
+    Each room's seqs are taken at once, rooms in id order: two processes
+    storing messages of the same rooms lock them in the same order, never
+    each waiting on the other.
+    """
+    per_room = Counter(prepared.draft.room.pk for prepared in batch)
+    rooms = {prepared.draft.room.pk: prepared.draft.room for prepared in batch}
+    next_seq = {}
+    for room_id in sorted(per_room):
+        count = per_room[room_id]
+        next_seq[room_id] = room_seq_next(room=rooms[room_id], count=count) - count + 1
+    messages = []
+    for prepared in batch:
+        draft, room_id = prepared.draft, prepared.draft.room.pk
+        seq, next_seq[room_id] = next_seq[room_id], next_seq[room_id] + 1
+        message = Message.objects.create(
+            room=draft.room,
+            author=draft.author,
+            text=prepared.text,
+            client_id=draft.client_id,
+            seq=seq,
+            changed_seq=seq,
+            mention_ids=prepared.mentioned,
+        )
+        if prepared.mentioned:
+            Mention.objects.bulk_create(Mention(message=message, user_id=uid) for uid in prepared.mentioned)
+        messages.append(message)
+    return messages
 
 
 def _mentioned_ids(text: str, *, author: User, room: Room) -> list[int]:

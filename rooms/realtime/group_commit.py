@@ -34,8 +34,11 @@ class GroupCommit:
         """What message_create gives for the draft (or raises), once its transaction has committed."""
         loop = asyncio.get_running_loop()
         stored = loop.create_future()
+        if self._draining is not None and self._draining.get_loop() is not loop:
+            # A queue left by an event loop that has ended (tests run one per case): its senders are gone.
+            self._waiting, self._draining = [], None
         self._waiting.append((draft, stored))
-        if self._draining is None or self._draining.done() or self._draining.get_loop() is not loop:
+        if self._draining is None or self._draining.done():
             self._draining = loop.create_task(self._drain())
         return await stored
 

@@ -273,6 +273,37 @@ def test_concurrent_writers_take_every_seq_exactly_once(room):
     assert sorted(Message.objects.filter(room=room).values_list("seq", flat=True)) == list(range(1, 61))
 
 
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_writers_storing_two_rooms_together_in_either_order_never_deadlock(room):
+    """Batches of [this room, General] and [General, this room] at once: every message stored, seqs whole."""
+    general = Room.objects.get(slug="general")
+    authors = [factories.user_create() for _ in range(2)]
+
+    def write(author, rooms: list[Room]) -> None:
+        try:
+            for n in range(20):
+                drafts = [services.MessageDraft(room=each, author=author, text=f"m{n}") for each in rooms]
+                outcomes = services.message_create_many(drafts)
+                assert not [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        writers = [
+            pool.submit(write, authors[0], [room, general]),
+            pool.submit(write, authors[1], [general, room]),
+        ]
+        for writer in writers:
+            writer.result()
+
+    for each in (room, general):
+        each.refresh_from_db()
+        seqs = sorted(Message.objects.filter(room=each).values_list("seq", flat=True))
+        assert seqs == list(range(1, each.seq + 1))
+        assert Message.objects.filter(room=each, author__in=authors).count() == 40
+
+
 def test_a_new_epoch_is_given_to_the_rooms_asked_for(room):
     """After a restore, rooms_new_epoch renews the named rooms' epochs and leaves the others'."""
     general = Room.objects.get(slug="general")

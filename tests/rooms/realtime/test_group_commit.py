@@ -62,12 +62,30 @@ async def test_a_sender_who_gives_up_before_their_turn_stores_nothing(alice):
     """A socket closed while its message waits behind others: that message is not stored."""
     room, queue = await general(), GroupCommit()
     first = asyncio.ensure_future(queue.store(MessageDraft(room=room, author=alice, text="on its way")))
-    await asyncio.sleep(0)  # the first is in the database thread now
+    await asyncio.sleep(0)  # the first is queued, and the queue's drain is due
     waiting = asyncio.ensure_future(queue.store(MessageDraft(room=room, author=alice, text="given up")))
-    await asyncio.sleep(0)  # queued behind it
+    await asyncio.sleep(0)  # the drain took the first; this one waits for the next transaction
     waiting.cancel()
     after = await queue.store(MessageDraft(room=room, author=alice, text="after"))
 
     assert (await first)[0].seq == 1
     assert after[0].seq == 2
     assert await stored_texts() == ["on its way", "after"]
+
+
+async def test_a_resend_among_messages_sent_at_once_is_answered_with_what_was_stored(alice):
+    """A client resending after a reconnect, beside others sending: its stored message comes back, once."""
+    room, queue = await general(), GroupCommit()
+    first, _ = await queue.store(MessageDraft(room=room, author=alice, text="sent", client_id="c-1"))
+    outcomes = await asyncio.gather(
+        queue.store(MessageDraft(room=room, author=alice, text="new", client_id="c-2")),
+        queue.store(MessageDraft(room=room, author=alice, text="sent", client_id="c-1")),
+        queue.store(MessageDraft(room=room, author=alice, text="newer", client_id="c-3")),
+    )
+
+    assert [(message.text, message.seq, created) for message, created in outcomes] == [
+        ("new", 2, True),
+        ("sent", 1, False),
+        ("newer", 3, True),
+    ]
+    assert await stored_texts() == ["sent", "new", "newer"]
