@@ -39,10 +39,10 @@ class Roster:
     encoded: str
 
     @classmethod
-    def of(cls, *, version: int, members: Iterable[Member]) -> Roster:
-        """The roster of these members, sorted and encoded."""
-        entries = sorted(roster_entry(member) for member in members)
-        return cls(version=version, members=tuple(e[2] for e in entries), encoded=encode_entries(entries))
+    def of(cls, *, version: int, entries: Iterable[RosterEntry]) -> Roster:
+        """The roster of these members as rosters keep them (roster_entry), sorted and encoded."""
+        ordered = sorted(entries)
+        return cls(version=version, members=tuple(e[2] for e in ordered), encoded=encode_entries(ordered))
 
 
 # A member as rosters keep them: (sort key, encoded member, member); sort

@@ -9,11 +9,12 @@ connection of this user in this room" one atomic step.
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from django.conf import settings
 
-from rooms.realtime.presence.base import Member, Roster
+from rooms.realtime.presence.base import Member, Roster, RosterEntry, roster_entry
 from rooms.realtime.redis import async_redis, sync_redis
 
 PREFIX = "lets-talk:presence:"
@@ -130,6 +131,11 @@ class RedisPresence:
         # Room -> the last roster read here: while its version is current,
         # Redis sends only the version, and its encoding is reused.
         self._rosters: dict[str, Roster] = {}
+        # Room -> its members in the last roster read, as rosters keep them.
+        self._entries: dict[str, dict[Member, RosterEntry]] = {}
+        # Room -> the roster read that starts once the one out returns: callers meanwhile share it.
+        self._next_reads: dict[str, asyncio.Task[Roster]] = {}
+        self._reading: dict[str, asyncio.Lock] = {}
 
     async def join(self, *, room: str, member: Member, connection: str) -> int | None:
         """Record a connection; the room's new version if it is the member's first, else None."""
@@ -141,7 +147,33 @@ class RedisPresence:
         return await async_redis().eval(LEAVE, 4, *_keys(room), member.id, connection) or None
 
     async def roster(self, *, room: str) -> Roster:
-        """Everyone with at least one live connection to the room, by name."""
+        """Everyone with at least one live connection to the room, by name.
+
+        Read from Redis after the call, so it holds every change made before
+        it; callers who come while a read is out share the next one. In a
+        connect storm every join changes the roster, and a read per joiner
+        would cost each of N joiners the whole roster: O(N²).
+        """
+        read = self._next_reads.get(room)
+        if read is None or read.get_loop() is not asyncio.get_running_loop():
+            read = self._next_reads[room] = asyncio.get_running_loop().create_task(self._read_next(room))
+        try:
+            # Shielded: one caller giving up (its socket closed) does not cancel the others' read.
+            return await asyncio.shield(read)
+        except Exception as error:
+            # An exception of its own for each caller: one raised in many tasks would grow one traceback.
+            raise ConnectionError(f"reading the roster of {room!r} failed: {error}") from error
+
+    async def _read_next(self, room: str) -> Roster:
+        lock = self._reading.get(room)
+        if lock is None:
+            lock = self._reading[room] = asyncio.Lock()
+        async with lock:  # the read out now started before some of this one's callers came
+            if self._next_reads.get(room) is asyncio.current_task():
+                del self._next_reads[room]  # who comes from now on waits for the read after this
+            return await self._read(room)
+
+    async def _read(self, room: str) -> Roster:
         known = self._rosters.get(room)
         names_key, version_key = _keys(room)[2:]
         held = known.version if known else -1
@@ -150,7 +182,11 @@ class RedisPresence:
             return known
         pairs = zip(flat[::2], flat[1::2], strict=True)
         members = (Member(id=int(user), name=name.decode()) for user, name in pairs)
-        roster = self._rosters[room] = Roster.of(version=version, members=members)
+        # Each member encoded once while they stay, not once per read.
+        known_entries = self._entries.get(room, {})
+        entries = {member: known_entries.get(member) or roster_entry(member) for member in members}
+        self._entries[room] = entries
+        roster = self._rosters[room] = Roster.of(version=version, entries=entries.values())
         return roster
 
     def counts(self, *, rooms: list[str]) -> dict[str, int]:

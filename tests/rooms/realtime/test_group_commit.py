@@ -76,7 +76,7 @@ async def test_a_sender_who_gives_up_before_their_turn_stores_nothing(alice):
 async def test_a_resend_among_messages_sent_at_once_is_answered_with_what_was_stored(alice):
     """A client resending after a reconnect, beside others sending: its stored message comes back, once."""
     room, queue = await general(), GroupCommit()
-    first, _ = await queue.store(MessageDraft(room=room, author=alice, text="sent", client_id="c-1"))
+    await queue.store(MessageDraft(room=room, author=alice, text="sent", client_id="c-1"))
     outcomes = await asyncio.gather(
         queue.store(MessageDraft(room=room, author=alice, text="new", client_id="c-2")),
         queue.store(MessageDraft(room=room, author=alice, text="sent", client_id="c-1")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -142,3 +143,33 @@ async def test_versions_go_on_upward_after_redis_loses_everything():
     assert after > before
     assert roster.members == (BOB,)
     assert roster.version > stale.version
+
+
+async def test_everyone_joining_at_once_gets_a_roster_holding_everyone_before_them(presence):
+    """A storm of joins: each joiner's roster has them and all who joined first, at a version past theirs."""
+    people = [Member(id=n, name=f"Person {n:02}") for n in range(1, 41)]
+    joined: list[Member] = []
+
+    async def enter(member: Member) -> None:
+        version = await presence.join(room="general", member=member, connection=f"tab-{member.id}")
+        before = list(joined)
+        joined.append(member)
+        roster = await presence.roster(room="general")
+        assert roster.version >= version
+        assert set(before) | {member} <= set(roster.members)
+        assert json.loads(roster.encoded) == [{"id": m.id, "name": m.name} for m in roster.members]
+
+    await asyncio.gather(*(enter(member) for member in people))
+
+    assert await members(presence) == people
+
+
+async def test_a_joiner_who_gives_up_does_not_take_the_roster_from_the_others(presence):
+    """Two read the roster at once and one is cancelled (its socket closed): the other still gets it."""
+    await presence.join(room="general", member=ALICE, connection="tab-1")
+    gone = asyncio.ensure_future(presence.roster(room="general"))
+    staying = asyncio.ensure_future(presence.roster(room="general"))
+    await asyncio.sleep(0)
+    gone.cancel()
+
+    assert (await staying).members == (ALICE,)
