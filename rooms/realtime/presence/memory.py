@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
 from dataclasses import dataclass, field
 
-from rooms.realtime.presence.base import Member, Roster, RosterEntry, encode_entries, roster_entry
+from rooms.realtime.presence.base import Member, Roster, RosterEntries
 
 
 @dataclass
@@ -21,18 +20,11 @@ class _RoomPresence:
     """One room's people, keyed by user id (a name changed between two tabs is still one user)."""
 
     people: dict[int, _Present] = field(default_factory=dict)
-    # The same people in roster order, kept sorted as they come and go, so a
-    # roster costs a join of encoded strings, not a sort and an encoding.
-    entries: list[RosterEntry] = field(default_factory=list)
+    # The same people in roster order.
+    entries: RosterEntries = field(default_factory=RosterEntries)
     # Never reset, even when the room empties: news still in flight keeps its meaning.
     version: int = 0
     roster: Roster | None = None
-
-    def add(self, member: Member) -> None:
-        insort(self.entries, roster_entry(member))
-
-    def remove(self, member_id: int, name: str) -> None:
-        del self.entries[bisect_left(self.entries, ((name.lower(), member_id),))]
 
     def changed(self) -> int:
         self.version += 1
@@ -52,14 +44,13 @@ class InMemoryPresence:
         present = state.people.get(member.id)
         if present is None:
             state.people[member.id] = _Present(name=member.name, connections={connection})
-            state.add(member)
+            state.entries.put(member)
             return state.changed()
         present.connections.add(connection)
         if present.name != member.name:
             # A new name from a second tab takes a version too, announcing nobody.
-            state.remove(member.id, present.name)
             present.name = member.name
-            state.add(member)
+            state.entries.put(member)
             state.changed()
         return None
 
@@ -75,16 +66,14 @@ class InMemoryPresence:
         if present.connections:
             return None
         del state.people[member.id]
-        state.remove(member.id, present.name)
+        state.entries.drop(member.id)
         return state.changed()
 
     async def roster(self, *, room: str) -> Roster:
         """Everyone with at least one connection to the room, by name, with their latest name."""
         state = self._rooms.setdefault(room, _RoomPresence())
         if state.roster is None:
-            members = tuple(e[2] for e in state.entries)
-            encoded = encode_entries(state.entries)
-            state.roster = Roster(version=state.version, members=members, encoded=encoded)
+            state.roster = state.entries.roster(state.version)
         return state.roster
 
     def counts(self, *, rooms: list[str]) -> dict[str, int]:

@@ -14,7 +14,7 @@ import time
 
 from django.conf import settings
 
-from rooms.realtime.presence.base import Member, Roster, RosterEntry, roster_entry
+from rooms.realtime.presence.base import Member, Roster, RosterEntries
 from rooms.realtime.redis import async_redis, sync_redis
 
 PREFIX = "lets-talk:presence:"
@@ -23,34 +23,43 @@ ROOMS_KEY = f"{PREFIX}rooms"
 # A room's first version is Redis's clock in microseconds, not 1: after a
 # Redis restart (or flush) versions go on upward, so a socket's roster
 # version and a cached roster from before it are never mistaken for news.
-NEXT_VERSION = """
-local function next_version(key)
+# Each version is logged with its change ('+id|name': came or renamed, '-id':
+# gone), newest first and the last CHANGES_KEPT kept, so a process holding an
+# older roster reads only what changed since (formatted with %d: Lua's own
+# number formatting would print a version of 16 digits in exponent form).
+CHANGES_KEPT = 512
+NEXT_VERSION = f"""
+local function next_version(key, changes, change)
   if redis.call('EXISTS', key) == 0 then
     local now = redis.call('TIME')
     redis.call('SET', key, now[1] * 1000000 + now[2])
   end
-  return redis.call('INCR', key)
+  local version = redis.call('INCR', key)
+  redis.call('LPUSH', changes, string.format('%d', version) .. '|' .. change)
+  redis.call('LTRIM', changes, 0, {CHANGES_KEPT - 1})
+  return version
 end
 """
 
-# KEYS: connections, counts, names, version, rooms. ARGV: user id, connection, expiry, name, room.
+# KEYS: connections, counts, names, version, changes, rooms. ARGV: user id, connection, expiry, name, room.
 # Returns the room's new version for a first connection, else 0 (a new name
 # takes a version too, so rosters cached by version see it).
 JOIN = (
     NEXT_VERSION
     + """
-redis.call('SADD', KEYS[5], ARGV[5])
+redis.call('SADD', KEYS[6], ARGV[5])
 local renamed = redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[4]
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[4])
+local came = '+' .. ARGV[1] .. '|' .. ARGV[4]
 if redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1] .. '|' .. ARGV[2]) == 1 then
-  if redis.call('HINCRBY', KEYS[2], ARGV[1], 1) == 1 then return next_version(KEYS[4]) end
+  if redis.call('HINCRBY', KEYS[2], ARGV[1], 1) == 1 then return next_version(KEYS[4], KEYS[5], came) end
 end
-if renamed then next_version(KEYS[4]) end
+if renamed then next_version(KEYS[4], KEYS[5], came) end
 return 0
 """
 )
 
-# KEYS: connections, counts, names, version. ARGV: user id, connection.
+# KEYS: connections, counts, names, version, changes. ARGV: user id, connection.
 # Returns the room's new version for a last connection, else 0.
 LEAVE = (
     NEXT_VERSION
@@ -59,14 +68,14 @@ if redis.call('ZREM', KEYS[1], ARGV[1] .. '|' .. ARGV[2]) == 1 then
   if redis.call('HINCRBY', KEYS[2], ARGV[1], -1) <= 0 then
     redis.call('HDEL', KEYS[2], ARGV[1])
     redis.call('HDEL', KEYS[3], ARGV[1])
-    return next_version(KEYS[4])
+    return next_version(KEYS[4], KEYS[5], '-' .. ARGV[1])
   end
 end
 return 0
 """
 )
 
-# KEYS: connections, counts, names, version. ARGV: now.
+# KEYS: connections, counts, names, version, changes. ARGV: now.
 # Returns [user id, name, version, ...] of the people gone.
 REAP = (
     NEXT_VERSION
@@ -80,19 +89,32 @@ for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) d
     table.insert(gone, redis.call('HGET', KEYS[3], user) or '')
     redis.call('HDEL', KEYS[2], user)
     redis.call('HDEL', KEYS[3], user)
-    table.insert(gone, next_version(KEYS[4]))
+    table.insert(gone, next_version(KEYS[4], KEYS[5], '-' .. user))
   end
 end
 return gone
 """
 )
 
-# KEYS: names, version. ARGV: the version the caller holds a roster of.
-# Returns {version} when that is still current, else {version, user id, name, ...}.
+# KEYS: names, version, changes. ARGV: the version the caller holds a roster of (-1: none).
+# Returns {version} when that is still current; {version, 'changes', change, ...}
+# (newest first) when the log holds every change since; else {version, 'all', user id, name, ...}.
+# A version some process took without logging it (one running older code) fails the count: all.
 ROSTER = """
 local version = tonumber(redis.call('GET', KEYS[2]) or '0')
-if version == tonumber(ARGV[1]) then return {version} end
+local held = tonumber(ARGV[1])
+if version == held then return {version} end
+local missed = version - held
+if held >= 0 and missed > 0 and missed <= tonumber(ARGV[2]) then
+  local changes = redis.call('LRANGE', KEYS[3], 0, missed - 1)
+  if #changes == missed and tonumber(string.match(changes[missed], '^(%d+)|')) == held + 1 then
+    table.insert(changes, 1, 'changes')
+    table.insert(changes, 1, version)
+    return changes
+  end
+end
 local result = redis.call('HGETALL', KEYS[1])
+table.insert(result, 1, 'all')
 table.insert(result, 1, version)
 return result
 """
@@ -117,6 +139,7 @@ def _keys(room: str) -> list[str]:
         f"{PREFIX}{room}:counts",
         f"{PREFIX}{room}:names",
         f"{PREFIX}{room}:version",
+        f"{PREFIX}{room}:changes",
     ]
 
 
@@ -131,8 +154,8 @@ class RedisPresence:
         # Room -> the last roster read here: while its version is current,
         # Redis sends only the version, and its encoding is reused.
         self._rosters: dict[str, Roster] = {}
-        # Room -> its members in the last roster read, as rosters keep them.
-        self._entries: dict[str, dict[Member, RosterEntry]] = {}
+        # Room -> its members in the last roster read, in roster order: a read applies what changed.
+        self._entries: dict[str, RosterEntries] = {}
         # Room -> the roster read that starts once the one out returns: callers meanwhile share it.
         self._next_reads: dict[str, asyncio.Task[Roster]] = {}
         self._reading: dict[str, asyncio.Lock] = {}
@@ -140,11 +163,11 @@ class RedisPresence:
     async def join(self, *, room: str, member: Member, connection: str) -> int | None:
         """Record a connection; the room's new version if it is the member's first, else None."""
         args: list[str | int | float] = [member.id, connection, _expiry(), member.name, room]
-        return await async_redis().eval(JOIN, 5, *_keys(room), ROOMS_KEY, *args) or None
+        return await async_redis().eval(JOIN, 6, *_keys(room), ROOMS_KEY, *args) or None
 
     async def leave(self, *, room: str, member: Member, connection: str) -> int | None:
         """Forget a connection; the room's new version if it was the member's last, else None."""
-        return await async_redis().eval(LEAVE, 4, *_keys(room), member.id, connection) or None
+        return await async_redis().eval(LEAVE, 5, *_keys(room), member.id, connection) or None
 
     async def roster(self, *, room: str) -> Roster:
         """Everyone with at least one live connection to the room, by name.
@@ -175,18 +198,30 @@ class RedisPresence:
 
     async def _read(self, room: str) -> Roster:
         known = self._rosters.get(room)
-        names_key, version_key = _keys(room)[2:]
         held = known.version if known else -1
-        version, *flat = await async_redis().eval(ROSTER, 2, names_key, version_key, held)
-        if known is not None and version == known.version:
+        names_key, version_key, changes_key = _keys(room)[2:]
+        version, *reply = await async_redis().eval(
+            ROSTER, 3, names_key, version_key, changes_key, held, CHANGES_KEPT
+        )
+        if known is not None and not reply:
             return known
-        pairs = zip(flat[::2], flat[1::2], strict=True)
-        members = (Member(id=int(user), name=name.decode()) for user, name in pairs)
-        # Each member encoded once while they stay, not once per read.
-        known_entries = self._entries.get(room, {})
-        entries = {member: known_entries.get(member) or roster_entry(member) for member in members}
-        self._entries[room] = entries
-        roster = self._rosters[room] = Roster.of(version=version, entries=entries.values())
+        entries = self._entries.setdefault(room, RosterEntries())
+        how, *found = reply
+        if how == b"changes":
+            for change in reversed(found):  # oldest first
+                _version, what = change.decode().split("|", 1)
+                if what[0] == "+":
+                    user, name = what[1:].split("|", 1)
+                    entries.put(Member(id=int(user), name=name))
+                else:
+                    entries.drop(int(what[1:]))
+        else:
+            present = {int(user): name.decode() for user, name in zip(found[::2], found[1::2], strict=True)}
+            for user in [user for user in entries.names if user not in present]:
+                entries.drop(user)
+            for user, name in present.items():
+                entries.put(Member(id=user, name=name))
+        roster = self._rosters[room] = entries.roster(version)
         return roster
 
     def counts(self, *, rooms: list[str]) -> dict[str, int]:
@@ -222,7 +257,7 @@ class RedisPresence:
         gone = []
         for raw_room in await client.smembers(ROOMS_KEY):
             room = raw_room.decode() if isinstance(raw_room, bytes) else raw_room
-            result = await client.eval(REAP, 4, *_keys(room), time.time())
+            result = await client.eval(REAP, 5, *_keys(room), time.time())
             for user, name, version in zip(result[::3], result[1::3], result[2::3], strict=True):
                 gone.append((room, Member(id=int(user), name=name.decode()), version))
         return gone

@@ -145,6 +145,38 @@ async def test_versions_go_on_upward_after_redis_loses_everything():
     assert roster.version > stale.version
 
 
+@pytest.mark.services
+async def test_a_process_holding_a_roster_sees_every_change_another_process_made():
+    """Joins, a rename, a leave and a reap by other processes: this process's next roster has them all."""
+    here, elsewhere, carol = RedisPresence(), RedisPresence(), Member(id=3, name="Carol")
+    await here.join(room="general", member=ALICE, connection="a-1")
+    await here.roster(room="general")
+
+    await elsewhere.join(room="general", member=BOB, connection="b-1")
+    await elsewhere.join(room="general", member=carol, connection="c-1")
+    await elsewhere.join(room="general", member=Member(id=ALICE.id, name="Alice Liddell"), connection="a-2")
+    await elsewhere.leave(room="general", member=BOB, connection="b-1")
+    await async_redis().zadd("lets-talk:presence:general:connections", {"3|c-1": 0})  # c-1's process died
+    assert [member for _, member, _ in await elsewhere.reap()] == [carol]
+
+    roster = await here.roster(room="general")
+    assert roster.members == (Member(id=ALICE.id, name="Alice Liddell"),)
+    assert roster == await RedisPresence().roster(room="general")  # as a process reading it all sees it
+    assert json.loads(roster.encoded) == [{"id": ALICE.id, "name": "Alice Liddell"}]
+
+
+@pytest.mark.services
+async def test_a_change_made_without_its_log_entry_is_still_seen():
+    """A version taken by a process running older code (no log entry): the next roster reads everyone."""
+    here = RedisPresence()
+    await here.join(room="general", member=ALICE, connection="a-1")
+    await here.roster(room="general")
+    await async_redis().hset("lets-talk:presence:general:names", str(BOB.id), BOB.name)
+    await async_redis().incr("lets-talk:presence:general:version")
+
+    assert (await here.roster(room="general")).members == (ALICE, BOB)
+
+
 async def test_everyone_joining_at_once_gets_a_roster_holding_everyone_before_them(presence):
     """A storm of joins: each joiner's roster has them and all who joined first, at a version past theirs."""
     people = [Member(id=n, name=f"Person {n:02}") for n in range(1, 41)]
