@@ -12,6 +12,7 @@ process refuse for up to one window what Redis would admit: the limit holds.
 
 from __future__ import annotations
 
+import itertools
 import time
 import uuid
 
@@ -52,6 +53,10 @@ class RedisRateLimiter:
     def __init__(self) -> None:
         self._counted_here = SlidingWindows()
         self._script: AsyncScript | None = None
+        # Each message's member of the log: this limiter's own prefix and a count, unique
+        # across processes without a uuid4 (and its os.urandom system call) per message.
+        self._prefix = uuid.uuid4().hex
+        self._counter = itertools.count()
 
     async def admit(self, *, key: str) -> float:
         """Count one message for `key` and return 0, or the seconds until one more is allowed."""
@@ -66,7 +71,7 @@ class RedisRateLimiter:
         wait_ms = int(
             await self._script(
                 keys=[f"lets-talk:rate:{key}"],
-                args=[window_ms, settings.CHAT_RATE_LIMIT, uuid.uuid4().hex],
+                args=[window_ms, settings.CHAT_RATE_LIMIT, f"{self._prefix}:{next(self._counter)}"],
                 client=async_redis(),  # this event loop's client (a test's loop is not the first one's)
             )
         )
