@@ -117,7 +117,13 @@ def message_create_many(drafts: Sequence[MessageDraft]) -> list[tuple[Message, b
             ready.append((index, _message_prepare(draft)))
         except ChatError as refused:
             outcomes[index] = refused
-    if ready:
+    if len(ready) == 1:  # alone: a retry costs one transaction, not a batch's and then its own
+        index, prepared = ready[0]
+        try:
+            outcomes[index] = _message_store(prepared)
+        except IntegrityError as error:
+            outcomes[index] = error
+    elif ready:
         try:
             with transaction.atomic():
                 stored = _messages_insert([prepared for _, prepared in ready])

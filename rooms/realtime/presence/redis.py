@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass, field
 
 from django.conf import settings
 
@@ -96,24 +97,31 @@ return gone
 """
 )
 
-# KEYS: names, version, changes. ARGV: the version the caller holds a roster of (-1: none).
+# KEYS: names, version, changes. ARGV: the version the caller holds a roster
+# of (-1: none), that version's log entry as the caller read it ('': not
+# known), the most changes to send.
 # Returns {version} when that is still current; {version, 'changes', change, ...}
-# (newest first) when the log holds every change since; else {version, 'all', user id, name, ...}.
-# A version some process took without logging it (one running older code) fails the count: all.
+# (newest first) when the log holds every change since the caller's own entry;
+# else {version, 'all', the newest log entry or '', user id, name, ...}. A
+# version some process took without logging it (one running older code), or a
+# Redis restored from an older save (versions taken again, by other changes),
+# fails that check: all.
 ROSTER = """
 local version = tonumber(redis.call('GET', KEYS[2]) or '0')
 local held = tonumber(ARGV[1])
 if version == held then return {version} end
 local missed = version - held
-if held >= 0 and missed > 0 and missed <= tonumber(ARGV[2]) then
-  local changes = redis.call('LRANGE', KEYS[3], 0, missed - 1)
-  if #changes == missed and tonumber(string.match(changes[missed], '^(%d+)|')) == held + 1 then
+if held >= 0 and ARGV[2] ~= '' and missed > 0 and missed <= tonumber(ARGV[3]) then
+  local changes = redis.call('LRANGE', KEYS[3], 0, missed)
+  if #changes == missed + 1 and changes[missed + 1] == ARGV[2] then
+    table.remove(changes)
     table.insert(changes, 1, 'changes')
     table.insert(changes, 1, version)
     return changes
   end
 end
 local result = redis.call('HGETALL', KEYS[1])
+table.insert(result, 1, redis.call('LINDEX', KEYS[3], 0) or '')
 table.insert(result, 1, 'all')
 table.insert(result, 1, version)
 return result
@@ -147,18 +155,54 @@ def _expiry() -> float:
     return time.time() + settings.PRESENCE_TTL
 
 
+@dataclass(frozen=True)
+class _LoopLock:
+    loop: asyncio.AbstractEventLoop
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+@dataclass
+class _KnownRoster:
+    """A room's roster as last read here, its members in roster order, and its version's log entry.
+
+    While the version is current, Redis sends only the version; when it is
+    not, the changes since, which are applied to the members here.
+    """
+
+    entries: RosterEntries = field(default_factory=RosterEntries)
+    roster: Roster = field(default_factory=lambda: Roster(version=-1, members=(), encoded="[]"))
+    # The log entry of roster.version as read here (b"": not known, so the next read reads all).
+    change: bytes = b""
+
+    def apply(self, changes: list[bytes]) -> None:
+        """Apply the log's changes (newest first) since roster.version."""
+        for change in reversed(changes):
+            _version, what = change.decode().split("|", 1)
+            if what[0] == "+":
+                user, name = what[1:].split("|", 1)
+                self.entries.put(Member(id=int(user), name=name))
+            else:
+                self.entries.drop(int(what[1:]))
+        self.change = changes[0]
+
+    def replace(self, present: dict[int, str]) -> None:
+        """Make the members these (user id -> name), keeping the encoding of those who stay."""
+        for user in [user for user in self.entries.names if user not in present]:
+            self.entries.drop(user)
+        for user, name in present.items():
+            self.entries.put(Member(id=user, name=name))
+
+
 class RedisPresence:
     """Presence for many processes sharing one Redis."""
 
     def __init__(self) -> None:
-        # Room -> the last roster read here: while its version is current,
-        # Redis sends only the version, and its encoding is reused.
-        self._rosters: dict[str, Roster] = {}
-        # Room -> its members in the last roster read, in roster order: a read applies what changed.
-        self._entries: dict[str, RosterEntries] = {}
+        # Room -> the last roster read here (see _KnownRoster).
+        self._known: dict[str, _KnownRoster] = {}
         # Room -> the roster read that starts once the one out returns: callers meanwhile share it.
         self._next_reads: dict[str, asyncio.Task[Roster]] = {}
-        self._reading: dict[str, asyncio.Lock] = {}
+        # Room -> one read out at a time, on the loop that made it.
+        self._reading: dict[str, _LoopLock] = {}
 
     async def join(self, *, room: str, member: Member, connection: str) -> int | None:
         """Record a connection; the room's new version if it is the member's first, else None."""
@@ -177,9 +221,10 @@ class RedisPresence:
         connect storm every join changes the roster, and a read per joiner
         would cost each of N joiners the whole roster: O(N²).
         """
+        loop = asyncio.get_running_loop()
         read = self._next_reads.get(room)
-        if read is None or read.get_loop() is not asyncio.get_running_loop():
-            read = self._next_reads[room] = asyncio.get_running_loop().create_task(self._read_next(room))
+        if read is None or read.done() or read.get_loop() is not loop:
+            read = self._next_reads[room] = loop.create_task(self._read_next(room))
         try:
             # Shielded: one caller giving up (its socket closed) does not cancel the others' read.
             return await asyncio.shield(read)
@@ -189,40 +234,36 @@ class RedisPresence:
 
     async def _read_next(self, room: str) -> Roster:
         lock = self._reading.get(room)
-        if lock is None:
-            lock = self._reading[room] = asyncio.Lock()
-        async with lock:  # the read out now started before some of this one's callers came
+        if lock is None or lock.loop is not asyncio.get_running_loop():
+            lock = self._reading[room] = _LoopLock(asyncio.get_running_loop())
+        async with lock.lock:  # the read out now started before some of this one's callers came
             if self._next_reads.get(room) is asyncio.current_task():
                 del self._next_reads[room]  # who comes from now on waits for the read after this
             return await self._read(room)
 
     async def _read(self, room: str) -> Roster:
-        known = self._rosters.get(room)
-        held = known.version if known else -1
+        known = self._known.get(room)
+        held, held_change = (known.roster.version, known.change) if known else (-1, b"")
         names_key, version_key, changes_key = _keys(room)[2:]
         version, *reply = await async_redis().eval(
-            ROSTER, 3, names_key, version_key, changes_key, held, CHANGES_KEPT
+            ROSTER, 3, names_key, version_key, changes_key, held, held_change, CHANGES_KEPT
         )
         if known is not None and not reply:
-            return known
-        entries = self._entries.setdefault(room, RosterEntries())
+            return known.roster
+        if known is None:
+            known = self._known[room] = _KnownRoster()
         how, *found = reply
         if how == b"changes":
-            for change in reversed(found):  # oldest first
-                _version, what = change.decode().split("|", 1)
-                if what[0] == "+":
-                    user, name = what[1:].split("|", 1)
-                    entries.put(Member(id=int(user), name=name))
-                else:
-                    entries.drop(int(what[1:]))
+            known.apply(found)
         else:
-            present = {int(user): name.decode() for user, name in zip(found[::2], found[1::2], strict=True)}
-            for user in [user for user in entries.names if user not in present]:
-                entries.drop(user)
-            for user, name in present.items():
-                entries.put(Member(id=user, name=name))
-        roster = self._rosters[room] = entries.roster(version)
-        return roster
+            newest, *flat = found
+            known.replace(
+                {int(user): name.decode() for user, name in zip(flat[::2], flat[1::2], strict=True)}
+            )
+            # The newest entry names this version only if the process that took it logged it.
+            known.change = newest if newest.startswith(b"%d|" % version) else b""
+        known.roster = known.entries.roster(version)
+        return known.roster
 
     def counts(self, *, rooms: list[str]) -> dict[str, int]:
         """How many people are in each room (sync: the dashboard's views call it)."""

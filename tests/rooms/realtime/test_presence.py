@@ -177,6 +177,36 @@ async def test_a_change_made_without_its_log_entry_is_still_seen():
     assert (await here.roster(room="general")).members == (ALICE, BOB)
 
 
+@pytest.mark.services
+async def test_a_redis_restored_from_an_older_save_gives_the_rosters_of_what_it_holds():
+    """Redis back from a save from before Bob joined, then Carol and Dave join: no Bob, Carol there."""
+    here, elsewhere = RedisPresence(), RedisPresence()
+    carol, dave = Member(id=3, name="Carol"), Member(id=4, name="Dave")
+    await elsewhere.join(room="general", member=ALICE, connection="a-1")
+    keys = await async_redis().keys("lets-talk:presence:*")
+    saved = {key: await async_redis().dump(key) for key in keys}
+    await elsewhere.join(room="general", member=BOB, connection="b-1")
+    assert (await here.roster(room="general")).members == (ALICE, BOB)
+
+    await async_redis().delete(*await async_redis().keys("lets-talk:presence:*"))
+    for key, value in saved.items():
+        await async_redis().restore(key, 0, value)
+    await elsewhere.join(room="general", member=carol, connection="c-1")  # takes Bob's version again
+    await elsewhere.join(room="general", member=dave, connection="d-1")
+
+    assert (await here.roster(room="general")).members == (ALICE, carol, dave)
+
+
+async def test_names_with_the_separator_in_them_are_kept_whole(presence):
+    """A display name with '|' in it is listed as written, after other changes are read too."""
+    odd = Member(id=5, name="A | B|C")
+    await presence.join(room="general", member=ALICE, connection="a-1")
+    await presence.roster(room="general")
+    await presence.join(room="general", member=odd, connection="o-1")
+
+    assert (await presence.roster(room="general")).members == (odd, ALICE)
+
+
 async def test_everyone_joining_at_once_gets_a_roster_holding_everyone_before_them(presence):
     """A storm of joins: each joiner's roster has them and all who joined first, at a version past theirs."""
     people = [Member(id=n, name=f"Person {n:02}") for n in range(1, 41)]
