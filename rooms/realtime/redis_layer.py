@@ -1,12 +1,14 @@
-"""channels-redis's Pub/Sub layer, with what is published during a round trip sent as one pipeline.
+"""channels-redis's Pub/Sub layer, with what is published in one pass of the event loop sent as one pipeline.
 
 channels-redis publishes under one lock per Redis connection, so a process
 sends one PUBLISH per round trip: under load its messages reach Redis, and
 come back to every process, one per read, and each is written to each socket
 on its own (measured: 1.00 frame per socket write in scenario B, against 5.3
-on the in-memory layer). Here the first publish goes out at once, and what is
-published while it is out waits and goes in one pipeline, in order, when it
-returns: one round trip for many, and Redis hands them back together.
+on the in-memory layer). Here what is published goes out once the loop has
+run what is ready (the messages one transaction stored are broadcast in one
+pass), and what is published while a pipeline is out goes in the next one, in
+order, when it returns: one round trip for many, and Redis hands them back
+together, to be written to each socket together.
 
 Subscribing keeps channels-redis's lock; publishing needs none, since the
 order of publishes is the order they were asked for.
@@ -30,31 +32,19 @@ class _PipelinedShardConnection(RedisSingleShardConnection):
 
     def __init__(self, host: dict, channel_layer: Any) -> None:
         super().__init__(host, channel_layer)
-        # (channel, message, the publisher's future): published while a round trip was out.
+        # (channel, message, the publisher's future): not sent yet.
         self._waiting: list[tuple[str, bytes, asyncio.Future]] = []
-        self._in_flight = False
         self._sender: asyncio.Task | None = None
-        # Done when the publish sent at once has its answer (a flush waits for it, as for the lock).
-        self._first_answered: asyncio.Future | None = None
 
     async def publish(self, channel: str, message: bytes) -> None:
-        """Publish now, or with the next pipeline while one is out (in the order asked)."""
+        """Publish with the next pipeline (in the order asked); return once Redis has it."""
         self._ensure_redis()
-        if self._in_flight:
-            published = asyncio.get_running_loop().create_future()
-            self._waiting.append((channel, message, published))
-            await published
-            return
-        self._in_flight = True
-        answered = self._first_answered = asyncio.get_running_loop().create_future()
-        try:
-            await self._redis.publish(channel, message)
-        finally:
-            answered.set_result(None)
-            if self._waiting:
-                self._sender = asyncio.get_running_loop().create_task(self._send_waiting())
-            else:
-                self._in_flight = False
+        loop = asyncio.get_running_loop()
+        published = loop.create_future()
+        self._waiting.append((channel, message, published))
+        if self._sender is None:
+            self._sender = loop.create_task(self._send_waiting())
+        await published
 
     async def _send_waiting(self) -> None:
         """Pipelines of what waits, until nothing does; each publisher hears how its own went."""
@@ -84,16 +74,13 @@ class _PipelinedShardConnection(RedisSingleShardConnection):
             self._stop_sending(ConnectionError("Redis publishing stopped"))
 
     def _stop_sending(self, error: Exception) -> None:
-        """Nothing is out any more: whoever still waits hears `error`, and the next publish goes at once."""
+        """Nothing is out any more: whoever still waits hears `error`, and the next publish starts anew."""
         waiting, self._waiting = self._waiting, []
         _fail(waiting, error)
-        self._in_flight = False
         self._sender = None
 
     async def flush(self) -> None:
-        """Stop publishing and receiving, and close the connections (once the publish out is answered)."""
-        if self._first_answered is not None:
-            await asyncio.wait({self._first_answered})
+        """Stop publishing and receiving, and close the connections."""
         sender = self._sender
         if sender is not None:
             sender.cancel()

@@ -91,7 +91,7 @@ async def test_a_flush_while_sends_wait_answers_them_and_sending_goes_on(layer):
         asyncio.ensure_future(layer.group_send("room.general", {"type": "room.frame", "n": n}))
         for n in range(5)
     ]
-    await asyncio.sleep(0)  # the first is in flight, the others wait behind it
+    await asyncio.sleep(0)  # the pipeline of all five is on its way
     await asyncio.wait_for(layer.flush(), PATIENCE)
     await asyncio.wait_for(asyncio.gather(*sends, return_exceptions=True), PATIENCE)  # none hangs
 
