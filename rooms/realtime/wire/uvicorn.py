@@ -70,6 +70,13 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         if not self.writable.is_set():
             self.transport.pause_reading()
 
+    def start_keepalive(self) -> None:
+        # Called once the accept is written: the handshake's request and response, headers
+        # and all, are never read again, and each socket would hold both as long as it is open.
+        self.request = None  # type: ignore[assignment]
+        self.response = None  # type: ignore[assignment]
+        super().start_keepalive()
+
     def keepalive_timeout(self) -> None:
         super().keepalive_timeout()
         # A client that answers no ping reads nothing either: a polite close would wait forever.
