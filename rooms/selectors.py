@@ -119,12 +119,10 @@ def message_list_around(*, room: Room, message_id: int, limit: int = HISTORY_LEN
     older = list(_visible(room).filter(id__lt=message_id).order_by("-id")[: wanted_older + 1])
     # Near the room's start, the places older messages would take go to newer ones.
     wanted_newer = limit - 1 - min(len(older), wanted_older)
-    newer = list(_visible(room).filter(id__gt=message_id).order_by("id")[: wanted_newer + 1])
-    shown = [*reversed(older[:wanted_older]), anchor, *newer[:wanted_newer]]
+    newer, has_newer = _oldest_after(room, after=message_id, limit=wanted_newer)
+    shown = [*reversed(older[:wanted_older]), anchor, *newer]
     return Stretch(
-        messages=[message_frame(m) for m in shown],
-        has_older=len(older) > wanted_older,
-        has_newer=len(newer) > wanted_newer,
+        messages=[message_frame(m) for m in shown], has_older=len(older) > wanted_older, has_newer=has_newer
     )
 
 
@@ -135,8 +133,14 @@ def message_list_following(
 
     Paging forward from a search result's stretch towards the latest.
     """
+    newer, has_newer = _oldest_after(room, after=after, limit=limit)
+    return [message_frame(m) for m in newer], has_newer
+
+
+def _oldest_after(room: Room, *, after: int, limit: int) -> tuple[list[Message], bool]:
+    """The oldest `limit` visible messages after message `after`, and whether more follow them."""
     newer = list(_visible(room).filter(id__gt=after).order_by("id")[: limit + 1])
-    return [message_frame(m) for m in newer[:limit]], len(newer) > limit
+    return newer[:limit], len(newer) > limit
 
 
 def _within_text_budget(messages: list[Message]) -> list[Message]:

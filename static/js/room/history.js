@@ -61,13 +61,11 @@ export class HistoryPager {
       this.#loadSoon();
       return { row: shown };
     }
-    const generation = this.#startOver(this.#hasMore);
-    this.#loading = true;
     // What comes while the stretch is on its way waits below it, not above.
     this.#messages.detach();
-    const { page, status } = await this.#fetch({ around: id, limit: PAGE });
-    if (generation !== this.#generation) return { row: null, cancelled: true };
-    this.#loading = false;
+    const answer = await this.#fetchInstead({ around: id, limit: PAGE });
+    if (!answer) return { row: null, cancelled: true };
+    const { page, status } = answer;
     if (page) {
       this.#messages.showStretch(page.messages || [], { newer: page.has_newer === true });
       this.#hasMore = page.has_more === true;
@@ -87,11 +85,9 @@ export class HistoryPager {
       this.#messages.scrollToBottom();
       return true;
     }
-    const generation = this.#startOver(this.#hasMore);
-    this.#loading = true;
-    const { page } = await this.#fetch({ limit: PAGE });
-    if (generation !== this.#generation) return false;
-    this.#loading = false;
+    const answer = await this.#fetchInstead({ limit: PAGE });
+    if (!answer) return false;
+    const { page } = answer;
     if (page) {
       this.#messages.showLatest(page.messages || []);
       this.#hasMore = page.has_more === true;
@@ -120,7 +116,6 @@ export class HistoryPager {
     this.#retryAt = 0;
     this.#hasMore = hasMore;
     this.#say();
-    return this.#generation;
   }
 
   #maybeLoad() {
@@ -139,12 +134,9 @@ export class HistoryPager {
   async #loadOlder() {
     const before = this.#messages.firstId;
     if (before === null) return;
-    const generation = this.#generation;
-    this.#loading = true;
-    this.#say();
-    const { page } = await this.#fetch({ before, limit: PAGE });
-    if (generation !== this.#generation) return;
-    this.#loading = false;
+    const answer = await this.#fetchPage({ before, limit: PAGE }, { saying: true });
+    if (!answer) return;
+    const { page } = answer;
     if (!page) {
       this.#retryLater();
       this.#status.textContent = 'Older messages could not be loaded; trying again shortly.';
@@ -163,11 +155,9 @@ export class HistoryPager {
       this.toLatest(); // nothing shown to read on from (its messages were deleted meanwhile)
       return;
     }
-    const generation = this.#generation;
-    this.#loading = true;
-    const { page } = await this.#fetch({ after, limit: PAGE });
-    if (generation !== this.#generation) return;
-    this.#loading = false;
+    const answer = await this.#fetchPage({ after, limit: PAGE });
+    if (!answer) return;
+    const { page } = answer;
     if (!page) {
       this.#retryLater();
       this.#notice(NEWER_FAILED);
@@ -175,6 +165,26 @@ export class HistoryPager {
     }
     this.#messages.addNewer(page.messages || [], { newer: page.has_newer === true });
     this.#loadSoon();
+  }
+
+  // A page to show instead of what is shown: paging starts over first.
+  // Null when the view started over again meanwhile.
+  async #fetchInstead(params) {
+    this.#startOver(this.#hasMore);
+    return this.#fetchPage(params);
+  }
+
+  // A page fetched while the pager says it is loading (saying: in the status
+  // line above the log): { page, status }, or null when the view started over
+  // meanwhile and the page is no longer wanted.
+  async #fetchPage(params, { saying = false } = {}) {
+    const generation = this.#generation;
+    this.#loading = true;
+    if (saying) this.#say();
+    const answer = await this.#fetch(params);
+    if (generation !== this.#generation) return null;
+    this.#loading = false;
+    return answer;
   }
 
   // A page of /messages/ with these parameters: { page } when it came, { status } when not.

@@ -286,11 +286,11 @@ export class MessageLog {
 
   // At the latest message: never while detached, however far down the stretch.
   isNearBottom() {
-    return !this.#waiting && this.isNearEnd();
+    return !this.#waiting && this.#isNearEnd();
   }
 
   // At the last row shown.
-  isNearEnd() {
+  #isNearEnd() {
     const { scrollHeight, scrollTop, clientHeight } = this.#log;
     return scrollHeight - scrollTop - clientHeight < NEAR_BOTTOM_PX;
   }
