@@ -71,7 +71,8 @@ class _PipelinedShardConnection(RedisSingleShardConnection):
                         if not published.done():
                             published.set_result(None)
         finally:
-            self._stop_sending(ConnectionError("Redis publishing stopped"))
+            if self._sender is asyncio.current_task():  # not a sender a flush has already replaced
+                self._stop_sending(ConnectionError("Redis publishing stopped"))
 
     def _stop_sending(self, error: Exception) -> None:
         """Nothing is out any more: whoever still waits hears `error`, and the next publish starts anew."""
@@ -81,11 +82,12 @@ class _PipelinedShardConnection(RedisSingleShardConnection):
 
     async def flush(self) -> None:
         """Stop publishing and receiving, and close the connections."""
-        sender = self._sender
-        if sender is not None:
+        # A publish made while the sender stops starts another one: stop that too.
+        while (sender := self._sender) is not None:
             sender.cancel()
             await asyncio.wait({sender})  # returns when it ends; our own cancellation still raises
-        # A sender cancelled before its first step never ran its clean-up.
+            if self._sender is sender:  # cancelled before its first step, it never ran its clean-up
+                self._stop_sending(ConnectionError("the channel layer was flushed"))
         self._stop_sending(ConnectionError("the channel layer was flushed"))
         await super().flush()
 
