@@ -108,7 +108,8 @@ def message_create_many(drafts: Sequence[MessageDraft]) -> list[tuple[Message, b
     or raises for it. A draft refused for its text (a ChatError) fails alone.
     When one of them retries a stored message, the transaction rolls back and
     each is stored on its own, so a retry is answered as message_create
-    answers it. Any other error stores none of them and is raised.
+    answers it. Any other error in their shared transaction stores none of
+    them and is raised.
     """
     outcomes: list[tuple[Message, bool] | Exception | None] = [None] * len(drafts)
     ready: list[tuple[int, _Prepared]] = []
@@ -117,26 +118,22 @@ def message_create_many(drafts: Sequence[MessageDraft]) -> list[tuple[Message, b
             ready.append((index, _message_prepare(draft)))
         except ChatError as refused:
             outcomes[index] = refused
-    if len(ready) == 1:  # alone: a retry costs one transaction, not a batch's and then its own
-        index, prepared = ready[0]
-        try:
-            outcomes[index] = _message_store(prepared)
-        except IntegrityError as error:
-            outcomes[index] = error
-    elif ready:
+    alone = ready
+    if len(ready) > 1:
         try:
             with transaction.atomic():
                 stored = _messages_insert([prepared for _, prepared in ready])
         except IntegrityError:
-            # A retry among them (a resend after a reconnect): rare, and each answered as it would be alone.
-            for index, prepared in ready:
-                try:
-                    outcomes[index] = _message_store(prepared)
-                except Exception as error:  # earlier ones are stored by now: this one alone fails
-                    outcomes[index] = error
+            pass  # a retry among them (a resend after a reconnect): rare; each is answered as if alone
         else:
             for (index, _), message in zip(ready, stored, strict=True):
                 outcomes[index] = (message, True)
+            alone = []
+    for index, prepared in alone:
+        try:
+            outcomes[index] = _message_store(prepared)
+        except Exception as error:  # those before it are stored by now: this one alone fails
+            outcomes[index] = error
     return cast("list[tuple[Message, bool] | Exception]", outcomes)  # every draft has its outcome now
 
 

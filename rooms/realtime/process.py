@@ -2,8 +2,9 @@
 
 The room hub, the socket registry, presence, the rate limiter, the queue of
 messages to store and (with Redis) the upkeep ticker live as long as the
-process; the backends follow REDIS_URL. Redis-backed ones are imported only then, so the embedded default
-never loads redis. Tests start each case from `reset()`.
+process; the backends follow REDIS_URL. Redis-backed ones are imported only
+then, so the embedded default never loads redis. Tests start each case from
+`reset()`.
 """
 
 from __future__ import annotations
