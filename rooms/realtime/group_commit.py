@@ -12,11 +12,10 @@ once, as before.
 
 from __future__ import annotations
 
-import asyncio
-
 from channels.db import database_sync_to_async
 
 from rooms.models import Message
+from rooms.realtime.round_trips import RoundTrips
 from rooms.services import MessageDraft, message_create_many
 
 # A bound on one transaction, so that a flood never holds the database's write lock for long.
@@ -27,44 +26,17 @@ class GroupCommit:
     """This process's queue of messages to store, drained one transaction at a time."""
 
     def __init__(self) -> None:
-        self._waiting: list[tuple[MessageDraft, asyncio.Future]] = []
-        self._draining: asyncio.Task | None = None
+        self._transactions: RoundTrips[MessageDraft, tuple[Message, bool]] = RoundTrips(
+            _store_together,
+            failure=lambda reason: RuntimeError(f"storing the message failed: {reason}"),
+            most_per_trip=MOST_PER_COMMIT,
+        )
 
     async def store(self, draft: MessageDraft) -> tuple[Message, bool]:
         """What message_create gives for the draft (or raises), once its transaction has committed."""
-        loop = asyncio.get_running_loop()
-        stored = loop.create_future()
-        if self._draining is not None and self._draining.get_loop() is not loop:
-            # A queue left by an event loop that has ended (tests run one per case): its senders are gone.
-            self._waiting, self._draining = [], None
-        self._waiting.append((draft, stored))
-        if self._draining is None or self._draining.done():
-            self._draining = loop.create_task(self._drain())
-        return await stored
-
-    async def _drain(self) -> None:
-        while self._waiting:
-            # A sender that gave up (its socket closed) before its turn is not stored for.
-            batch = [entry for entry in self._waiting[:MOST_PER_COMMIT] if not entry[1].done()]
-            del self._waiting[:MOST_PER_COMMIT]
-            if not batch:
-                continue
-            try:
-                outcomes = await database_sync_to_async(message_create_many)([draft for draft, _ in batch])
-            except Exception as error:  # nothing of this batch was stored: each sender hears it
-                outcomes = [_failure(error) for _ in batch]
-            # In the drafts' order, so their senders broadcast in seq order.
-            for (_, stored), outcome in zip(batch, outcomes, strict=True):
-                if stored.done():
-                    continue
-                if isinstance(outcome, Exception):
-                    stored.set_exception(outcome)
-                else:
-                    stored.set_result(outcome)
+        return await self._transactions.ask(draft)
 
 
-def _failure(error: Exception) -> Exception:
-    # One exception per sender: one raised in many tasks would grow one traceback.
-    failure = RuntimeError(f"storing the message failed: {error!r}")
-    failure.__cause__ = error
-    return failure
+async def _store_together(drafts: list[MessageDraft]) -> list[tuple[Message, bool] | Exception]:
+    # In the drafts' order, so their senders broadcast in seq order.
+    return await database_sync_to_async(message_create_many)(drafts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from types import SimpleNamespace
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from rooms.realtime.ratelimit import memory
 from rooms.realtime.ratelimit.redis import RedisRateLimiter
 from rooms.realtime.redis import async_redis
+from tests.rooms.realtime.redis_stats import reads_processed
 
 pytestmark = pytest.mark.asyncio
 
@@ -145,3 +147,35 @@ async def test_a_window_full_of_other_processes_messages_is_refused_by_redis(set
     assert await limiter.admit(key="general:1") > 0
     assert await redis_calls() == before + 2
     assert await async_redis().zcard("lets-talk:rate:general:1") == 2
+
+
+@pytest.mark.services
+async def test_messages_asked_at_once_are_counted_exactly_in_a_few_round_trips(settings, shared_state):
+    """A hundred messages of one person at once: exactly the limit let through, in a few Redis reads."""
+    settings.CHAT_RATE_LIMIT = 60
+    settings.CHAT_RATE_WINDOW = 10.0
+    limiter = RedisRateLimiter()
+    assert await limiter.admit(key="general:2") == 0  # the connection and the script are ready
+    before = await reads_processed()
+    waits = await asyncio.gather(*(limiter.admit(key="general:1") for _ in range(100)))
+    reads = await reads_processed() - before
+
+    assert sum(wait == 0 for wait in waits) == 60
+    assert all(9 < wait <= 10 for wait in waits if wait)
+    assert await async_redis().zcard("lets-talk:rate:general:1") == 60
+    assert reads < 20, f"{reads} reads for 100 messages: they went one round trip each"
+
+
+@pytest.mark.services
+async def test_a_redis_that_lost_the_script_counts_each_message_once(settings, shared_state):
+    """After SCRIPT FLUSH (a restarted Redis), messages asked together are each counted once, none lost."""
+    settings.CHAT_RATE_LIMIT = 5
+    settings.CHAT_RATE_WINDOW = 10.0
+    limiter = RedisRateLimiter()
+    assert await limiter.admit(key="general:1") == 0
+    await async_redis().script_flush()
+    waits = await asyncio.gather(*(limiter.admit(key=f"general:{user}") for user in (1, 1, 1, 2, 2)))
+
+    assert waits == [0, 0, 0, 0, 0]
+    assert await async_redis().zcard("lets-talk:rate:general:1") == 4
+    assert await async_redis().zcard("lets-talk:rate:general:2") == 2

@@ -7,24 +7,15 @@ import uuid
 
 import pytest
 import pytest_asyncio
-import redis.asyncio as aioredis
 from django.conf import settings
 
 from rooms.realtime.redis_layer import PipelinedRedisPubSubChannelLayer
+from tests.rooms.realtime.redis_stats import reads_processed
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.services]
 
 # A bound on a test that would otherwise hang, not a timed assertion.
 PATIENCE = 10
-
-
-async def reads_processed() -> int:
-    """How many reads Redis has made from its clients' sockets, by its own count."""
-    client = aioredis.Redis.from_url(settings.REDIS_URL)
-    try:
-        return (await client.info("stats"))["total_reads_processed"]
-    finally:
-        await client.aclose()
 
 
 @pytest_asyncio.fixture
