@@ -19,7 +19,7 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 # Sends one batch and gives each item its result (or the exception it fails with), in order.
-Send = Callable[[list[Item]], Awaitable[Sequence["Result | Exception"]]]
+Send = Callable[[list[Item]], Awaitable[Sequence[Result | Exception]]]
 
 
 class RoundTrips(Generic[Item, Result]):
@@ -47,7 +47,7 @@ class RoundTrips(Generic[Item, Result]):
             self._waiting, self._sender = [], None
         answered = loop.create_future()
         self._waiting.append((item, answered))
-        if self._sender is None:
+        if self._sender is None or self._sender.done():
             self._sender = loop.create_task(self._send_waiting())
         return await answered
 
@@ -62,6 +62,7 @@ class RoundTrips(Generic[Item, Result]):
         self._stop_sending(reason)
 
     async def _send_waiting(self) -> None:
+        me = asyncio.current_task()
         try:
             while self._waiting:
                 # An asker that gave up (cancelled) is not sent for.
@@ -71,14 +72,16 @@ class RoundTrips(Generic[Item, Result]):
                     continue
                 try:
                     outcomes = await self._send([item for item, _ in batch])
+                    if len(outcomes) != len(batch):
+                        raise ValueError(f"{len(outcomes)} outcomes for {len(batch)} items")
                 except Exception as error:  # the whole trip failed: each asker hears it
-                    outcomes = [self._failed(repr(error), cause=error) for _ in batch]
+                    outcomes = [self._failed(f"{type(error).__name__}: {error}", cause=error) for _ in batch]
                 except asyncio.CancelledError as cancelled:  # stopped: this trip may or may not have gone
                     _answer(batch, [self._failed("stopped", cause=cancelled) for _ in batch])
                     raise
                 _answer(batch, outcomes)
         finally:
-            if self._sender is asyncio.current_task():  # not a sender that stop() has already replaced
+            if self._sender is me:  # not a sender that stop() (or a new event loop) has already replaced
                 self._stop_sending("the sender stopped")
 
     def _stop_sending(self, reason: str) -> None:

@@ -18,6 +18,7 @@ import time
 import uuid
 
 from django.conf import settings
+from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
 from rooms.realtime.ratelimit.memory import SlidingWindows
@@ -81,24 +82,25 @@ class RedisRateLimiter:
 async def _count_together(asks: list[tuple[str, str]]) -> list[int | Exception]:
     """The script's answer for each (log key, member), all in one pipeline."""
     client = async_redis()  # this event loop's client (a test's loop is not the first one's)
-    window_ms = int(settings.CHAT_RATE_WINDOW * 1000)
-    answers: list[int | Exception] = [0] * len(asks)
-    unanswered = list(range(len(asks)))
-    for attempt in range(2):
-        pipeline = client.pipeline(transaction=False)
-        for index in unanswered:
-            log_key, member = asks[index]
-            pipeline.evalsha(_SLIDING_WINDOW_SHA, 1, log_key, window_ms, settings.CHAT_RATE_LIMIT, member)
-        replies = await pipeline.execute(raise_on_error=False)
-        not_loaded = []
-        for index, reply in zip(unanswered, replies, strict=True):
-            if isinstance(reply, NoScriptError) and attempt == 0:
-                not_loaded.append(index)  # counted nothing: asked again once the script is loaded
-            else:
-                answers[index] = reply if isinstance(reply, Exception) else int(reply)
-        if not not_loaded:
-            break
-        # A new Redis, or one that lost its scripts (a restart, SCRIPT FLUSH).
-        await client.script_load(SLIDING_WINDOW)
-        unanswered = not_loaded
+    answers = await _run_script(client, asks)
+    not_loaded = [index for index, answer in enumerate(answers) if isinstance(answer, NoScriptError)]
+    if not_loaded:
+        # A new Redis, or one that lost its scripts (a restart, SCRIPT FLUSH). Only these
+        # are asked again: the others are counted, whatever happens to the second trip.
+        try:
+            await client.script_load(SLIDING_WINDOW)
+            retried = await _run_script(client, [asks[index] for index in not_loaded])
+        except Exception as error:
+            retried = [ConnectionError(f"counting in Redis failed: {error}") for _ in not_loaded]
+        for index, answer in zip(not_loaded, retried, strict=True):
+            answers[index] = answer
     return answers
+
+
+async def _run_script(client: Redis, asks: list[tuple[str, str]]) -> list[int | Exception]:
+    window_ms = int(settings.CHAT_RATE_WINDOW * 1000)
+    pipeline = client.pipeline(transaction=False)
+    for log_key, member in asks:
+        pipeline.evalsha(_SLIDING_WINDOW_SHA, 1, log_key, window_ms, settings.CHAT_RATE_LIMIT, member)
+    replies = await pipeline.execute(raise_on_error=False)
+    return [reply if isinstance(reply, Exception) else int(reply) for reply in replies]
