@@ -12,10 +12,14 @@ django_asgi_app = get_asgi_application()
 from channels.layers import get_channel_layer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from chatsite.sqlite_checkpoints import take_over_checkpoints  # noqa: E402
 from rooms.realtime.handshake.auth import JwtAuthMiddleware  # noqa: E402
 from rooms.realtime.handshake.origin import SameOriginValidator  # noqa: E402
 from rooms.realtime.process import transport  # noqa: E402
 from rooms.realtime.routing import websocket_urlpatterns  # noqa: E402
+
+# The server stores every message on one database thread: SQLite's checkpoints go to another.
+take_over_checkpoints()
 
 application = ProtocolTypeRouter(
     {
