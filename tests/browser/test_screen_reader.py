@@ -175,6 +175,8 @@ def test_a_message_toolbar_is_one_tab_stop_and_arrows_move_within_it(sign_in, ch
     say(page, "first")
     say(page, "second")
     first, second = row(page, "first"), row(page, "second")
+    # Tab goes to the next stop there is: "second" must be stored and shown before it is pressed.
+    expect(second).to_be_visible()
     toolbar = first.get_by_role("toolbar", name="Actions on Alice's message")
     react = toolbar.get_by_role("button", name="React to Alice's message")
     edit = toolbar.get_by_role("button", name="Edit your message")
