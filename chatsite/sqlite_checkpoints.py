@@ -26,7 +26,6 @@ import logging
 import os
 import sqlite3
 import threading
-import time
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -39,6 +38,7 @@ LOG_BOUND_FRAMES = 4096  # 16 MB of 4 KB pages: past it, a commit checkpoints (S
 
 _checkpointers: dict[str, threading.Thread] = {}
 _checkpointers_lock = threading.Lock()
+_stopping = threading.Event()
 
 
 def checkpoint(connection: sqlite3.Connection) -> tuple[int, int]:
@@ -57,35 +57,63 @@ def take_over_checkpoints() -> None:
     connection_created.connect(_hand_over, dispatch_uid="sqlite-checkpoints")
 
 
+def stop_checkpoints() -> None:
+    """Stop every checkpoint thread and wait for it: a test, or a shutdown, leaves none behind."""
+    with _checkpointers_lock:
+        threads = list(_checkpointers.values())
+        _checkpointers.clear()
+        _stopping.set()
+    for thread in threads:
+        thread.join()
+    _stopping.clear()
+
+
 def _hand_over(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
     if connection.vendor != "sqlite":
         return
-    raw = connection.connection
-    if raw.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-        return  # a database in memory: no log to checkpoint
-    raw.execute(f"PRAGMA wal_autocheckpoint={LOG_BOUND_FRAMES}")
-    _checkpointer_for(str(connection.settings_dict["NAME"]))
+    try:
+        raw = connection.connection
+        if raw.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            return  # a database in memory: no log to checkpoint
+        raw.execute(f"PRAGMA wal_autocheckpoint={LOG_BOUND_FRAMES}")
+        # SQLite's own name for the file, which NAME may not be (a file: URI, a relative path).
+        database_file = next(file for _, name, file in raw.execute("PRAGMA database_list") if name == "main")
+        _checkpointer_for(database_file)
+    except Exception:  # the connection still works; only its checkpoints stay SQLite's own
+        logger.exception("SQLite checkpoints not taken over for %s", connection.alias)
 
 
-def _checkpointer_for(path: str) -> None:
-    key = os.path.realpath(path)
+def _checkpointer_for(database_file: str) -> None:
     with _checkpointers_lock:
-        running = _checkpointers.get(key)
-        if running is None or not running.is_alive():
+        running = _checkpointers.get(database_file)
+        if running is None or not running.is_alive():  # after a fork, the parent's thread is not here
             thread = threading.Thread(
-                target=_checkpoint_forever, args=(key,), name="sqlite-checkpoints", daemon=True
+                target=_checkpoint_forever, args=(database_file,), name="sqlite-checkpoints", daemon=True
             )
-            _checkpointers[key] = thread
+            _checkpointers[database_file] = thread
             thread.start()
 
 
-def _checkpoint_forever(path: str) -> None:
-    connection = checkpointer_connection(path)
-    while True:
-        time.sleep(CHECKPOINT_INTERVAL)
+def _checkpoint_forever(database_file: str) -> None:
+    connection: sqlite3.Connection | None = None
+    while not _stopping.wait(CHECKPOINT_INTERVAL):
         try:
+            if connection is None:
+                connection = checkpointer_connection(database_file)
             checkpoint(connection)
-        except sqlite3.OperationalError as error:  # another checkpoint under way (a commit's, a process's)
+        except sqlite3.OperationalError as error:  # locked for the moment (a log being recovered)
             logger.debug("SQLite checkpoint skipped: %s", error)
         except Exception:  # keep going: a thread that stops leaves every checkpoint to the commits
             logger.exception("SQLite checkpoint failed")
+    if connection is not None:
+        connection.close()
+
+
+def _after_fork_in_child() -> None:
+    # A fork taken while another thread held the lock would leave the child's copy held forever.
+    global _checkpointers_lock, _stopping
+    _checkpointers_lock = threading.Lock()
+    _stopping = threading.Event()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

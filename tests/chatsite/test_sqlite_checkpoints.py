@@ -15,6 +15,7 @@ from chatsite.sqlite_checkpoints import (
     LOG_BOUND_FRAMES,
     checkpoint,
     checkpointer_connection,
+    stop_checkpoints,
     take_over_checkpoints,
 )
 
@@ -56,21 +57,37 @@ def database(tmp_path):
     return path
 
 
+def checkpoints_taken_over() -> bool:
+    return any(lookup_key[0] == "sqlite-checkpoints" for lookup_key, *_ in connection_created.receivers)
+
+
 @pytest.fixture
-def server_connection(database, monkeypatch, django_db_blocker):
-    """A connection to `database` as the server opens one, once it has taken the checkpoints over."""
-    monkeypatch.setattr(sqlite_checkpoints, "CHECKPOINT_INTERVAL", 0.05)
-    take_over_checkpoints()
-    server = DatabaseWrapper({**settings.DATABASES["default"], "NAME": str(database)}, alias="checkpoints")
-    with django_db_blocker.unblock():
-        server.ensure_connection()  # sends connection_created
-    yield server.connection
-    server.close()
-    connection_created.disconnect(dispatch_uid="sqlite-checkpoints")
+def connect_as_server(database, monkeypatch, django_db_blocker):
+    """connect(name, interval): a connection to `database` as the server opens one, checkpoints taken over."""
+    taken_over_before = checkpoints_taken_over()  # chatsite.asgi, imported by conftest, takes them over
+    servers = []
+
+    def connect(name: str, *, interval: float) -> sqlite3.Connection:
+        monkeypatch.setattr(sqlite_checkpoints, "CHECKPOINT_INTERVAL", interval)
+        take_over_checkpoints()
+        server = DatabaseWrapper({**settings.DATABASES["default"], "NAME": name}, alias="checkpoints")
+        with django_db_blocker.unblock():
+            server.ensure_connection()  # sends connection_created
+        servers.append(server)
+        return server.connection
+
+    yield connect
+    for server in servers:
+        server.close()
+    stop_checkpoints()
+    if not taken_over_before:
+        connection_created.disconnect(dispatch_uid="sqlite-checkpoints")
 
 
-def test_the_thread_copies_what_the_servers_commits_write(database, server_connection):
+@pytest.mark.parametrize("name", ["{database}", "file:{database}?mode=rw"], ids=["path", "uri"])
+def test_the_thread_copies_what_the_servers_commits_write(database, connect_as_server, name):
     """No commit below the bound checkpoints, yet the file soon holds every row: the thread copied."""
+    server_connection = connect_as_server(name.format(database=database), interval=0.05)
     assert server_connection.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == LOG_BOUND_FRAMES
     write_rows(server_connection, 1200)  # past SQLite's own 1,000 pages, below our bound
 
@@ -80,8 +97,9 @@ def test_the_thread_copies_what_the_servers_commits_write(database, server_conne
     assert rows_in_database_file(database) == 1200
 
 
-def test_under_a_stream_of_writes_the_log_stays_bounded(database, server_connection):
-    """However fast the writes come, a commit past the bound checkpoints and the log starts over."""
+def test_under_a_stream_of_writes_the_log_stays_bounded(database, connect_as_server):
+    """When the thread cannot keep up, a commit past the bound checkpoints and the log starts over."""
+    server_connection = connect_as_server(str(database), interval=3600)  # a thread that never catches up
     write_rows(server_connection, 3 * LOG_BOUND_FRAMES)
 
     assert log_frames(database) < 1.5 * LOG_BOUND_FRAMES
