@@ -48,6 +48,7 @@ def test_coming_back_to_a_room_opens_at_the_new_messages_line(sign_in, chat_serv
 
     say(other, "while you were out 1")
     say(other, "while you were out 2")
+    expect(row(other, "while you were out 2")).to_be_visible()  # stored before Alice's page is built
     page.goto(f"/rooms/{slug}/")
 
     divider = page.locator("#messages .unread-divider")
