@@ -192,18 +192,26 @@ def _messages_insert(batch: list[_Prepared]) -> list[Message]:
     for prepared in batch:
         draft, room_id = prepared.draft, prepared.draft.room.pk
         seq, next_seq[room_id] = next_seq[room_id], next_seq[room_id] + 1
-        message = Message.objects.create(
-            room=draft.room,
-            author=draft.author,
-            text=prepared.text,
-            client_id=draft.client_id,
-            seq=seq,
-            changed_seq=seq,
-            mention_ids=prepared.mentioned,
+        messages.append(
+            Message(
+                room=draft.room,
+                author=draft.author,
+                text=prepared.text,
+                client_id=draft.client_id,
+                seq=seq,
+                changed_seq=seq,
+                mention_ids=prepared.mentioned,
+            )
         )
-        if prepared.mentioned:
-            Mention.objects.bulk_create(Mention(message=message, user_id=uid) for uid in prepared.mentioned)
-        messages.append(message)
+    # One INSERT for the batch, ids read back (RETURNING): the ORM builds one statement, not one a message.
+    Message.objects.bulk_create(messages)
+    mentions = [
+        Mention(message=message, user_id=uid)
+        for message, prepared in zip(messages, batch, strict=True)
+        for uid in prepared.mentioned
+    ]
+    if mentions:
+        Mention.objects.bulk_create(mentions)
     return messages
 
 

@@ -413,6 +413,26 @@ def test_reacting_to_a_deleted_message_is_not_found(message, bob):
 # Mentions ----------------------------------------------------------------------------
 
 
+def test_messages_stored_together_each_get_their_own_id_and_mentions(room, author, bob, carol):
+    """One batch, one INSERT: each message comes back with the id it was stored under and its own mentions."""
+    drafts = [
+        services.MessageDraft(room=room, author=author, text="hi @bob"),
+        services.MessageDraft(room=room, author=author, text="nobody"),
+        services.MessageDraft(room=room, author=author, text="@carol and @bob"),
+    ]
+
+    outcomes = services.message_create_many(drafts)
+
+    messages = [message for message, _ in outcomes]
+    assert [Message.objects.get(pk=message.pk).text for message in messages] == [
+        "hi @bob",
+        "nobody",
+        "@carol and @bob",
+    ]
+    assert [mentioned(message) for message in messages] == [{bob.pk}, set(), {bob.pk, carol.pk}]
+    assert [message.mention_ids for message in messages] == [[bob.pk], [], [carol.pk, bob.pk]]
+
+
 def test_mentions_are_case_insensitive(room, author, bob):
     """@BOB mentions bob."""
     message, _ = services.message_create(room=room, author=author, text="hey @BOB")
