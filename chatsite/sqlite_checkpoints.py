@@ -36,9 +36,9 @@ logger = logging.getLogger(__name__)
 CHECKPOINT_INTERVAL = 0.5  # seconds
 LOG_BOUND_FRAMES = 4096  # 16 MB of 4 KB pages: past it, a commit checkpoints (SQLite's own default: 1,000)
 
-_checkpointers: dict[str, threading.Thread] = {}
+# The database file -> its thread, and the event that stops that thread.
+_checkpointers: dict[str, tuple[threading.Thread, threading.Event]] = {}
 _checkpointers_lock = threading.Lock()
-_stopping = threading.Event()
 
 
 def checkpoint(connection: sqlite3.Connection) -> tuple[int, int]:
@@ -60,12 +60,11 @@ def take_over_checkpoints() -> None:
 def stop_checkpoints() -> None:
     """Stop every checkpoint thread and wait for it: a test, or a shutdown, leaves none behind."""
     with _checkpointers_lock:
-        threads = list(_checkpointers.values())
+        running = list(_checkpointers.values())
         _checkpointers.clear()
-        _stopping.set()
-    for thread in threads:
+    for thread, stop in running:
+        stop.set()
         thread.join()
-    _stopping.clear()
 
 
 def _hand_over(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
@@ -86,17 +85,18 @@ def _hand_over(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> N
 def _checkpointer_for(database_file: str) -> None:
     with _checkpointers_lock:
         running = _checkpointers.get(database_file)
-        if running is None or not running.is_alive():  # after a fork, the parent's thread is not here
+        if running is None or not running[0].is_alive():  # after a fork, the parent's thread is not here
+            stop = threading.Event()
             thread = threading.Thread(
-                target=_checkpoint_forever, args=(database_file,), name="sqlite-checkpoints", daemon=True
+                target=_checkpoint_forever, args=(database_file, stop), name="sqlite-checkpoints", daemon=True
             )
-            _checkpointers[database_file] = thread
+            _checkpointers[database_file] = (thread, stop)
             thread.start()
 
 
-def _checkpoint_forever(database_file: str) -> None:
+def _checkpoint_forever(database_file: str, stop: threading.Event) -> None:
     connection: sqlite3.Connection | None = None
-    while not _stopping.wait(CHECKPOINT_INTERVAL):
+    while not stop.wait(CHECKPOINT_INTERVAL):
         try:
             if connection is None:
                 connection = checkpointer_connection(database_file)
@@ -111,9 +111,8 @@ def _checkpoint_forever(database_file: str) -> None:
 
 def _after_fork_in_child() -> None:
     # A fork taken while another thread held the lock would leave the child's copy held forever.
-    global _checkpointers_lock, _stopping
+    global _checkpointers_lock
     _checkpointers_lock = threading.Lock()
-    _stopping = threading.Event()
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 
 import pytest
@@ -80,6 +81,7 @@ def connect_as_server(database, monkeypatch, django_db_blocker):
     for server in servers:
         server.close()
     stop_checkpoints()
+    assert "sqlite-checkpoints" not in {thread.name for thread in threading.enumerate()}
     if not taken_over_before:
         connection_created.disconnect(dispatch_uid="sqlite-checkpoints")
 
