@@ -243,6 +243,7 @@ class RoomConsumer(DirectWebsocketConsumer):
             await self.write_room_frame(*self.held.popleft())
         if self.state is SocketState.ENTERING:
             self.move_to(SocketState.LIVE)
+            del self.held  # only ENTERING holds frames: 760 bytes a socket, for nothing after
 
     async def ticket_still_holds(self) -> bool:
         """The ticket's standing, read again now that this socket hears of its session's end."""

@@ -5,7 +5,12 @@ one deepcopy and one name check per member, and scans every channel for
 expired messages on every send *and every receive*: a broadcast to N sockets
 costs O(N²). This subclass keeps its semantics (capacity, ChannelFull drops,
 expiry, groups) but puts the event straight into each member's queue and
-sweeps for expired messages at most once a second.
+sweeps for expired messages at most once a second. Each channel's queue is
+a SmallQueue: every socket has a channel, and an asyncio.Queue costs 3 KB.
+
+Group memberships last until discarded. Channels' own layer ends those older
+than a day (group_expiry): the hub joins a room's group once, when the room's
+first socket here arrives, so a room never empty for a day went silent.
 
 Sharing the event dict between recipients is safe because ours hold only
 strings and consumers never change them; a layer for arbitrary apps copies.
@@ -13,12 +18,13 @@ strings and consumers never change them; a layer for arbitrary apps copies.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 
 from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer
+
+from rooms.realtime.small_queues import SmallQueue
 
 SWEEP_INTERVAL_SECONDS = 1.0
 
@@ -34,17 +40,24 @@ class FanOutInMemoryChannelLayer(InMemoryChannelLayer):
             self._last_sweep = now
             self._clean_expired()
 
-    def _queue(self, channel: str) -> asyncio.Queue:
+    def _clean_expired(self) -> None:
+        """Drop expired messages and their channels from every group, as Channels does; never a membership."""
+        now = time.time()
+        for channel, queue in list(self.channels.items()):
+            if queue.drop_leading(lambda entry: entry[0] < now):
+                self._remove_from_groups(channel)
+                if queue.idle:
+                    self.channels.pop(channel, None)
+
+    def _queue(self, channel: str) -> SmallQueue[tuple[float, dict]]:
         queue = self.channels.get(channel)
         if queue is None:
-            queue = self.channels[channel] = asyncio.Queue(maxsize=self.get_capacity(channel))
+            queue = self.channels[channel] = SmallQueue(self.get_capacity(channel))
         return queue
 
     def _put(self, channel: str, message: dict) -> None:
-        try:
-            self._queue(channel).put_nowait((time.time() + self.expiry, message))
-        except asyncio.QueueFull:
-            raise ChannelFull(channel) from None
+        if not self._queue(channel).put_nowait((time.time() + self.expiry, message)):
+            raise ChannelFull(channel)
 
     async def send(self, channel: str, message: dict) -> None:
         """Send a message onto a channel (checked once, not copied)."""
@@ -61,7 +74,7 @@ class FanOutInMemoryChannelLayer(InMemoryChannelLayer):
         try:
             _, message = await queue.get()
         finally:
-            if queue.empty() and self.channels.get(channel) is queue:
+            if queue.idle and self.channels.get(channel) is queue:
                 del self.channels[channel]
         return message
 

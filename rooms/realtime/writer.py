@@ -89,8 +89,9 @@ class SocketWriter:
         # Frame bytes gathered for one write (see the module's docstring).
         self._gathered: list[bytes] = []
         self._on_too_slow = on_too_slow
-        # (ASGI message, its size in UTF-8 bytes, ephemeral): what waits for the wire.
-        self._queue: deque[tuple[dict, int, bool]] = deque()
+        # (ASGI message, its size in UTF-8 bytes, ephemeral): what waits for the wire. Made for the
+        # first frame that waits, dropped once none does: most sockets never wait, and a deque is 760 bytes.
+        self._queue: deque[tuple[dict, int, bool]] | None = None
         self._queued_bytes = 0
         self._drainer: asyncio.Task | None = None
         # Ephemeral frames (presence news) dropped to make room: the roster is stale.
@@ -164,7 +165,7 @@ class SocketWriter:
                 await self._send(message)
         else:
             # Past the queue's bounds if need be: the close frame is what the client must get.
-            self._queue.append((message, 0, False))
+            self._waiting().append((message, 0, False))
             if self._drainer is None:
                 self._drainer = asyncio.get_running_loop().create_task(self._drain())
         self._closing = True
@@ -174,7 +175,7 @@ class SocketWriter:
         self.write_gathered()  # before what waits: the order stays
         text = message.get("text")
         size = len(text.encode("utf-8", "surrogatepass")) if text else 0
-        self._queue.append((message, size, ephemeral))
+        self._waiting().append((message, size, ephemeral))
         self._queued_bytes += size
         if self._over_bounds():
             self._drop_ephemeral()
@@ -183,15 +184,21 @@ class SocketWriter:
         if self._drainer is None:
             self._drainer = asyncio.get_running_loop().create_task(self._drain())
 
+    def _waiting(self) -> deque[tuple[dict, int, bool]]:
+        if self._queue is None:
+            self._queue = deque()
+        return self._queue
+
     def _over_bounds(self) -> bool:
         return (
-            len(self._queue) > settings.CHAT_SEND_QUEUE_FRAMES
+            len(self._queue or ()) > settings.CHAT_SEND_QUEUE_FRAMES
             or self._queued_bytes > settings.CHAT_SEND_QUEUE_BYTES
         )
 
     def _drop_ephemeral(self) -> None:
-        kept = deque(entry for entry in self._queue if not entry[2])
-        if len(kept) < len(self._queue):
+        waiting = self._waiting()
+        kept = deque(entry for entry in waiting if not entry[2])
+        if len(kept) < len(waiting):
             self._dropped_ephemeral = True
             self._queue = kept
             self._queued_bytes = sum(size for _, size, _ in kept)
@@ -211,10 +218,11 @@ class SocketWriter:
                 await self._send(message)
                 self._queue.popleft()
                 self._queued_bytes -= size
+            self._queue = None
         except Exception:
             # The connection is gone: its disconnect() cleans up.
             logger.debug("writing a queued frame failed", exc_info=True)
-            self._queue.clear()
+            self._queue = None
         finally:
             self._drainer = None
         if self._dropped_ephemeral and not self._closing:
@@ -227,6 +235,6 @@ class SocketWriter:
         self.cut_off = True
         logger.info("websocket cut off: %s", why)
         self._gathered = []
-        self._queue.clear()
+        self._queue = None
         self._queued_bytes = 0
         asyncio.get_running_loop().create_task(self._on_too_slow())

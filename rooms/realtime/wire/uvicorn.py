@@ -18,6 +18,8 @@ from typing import Any
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.protocol import State
 
+from rooms.realtime.small_queues import SmallEvent, SmallQueue
+
 
 class UvicornWire:
     """A uvicorn WebSocket protocol (any of its implementations) seen as a Wire.
@@ -52,7 +54,17 @@ class UvicornWire:
 
 
 class WebSocketProtocol(WebSocketsSansIOProtocol):
-    """websockets-sansio that reads nothing more from a client while its write buffer is full."""
+    """websockets-sansio that reads nothing more from a client while its write buffer is full.
+
+    Its receive queue and its writable event are small ones (small_queues):
+    uvicorn uses only put_nowait, get and empty of the one, and is_set, set,
+    clear and wait of the other.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queue = SmallQueue()  # type: ignore[assignment]
+        self.writable = SmallEvent(is_set=True)  # type: ignore[assignment]
 
     def pause_writing(self) -> None:
         super().pause_writing()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from rooms.realtime import layers
@@ -58,3 +60,46 @@ async def test_send_checks_the_message_type():
     layer = FanOutInMemoryChannelLayer()
     with pytest.raises(TypeError):
         await layer.send(await layer.new_channel(), "not a dict")
+
+
+async def test_a_group_membership_older_than_a_day_still_receives(monkeypatch):
+    """A room occupied for days keeps hearing its events: memberships last until discarded."""
+    layer = FanOutInMemoryChannelLayer()
+    channel = await layer.new_channel()
+    await layer.group_add("room.general", channel)
+    two_days_later = layers.time.time() + 2 * 86400
+    monkeypatch.setattr(layers.time, "time", lambda: two_days_later)
+    monkeypatch.setattr(layer, "_last_sweep", -1e9)
+
+    await layer.group_send("room.general", EVENT)  # sweeps first
+
+    assert await asyncio.wait_for(layer.receive(channel), timeout=5) == EVENT
+
+
+async def test_a_receiver_cancelled_after_a_message_woke_it_leaves_the_message_for_the_next():
+    """Cancelling a receive (a socket closing) at the wrong moment loses no message: the next one gets it."""
+    layer = FanOutInMemoryChannelLayer()
+    channel = await layer.new_channel()
+    first = asyncio.ensure_future(layer.receive(channel))
+    second = asyncio.ensure_future(layer.receive(channel))
+    await asyncio.sleep(0)  # both waiting now
+    await layer.send(channel, EVENT)  # wakes the first ...
+    first.cancel()  # ... which is cancelled before it runs
+    with pytest.raises(asyncio.CancelledError):
+        await first
+
+    assert await asyncio.wait_for(second, timeout=5) == EVENT
+    assert channel not in layer.channels
+
+
+async def test_messages_come_out_in_the_order_they_went_in_to_each_waiting_receiver():
+    """Two receivers waiting on one channel get one message each, in order."""
+    layer = FanOutInMemoryChannelLayer()
+    channel = await layer.new_channel()
+    receivers = [asyncio.ensure_future(layer.receive(channel)) for _ in range(2)]
+    await asyncio.sleep(0)
+    for n in range(2):
+        await layer.send(channel, {"type": "event", "n": n})
+
+    assert [(await receiver)["n"] for receiver in receivers] == [0, 1]
+    assert channel not in layer.channels
