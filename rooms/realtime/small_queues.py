@@ -5,13 +5,13 @@ server's receive queue, its server's "writable" event. An asyncio.Queue makes
 four deques (its items, getters, putters and an Event's waiters) and an
 asyncio.Event one, each about 760 bytes, for a queue that is nearly always
 empty with one receiver waiting and an event nearly always set with no one
-waiting: 3.8 KB a socket. These make their lists only when something waits.
+waiting: 3.8 KB a socket. These hold a deque only while items wait in it,
+and a short list of whoever waits.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import deque
 from collections.abc import Callable
 from typing import Generic, TypeVar
@@ -56,12 +56,12 @@ class SmallQueue(Generic[Item]):
             try:
                 await receiver
             except asyncio.CancelledError:
-                # Woken, then cancelled before it ran: the item goes to the next receiver.
-                with contextlib.suppress(ValueError):
-                    self.receivers.remove(receiver)
-                if self.items:
-                    self._wake_one()
+                if self.items and not receiver.cancelled():
+                    self._wake_one()  # woken, then cancelled before it ran: the next receiver takes the item
                 raise
+            finally:
+                # Only now: a receiver woken but not yet run still counts as waiting (see idle).
+                self.receivers.remove(receiver)
         item = self.items.popleft()
         if not self.items:
             self.items = None
@@ -78,8 +78,7 @@ class SmallQueue(Generic[Item]):
         return dropped
 
     def _wake_one(self) -> None:
-        while self.receivers:
-            receiver = self.receivers.pop(0)
+        for receiver in self.receivers:
             if not receiver.done():
                 receiver.set_result(None)
                 return

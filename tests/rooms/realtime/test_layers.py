@@ -103,3 +103,17 @@ async def test_messages_come_out_in_the_order_they_went_in_to_each_waiting_recei
 
     assert [(await receiver)["n"] for receiver in receivers] == [0, 1]
     assert channel not in layer.channels
+
+
+async def test_a_receiver_woken_but_overtaken_keeps_its_channel_and_hears_the_next_message():
+    """A second receive taking the message first leaves the woken one waiting on the same channel."""
+    layer = FanOutInMemoryChannelLayer()
+    channel = await layer.new_channel()
+    woken = asyncio.ensure_future(layer.receive(channel))
+    await asyncio.sleep(0)
+    await layer.send(channel, {"type": "first"})  # wakes it; before it runs ...
+    assert (await layer.receive(channel))["type"] == "first"  # ... another receive takes the message
+    await asyncio.sleep(0)
+    await layer.send(channel, {"type": "second"})
+
+    assert (await asyncio.wait_for(woken, timeout=5))["type"] == "second"
