@@ -10,6 +10,14 @@ pass), and what is published while a pipeline is out goes in the next one, in
 order, when it returns: one round trip for many, and Redis hands them back
 together, to be written to each socket together.
 
+Consecutive sends to one channel or group in a pipeline go as one PUBLISH of
+a batch event: every process then reads and decodes one Pub/Sub message for
+the batch, not one per event (redis-py spends on each message a retry
+wrapper, a timed read and two metrics hooks), and queues its events one by
+one, in order, for each local channel it is for, decoded once for all of
+them. A process of an earlier release ignores a batch as an event of a type
+it does not know (docs/SCALING.md, "Rolling deploys").
+
 Subscribing keeps channels-redis's lock; publishing needs none, since the
 order of publishes is the order they were asked for.
 """
@@ -17,6 +25,9 @@ order of publishes is the order they were asked for.
 from __future__ import annotations
 
 import asyncio
+import logging
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from channels_redis.pubsub import (
@@ -27,6 +38,12 @@ from channels_redis.pubsub import (
 from channels_redis.utils import _wrap_close
 
 from rooms.realtime.round_trips import RoundTrips
+from rooms.realtime.small_queues import SmallQueue
+
+logger = logging.getLogger("rooms.redis_layer")
+
+# The type of the event that carries several events published together to one channel.
+BATCH = "lets_talk.batch"
 
 
 class _PipelinedShardConnection(RedisSingleShardConnection):
@@ -34,28 +51,57 @@ class _PipelinedShardConnection(RedisSingleShardConnection):
 
     def __init__(self, host: dict, channel_layer: Any) -> None:
         super().__init__(host, channel_layer)
-        self._publishes: RoundTrips[tuple[str, bytes], None] = RoundTrips(
+        self._publishes: RoundTrips[tuple[str, dict], None] = RoundTrips(
             self._publish_together,
             failure=lambda reason: ConnectionError(f"publishing to Redis failed: {reason}"),
         )
 
-    async def publish(self, channel: str, message: bytes) -> None:
+    async def publish_event(self, channel: str, event: dict) -> None:
         """Publish with the next pipeline (in the order asked); return once Redis has it."""
         self._ensure_redis()
-        await self._publishes.ask((channel, message))
+        await self._publishes.ask((channel, event))
 
-    async def _publish_together(self, publishes: list[tuple[str, bytes]]) -> list[None]:
+    async def _publish_together(self, publishes: list[tuple[str, dict]]) -> list[None]:
         self._ensure_redis()
+        serialize = self.channel_layer.channel_layer.serialize
         pipeline = self._redis.pipeline(transaction=False)
-        for channel, message in publishes:
-            pipeline.publish(channel, message)
+        for channel, run in groupby(publishes, key=itemgetter(0)):
+            events = [event for _, event in run]
+            pipeline.publish(channel, serialize(events[0] if len(events) == 1 else batch_event(events)))
         await pipeline.execute()
         return [None] * len(publishes)
+
+    def _receive_message(self, message: dict | None) -> None:
+        """Queue a Pub/Sub message's events (a batch's one by one) for the local channels it is for."""
+        if message is None:
+            return
+        layer = self.channel_layer
+        name = message["channel"]
+        if isinstance(name, bytes):
+            name = name.decode()
+        receivers = [name] if name in layer.channels else layer.groups.get(name, ())
+        queues = [layer.channels[channel] for channel in receivers if channel in layer.channels]
+        if not queues:
+            return
+        try:
+            event = layer.channel_layer.deserialize(message["data"])
+        except Exception:  # channels-redis's receive task would stop reading for a second
+            logger.exception("dropped a message on %s that does not decode", name)
+            return
+        events = event["events"] if event.get("type") == BATCH else (event,)
+        for queue in queues:
+            for each in events:
+                queue.put_nowait(each)
 
     async def flush(self) -> None:
         """Stop publishing and receiving, and close the connections."""
         await self._publishes.stop("the channel layer was flushed")
         await super().flush()
+
+
+def batch_event(events: list[dict]) -> dict:
+    """The one event that carries `events`, in order, to every receiver of their channel."""
+    return {"type": BATCH, "events": events}
 
 
 class _PipelinedLoopLayer(RedisPubSubLoopLayer):
@@ -66,11 +112,40 @@ class _PipelinedLoopLayer(RedisPubSubLoopLayer):
         hosts = [shard.host for shard in self._shards]  # type: ignore[has-type]  # channels-redis is untyped
         self._shards = [_PipelinedShardConnection(host, self) for host in hosts]
 
+    async def _subscribe_to_channel(self, channel: str) -> None:
+        # A SmallQueue, not channels-redis's asyncio.Queue (3 KB a socket): what it holds
+        # is already decoded (_receive_message).
+        self.channels[channel] = SmallQueue()
+        await self._get_shard(channel).subscribe(channel)
+
+    async def send(self, channel: str, message: dict) -> None:
+        """Send a message onto a channel, with the next pipeline."""
+        await self._get_shard(channel).publish_event(channel, message)
+
+    async def group_send(self, group: str, message: dict) -> None:
+        """Send a message to every channel in the group, on every process, with the next pipeline."""
+        group_channel = self._get_group_channel_name(group)
+        await self._get_shard(group_channel).publish_event(group_channel, message)
+
 
 class PipelinedRedisPubSubChannelLayer(RedisPubSubChannelLayer):
     """RedisPubSubChannelLayer (same CONFIG), publishing what waits as one pipeline per round trip."""
 
-    def _get_layer(self) -> RedisPubSubLoopLayer:
+    # The hot calls, as methods: channels-redis reaches them through __getattr__ and a
+    # partial per call.
+    async def receive(self, channel: str) -> dict:
+        """Receive the channel's next event (this event loop's layer)."""
+        return await self._get_layer().receive(channel)
+
+    async def group_send(self, group: str, message: dict) -> None:
+        """Send `message` to every channel in `group`, on every process (this event loop's layer)."""
+        await self._get_layer().group_send(group, message)
+
+    def deserialize(self, message: bytes | dict) -> dict:
+        """An event from its bytes; what a receive task queued was decoded already."""
+        return message if isinstance(message, dict) else super().deserialize(message)
+
+    def _get_layer(self) -> _PipelinedLoopLayer:
         loop = asyncio.get_running_loop()
         layer = self._layers.get(loop)
         if layer is None:

@@ -18,34 +18,44 @@ import time
 import uuid
 
 from django.conf import settings
-from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
 from rooms.realtime.ratelimit.memory import SlidingWindows
 from rooms.realtime.redis import async_redis
 from rooms.realtime.round_trips import RoundTrips
 
-# KEYS: the key. ARGV: window (ms), limit, a unique member. Returns 0 when the
-# message is counted, else the ms until the window takes one more (at least 1).
+# KEYS: one log per message asked for (a key may come twice). ARGV: window (ms),
+# limit, then one unique member per message. Returns, per message in order, 0 when
+# it is counted, else the ms until its window takes one more (at least 1).
+# One call for the messages of one round trip: Redis runs them in the order asked,
+# and redis-py packs and parses one command, not one per message.
 # The server's clock is the one clock all processes share.
 SLIDING_WINDOW = """
 local now = redis.call('TIME')
 local now_ms = now[1] * 1000 + math.floor(now[2] / 1000)
 local window_start = now_ms - tonumber(ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', window_start)
-local count = redis.call('ZCARD', KEYS[1])
 local limit = tonumber(ARGV[2])
-if count >= limit then
-  local oldest = redis.call('ZRANGE', KEYS[1], count - limit, count - limit, 'WITHSCORES')
-  return math.max(1, tonumber(oldest[2]) - window_start)
+local answers = {}
+for i, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', window_start)
+  local count = redis.call('ZCARD', key)
+  if count >= limit then
+    local oldest = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
+    answers[i] = math.max(1, tonumber(oldest[2]) - window_start)
+  else
+    redis.call('ZADD', key, now_ms, ARGV[i + 2])
+    redis.call('PEXPIRE', key, ARGV[1])
+    answers[i] = 0
+  end
 end
-redis.call('ZADD', KEYS[1], now_ms, ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-return 0
+return answers
 """
 # EVALSHA: the script's text crosses the wire once (SCRIPT LOAD), not with every message.
 _SLIDING_WINDOW_SHA = hashlib.sha1(SLIDING_WINDOW.encode(), usedforsecurity=False).hexdigest()
 
+
+# A bound on how long one call holds Redis (it runs nothing else meanwhile).
+_MOST_PER_CALL = 200
 
 # How much earlier than asked a message is counted here: Redis's clock and
 # window are whole milliseconds, rounded down.
@@ -57,10 +67,12 @@ class RedisRateLimiter:
 
     def __init__(self) -> None:
         self._counted_here = SlidingWindows()
-        # The messages asked for while a pipeline is out are counted in the next one: each
-        # by the script, so exact still, but one round trip for many.
+        # The messages asked for while a call is out are counted in the next one: each
+        # by the script, in order, so exact still, but one round trip for many.
         self._counts: RoundTrips[tuple[str, str], int] = RoundTrips(
-            _count_together, failure=lambda reason: ConnectionError(f"counting in Redis failed: {reason}")
+            _count_together,
+            failure=lambda reason: ConnectionError(f"counting in Redis failed: {reason}"),
+            most_per_trip=_MOST_PER_CALL,
         )
         # Each message's member of the log: this limiter's own prefix and a count, unique
         # across processes without a uuid4 (and its os.urandom system call) per message.
@@ -79,28 +91,17 @@ class RedisRateLimiter:
         return wait_ms / 1000
 
 
-async def _count_together(asks: list[tuple[str, str]]) -> list[int | Exception]:
-    """The script's answer for each (log key, member), all in one pipeline."""
+async def _count_together(asks: list[tuple[str, str]]) -> list[int]:
+    """The script's answer for each (log key, member), in one call."""
     client = async_redis()  # this event loop's client (a test's loop is not the first one's)
-    answers = await _run_script(client, asks)
-    not_loaded = [index for index, answer in enumerate(answers) if isinstance(answer, NoScriptError)]
-    if not_loaded:
-        # A new Redis, or one that lost its scripts (a restart, SCRIPT FLUSH). Only these
-        # are asked again: the others are counted, whatever happens to the second trip.
-        try:
-            await client.script_load(SLIDING_WINDOW)
-            retried = await _run_script(client, [asks[index] for index in not_loaded])
-        except Exception as error:
-            retried = [ConnectionError(f"counting in Redis failed: {error}") for _ in not_loaded]
-        for index, answer in zip(not_loaded, retried, strict=True):
-            answers[index] = answer
-    return answers
-
-
-async def _run_script(client: Redis, asks: list[tuple[str, str]]) -> list[int | Exception]:
     window_ms = int(settings.CHAT_RATE_WINDOW * 1000)
-    pipeline = client.pipeline(transaction=False)
-    for log_key, member in asks:
-        pipeline.evalsha(_SLIDING_WINDOW_SHA, 1, log_key, window_ms, settings.CHAT_RATE_LIMIT, member)
-    replies = await pipeline.execute(raise_on_error=False)
-    return [reply if isinstance(reply, Exception) else int(reply) for reply in replies]
+    keys = [log_key for log_key, _ in asks]
+    arguments = [window_ms, settings.CHAT_RATE_LIMIT, *(member for _, member in asks)]
+    try:
+        answers = await client.evalsha(_SLIDING_WINDOW_SHA, len(keys), *keys, *arguments)
+    except NoScriptError:
+        # A new Redis, or one that lost its scripts (a restart, SCRIPT FLUSH): a script
+        # that does not exist counted nothing, so the same call once more counts each once.
+        await client.script_load(SLIDING_WINDOW)
+        answers = await client.evalsha(_SLIDING_WINDOW_SHA, len(keys), *keys, *arguments)
+    return [int(answer) for answer in answers]

@@ -100,6 +100,19 @@ async def test_a_socket_that_fails_to_write_does_not_stop_the_others(hub):
     assert [len(socket.written) for socket in sockets] == [0, 1, 0, 1, 0, 1]
 
 
+async def test_an_event_of_a_type_this_release_does_not_know_is_ignored(hub):
+    """A later release's event (a rolling deploy) reaches no socket and closes none; the next frame does."""
+    alice = Socket("alice")
+    await hub.add("general", alice)
+
+    await get_channel_layer().group_send(room_group("general"), {"type": "room.from_later", "frame": "{}"})
+    await room_broadcast("general", outbound.message_deleted(7, seq=7))
+    await asyncio.sleep(SETTLE)
+
+    assert alice.written == [outbound.encode(outbound.message_deleted(7, seq=7))]
+    assert alice.closed_with == []
+
+
 async def test_room_closed_goes_to_close_room_not_deliver(hub):
     """An archived room's event tells every socket to close, with the room_closed frame."""
     alice = Socket("alice")

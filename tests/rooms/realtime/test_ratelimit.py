@@ -151,19 +151,20 @@ async def test_a_window_full_of_other_processes_messages_is_refused_by_redis(set
 
 @pytest.mark.services
 async def test_messages_asked_at_once_are_counted_exactly_in_a_few_round_trips(settings, shared_state):
-    """A hundred messages of one person at once: exactly the limit let through, in a few Redis reads."""
+    """A hundred messages of one person at once: exactly the limit let through, in a few calls and reads."""
     settings.CHAT_RATE_LIMIT = 60
     settings.CHAT_RATE_WINDOW = 10.0
     limiter = RedisRateLimiter()
     assert await limiter.admit(key="general:2") == 0  # the connection and the script are ready
-    before = await reads_processed()
+    before, calls_before = await reads_processed(), await redis_calls()
     waits = await asyncio.gather(*(limiter.admit(key="general:1") for _ in range(100)))
-    reads = await reads_processed() - before
+    reads, calls = await reads_processed() - before, await redis_calls() - calls_before
 
     assert waits[:60] == [0] * 60  # in the order asked
     assert all(9 < wait <= 10 for wait in waits[60:])
     assert await async_redis().zcard("lets-talk:rate:general:1") == 60
     assert reads < 20, f"{reads} reads for 100 messages: they went one round trip each"
+    assert calls < 20, f"{calls} script calls for 100 messages: one each"
 
 
 @pytest.mark.services

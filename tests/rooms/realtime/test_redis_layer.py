@@ -7,9 +7,11 @@ import uuid
 
 import pytest
 import pytest_asyncio
+import redis.asyncio as aioredis
+from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.conf import settings
 
-from rooms.realtime.redis_layer import PipelinedRedisPubSubChannelLayer
+from rooms.realtime.redis_layer import BATCH, PipelinedRedisPubSubChannelLayer
 from tests.rooms.realtime.redis_stats import reads_processed
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.services]
@@ -18,12 +20,37 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.services]
 PATIENCE = 10
 
 
+@pytest.fixture
+def prefix() -> str:
+    """A prefix of channel names no other test uses."""
+    return f"test-{uuid.uuid4().hex}."
+
+
 @pytest_asyncio.fixture
-async def layer():
+async def layer(prefix):
     """Our Pub/Sub layer on the test Redis, with channels of its own (a fresh prefix)."""
-    layer = PipelinedRedisPubSubChannelLayer(hosts=[settings.REDIS_URL], prefix=f"test-{uuid.uuid4().hex}.")
+    layer = PipelinedRedisPubSubChannelLayer(hosts=[settings.REDIS_URL], prefix=prefix)
     yield layer
     await layer.flush()
+
+
+@pytest_asyncio.fixture
+async def group_on_the_wire(prefix):
+    """A plain Redis subscriber to the Redis channel of group room.general: what Redis carries for it."""
+    client = aioredis.Redis.from_url(settings.REDIS_URL)
+    pubsub = client.pubsub()
+    await pubsub.subscribe(f"{prefix}__group__room.general")  # channels-redis's name for the group
+    yield pubsub
+    await pubsub.aclose()
+    await client.aclose()
+
+
+async def messages_carried(pubsub) -> int:
+    """How many Pub/Sub messages the subscriber gets until the channel has been quiet for a moment."""
+    count = 0
+    while (message := await pubsub.get_message(timeout=0.5)) is not None:
+        count += message["type"] == "message"  # not the subscription's confirmation
+    return count
 
 
 async def test_messages_sent_together_arrive_in_order_and_reach_redis_together(layer):
@@ -109,3 +136,91 @@ async def test_a_flush_right_after_a_send_leaves_the_layer_working(layer):
     await layer.group_add("room.general", listener)
     await asyncio.wait_for(layer.group_send("room.general", {"type": "room.frame", "n": 2}), PATIENCE)
     assert (await asyncio.wait_for(layer.receive(listener), PATIENCE))["n"] == 2
+
+
+async def test_events_sent_together_to_one_group_cross_redis_as_a_few_messages(layer, group_on_the_wire):
+    """A hundred sends at once to a room's group: every event arrives, in order, in a few Pub/Sub messages."""
+    listener = await layer.new_channel()
+    await layer.group_add("room.general", listener)
+    await layer.group_send("room.general", {"type": "room.frame", "n": -1})  # connections open
+    assert (await asyncio.wait_for(layer.receive(listener), PATIENCE))["n"] == -1
+    assert await messages_carried(group_on_the_wire) == 1
+
+    await asyncio.wait_for(
+        asyncio.gather(
+            *(layer.group_send("room.general", {"type": "room.frame", "n": n}) for n in range(100))
+        ),
+        PATIENCE,
+    )
+
+    received = [(await asyncio.wait_for(layer.receive(listener), PATIENCE))["n"] for _ in range(100)]
+    assert received == list(range(100))
+    carried = await messages_carried(group_on_the_wire)
+    assert carried < 20, f"{carried} Pub/Sub messages for 100 events: one each"
+
+
+async def test_every_local_channel_of_the_group_gets_each_event_of_a_batch_in_order(layer):
+    """Two sockets' channels in one user's group both get all of what was sent together, in order."""
+    first, second = await layer.new_channel(), await layer.new_channel()
+    await layer.group_add("user.1", first)
+    await layer.group_add("user.1", second)
+    await asyncio.wait_for(
+        asyncio.gather(*(layer.group_send("user.1", {"type": "user.read", "seq": n}) for n in range(5))),
+        PATIENCE,
+    )
+    for channel in (first, second):
+        seqs = [(await asyncio.wait_for(layer.receive(channel), PATIENCE))["seq"] for _ in range(5)]
+        assert seqs == [0, 1, 2, 3, 4]
+
+
+async def test_sends_to_a_group_around_a_send_to_a_channel_keep_their_order(layer):
+    """Group, group, channel, group, made together: one listener gets them in the order made."""
+    listener = await layer.new_channel()
+    await layer.group_add("user.1", listener)
+    await asyncio.wait_for(
+        asyncio.gather(
+            layer.group_send("user.1", {"type": "first"}),
+            layer.group_send("user.1", {"type": "second"}),
+            layer.send(listener, {"type": "third"}),
+            layer.group_send("user.1", {"type": "fourth"}),
+        ),
+        PATIENCE,
+    )
+    kinds = [(await asyncio.wait_for(layer.receive(listener), PATIENCE))["type"] for _ in range(4)]
+    assert kinds == ["first", "second", "third", "fourth"]
+
+
+async def test_a_process_of_the_release_before_sees_a_batch_as_one_event_of_a_type_it_does_not_know(
+    layer, prefix
+):
+    """channels-redis's own layer (an earlier release) gets the batch whole, as an event it ignores."""
+    earlier = RedisPubSubChannelLayer(hosts=[settings.REDIS_URL], prefix=prefix)
+    try:
+        listener = await earlier.new_channel()
+        await earlier.group_add("room.general", listener)
+        await asyncio.wait_for(
+            asyncio.gather(
+                *(layer.group_send("room.general", {"type": "room.frame", "n": n}) for n in range(3))
+            ),
+            PATIENCE,
+        )
+        event = await asyncio.wait_for(earlier.receive(listener), PATIENCE)
+    finally:
+        await earlier.flush()
+    assert event["type"] == BATCH  # not a type of rooms.realtime.protocol.layer: its hub logs and drops it
+    assert [each["n"] for each in event["events"]] == [0, 1, 2]
+
+
+async def test_a_message_that_does_not_decode_is_dropped_and_the_next_arrives(layer, prefix, caplog):
+    """Bytes on the group that are no event are logged and dropped; the group's next event arrives."""
+    listener = await layer.new_channel()
+    await layer.group_add("room.general", listener)
+    client = aioredis.Redis.from_url(settings.REDIS_URL)
+    try:
+        await client.publish(f"{prefix}__group__room.general", b"\xc1 not msgpack")
+    finally:
+        await client.aclose()
+    await layer.group_send("room.general", {"type": "room.frame", "n": 1})
+
+    assert (await asyncio.wait_for(layer.receive(listener), PATIENCE))["n"] == 1
+    assert "does not decode" in caplog.text
