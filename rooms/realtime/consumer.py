@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
 
@@ -88,6 +89,10 @@ TRANSITIONS = {
 EPOCH_MAX_LENGTH = 64
 
 
+def _gathers_nothing(frame: SharedFrame) -> bool:
+    return False
+
+
 def resume_from_scope(scope: dict) -> Resume:
     """Where a reconnecting client stands: `since` and `epoch`, or `after` (older clients).
 
@@ -127,12 +132,16 @@ class RoomConsumer(DirectWebsocketConsumer):
     deadline: SessionDeadline
     # time.monotonic() before which a refresh is refused (REFRESH_INTERVAL).
     refresh_allowed_at: float = 0.0
+    # For the room hub (RoomSocket.gather): the writer's own once live, so that a message
+    # costs each recipient one call; before (frames are held) and after, nothing.
+    gather: Callable[[SharedFrame], bool] = staticmethod(_gathers_nothing)
 
     def move_to(self, state: SocketState) -> None:
         """Enter `state`; a move TRANSITIONS does not allow is a bug."""
         if state not in TRANSITIONS[self.state]:
             raise RuntimeError(f"room socket cannot go from {self.state.name} to {state.name}")
         self.state = state
+        self.gather = self.writer.gather if state is LIVE else _gathers_nothing
 
     async def connect(self) -> None:
         """Check the ticket against the room, join, and send the welcome frame."""
@@ -488,10 +497,6 @@ class RoomConsumer(DirectWebsocketConsumer):
         return outbound.member(user_id=member.id, name=member.name)
 
     # From the room hub (rooms.realtime.hub.RoomSocket): the room's frames, already encoded.
-
-    def gather(self, event: dict, send: SharedFrame) -> bool:
-        """Take a room message for this loop pass's write, when nothing else is due; else False: deliver()."""
-        return self.state is LIVE and "version" not in event and self.writer.gather(send)
 
     async def deliver(self, event: dict, send: dict) -> None:
         """Write a room frame (`send`: its ASGI message) to this socket, held until the welcome is out."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -35,11 +36,14 @@ logger = logging.getLogger("rooms.hub")
 
 
 class RoomSocket(Protocol):
-    """What the hub needs of a consumer; `send` is the frame's ASGI message, shared by all."""
+    """What the hub needs of a consumer; `send` is the frame's ASGI message, shared by all.
+
+    `gather` takes a room message (no presence version) for this loop pass's write, when
+    nothing else is due for the socket; False: deliver() it.
+    """
 
     channel_name: str
-
-    def gather(self, event: dict, send: SharedFrame) -> bool: ...
+    gather: Callable[[SharedFrame], bool]
 
     async def deliver(self, event: dict, send: dict) -> None: ...
 
@@ -174,13 +178,14 @@ class RoomHub:
         send = SharedFrame(event["frame"])
         # Decided once per event, not per socket: this loop runs for every recipient.
         frame, ephemeral = kind == RoomEvent.FRAME, kind == RoomEvent.EPHEMERAL
+        gathers = frame and "version" not in event  # presence news is checked against each roster
         for name, socket in list(room.sockets.items()):
             if name == skip:
                 continue
             try:
                 if frame:
                     # Most recipients of a message: gathered at once, no coroutine per socket.
-                    if not socket.gather(event, send):
+                    if not (gathers and socket.gather(send)):
                         await socket.deliver(event, send)
                 elif ephemeral:
                     await socket.deliver_ephemeral(event, send)

@@ -10,13 +10,16 @@ pass), and what is published while a pipeline is out goes in the next one, in
 order, when it returns: one round trip for many, and Redis hands them back
 together, to be written to each socket together.
 
-Consecutive sends to one channel or group in a pipeline go as one PUBLISH of
-a batch event: every process then reads and decodes one Pub/Sub message for
-the batch, not one per event (redis-py spends on each message a retry
-wrapper, a timed read and two metrics hooks), and queues its events one by
-one, in order, for each local channel it is for, decoded once for all of
-them. A process of an earlier release ignores a batch as an event of a type
-it does not know (docs/SCALING.md, "Rolling deploys").
+Consecutive sends to one room's group in a pipeline go as one PUBLISH of a
+batch event: every process then reads and decodes one Pub/Sub message for the
+batch, not one per event (redis-py spends on each message a retry wrapper, a
+timed read and two metrics hooks), and queues its events one by one, in
+order, for the room's hub. Only room groups: a room hub of an earlier release
+logs a batch as an event of a type it does not know and drops it (its pages
+fetch the messages at the next `position` frame), where a consumer of an
+earlier release, on a user's or the dashboards' group, would stop (docs/SCALING.md,
+"Rolling deploys"). Each event is encoded by its own sender, so one that
+cannot be is that sender's error alone.
 
 Subscribing keeps channels-redis's lock; publishing needs none, since the
 order of publishes is the order they were asked for.
@@ -27,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from itertools import groupby
-from operator import itemgetter
 from typing import Any
 
 from channels_redis.pubsub import (
@@ -37,13 +39,20 @@ from channels_redis.pubsub import (
 )
 from channels_redis.utils import _wrap_close
 
+from rooms.realtime.protocol.layer import is_room_group
 from rooms.realtime.round_trips import RoundTrips
 from rooms.realtime.small_queues import SmallQueue
 
 logger = logging.getLogger("rooms.redis_layer")
 
-# The type of the event that carries several events published together to one channel.
+# The type of the event that carries, encoded, several events published together to one room's group.
 BATCH = "lets_talk.batch"
+
+# A bound on one pipeline, so that no process decodes an unbounded batch in one step.
+MOST_PER_PIPELINE = 200
+
+# (Redis channel, encoded event, whether it may go in a batch): one publish waiting for its pipeline.
+_Publish = tuple[str, bytes, bool]
 
 
 class _PipelinedShardConnection(RedisSingleShardConnection):
@@ -51,23 +60,34 @@ class _PipelinedShardConnection(RedisSingleShardConnection):
 
     def __init__(self, host: dict, channel_layer: Any) -> None:
         super().__init__(host, channel_layer)
-        self._publishes: RoundTrips[tuple[str, dict], None] = RoundTrips(
+        self._publishes: RoundTrips[_Publish, None] = RoundTrips(
             self._publish_together,
             failure=lambda reason: ConnectionError(f"publishing to Redis failed: {reason}"),
+            most_per_trip=MOST_PER_PIPELINE,
         )
 
-    async def publish_event(self, channel: str, event: dict) -> None:
+    async def publish_event(self, channel: str, event: dict, *, batchable: bool = False) -> None:
         """Publish with the next pipeline (in the order asked); return once Redis has it."""
+        payload = self.channel_layer.channel_layer.serialize(event)
         self._ensure_redis()
-        await self._publishes.ask((channel, event))
+        await self._publishes.ask((channel, payload, batchable))
 
-    async def _publish_together(self, publishes: list[tuple[str, dict]]) -> list[None]:
+    async def publish(self, channel: str, message: bytes) -> None:
+        """channels-redis's own publish of an encoded event: with the next pipeline too, never batched."""
+        self._ensure_redis()
+        await self._publishes.ask((channel, message, False))
+
+    async def _publish_together(self, publishes: list[_Publish]) -> list[None]:
         self._ensure_redis()
         serialize = self.channel_layer.channel_layer.serialize
         pipeline = self._redis.pipeline(transaction=False)
-        for channel, run in groupby(publishes, key=itemgetter(0)):
-            events = [event for _, event in run]
-            pipeline.publish(channel, serialize(events[0] if len(events) == 1 else batch_event(events)))
+        for (channel, batchable), run in groupby(publishes, key=_channel_and_batchable):
+            payloads = [payload for _, payload, _ in run]
+            if batchable and len(payloads) > 1:
+                pipeline.publish(channel, serialize(batch_event(payloads)))
+            else:
+                for payload in payloads:
+                    pipeline.publish(channel, payload)
         await pipeline.execute()
         return [None] * len(publishes)
 
@@ -84,14 +104,25 @@ class _PipelinedShardConnection(RedisSingleShardConnection):
         if not queues:
             return
         try:
-            event = layer.channel_layer.deserialize(message["data"])
+            events = self._events_of(message["data"])
         except Exception:  # channels-redis's receive task would stop reading for a second
             logger.exception("dropped a message on %s that does not decode", name)
             return
-        events = event["events"] if event.get("type") == BATCH else (event,)
         for queue in queues:
-            for each in events:
-                queue.put_nowait(each)
+            for event in events:
+                queue.put_nowait(event)
+
+    def _events_of(self, data: bytes) -> list[dict]:
+        deserialize = self.channel_layer.channel_layer.deserialize
+        event = deserialize(data)
+        if not isinstance(event, dict):
+            raise TypeError(f"an event is a dict, not {type(event).__name__}")
+        if event.get("type") != BATCH:
+            return [event]
+        events = [deserialize(payload) for payload in event["payloads"]]
+        if not all(isinstance(each, dict) for each in events):
+            raise TypeError("a batch holds dicts only")
+        return events
 
     async def flush(self) -> None:
         """Stop publishing and receiving, and close the connections."""
@@ -99,9 +130,13 @@ class _PipelinedShardConnection(RedisSingleShardConnection):
         await super().flush()
 
 
-def batch_event(events: list[dict]) -> dict:
-    """The one event that carries `events`, in order, to every receiver of their channel."""
-    return {"type": BATCH, "events": events}
+def _channel_and_batchable(publish: _Publish) -> tuple[str, bool]:
+    return publish[0], publish[2]
+
+
+def batch_event(payloads: list[bytes]) -> dict:
+    """The one event that carries these encoded events, in order, to every receiver of their channel."""
+    return {"type": BATCH, "payloads": payloads}
 
 
 class _PipelinedLoopLayer(RedisPubSubLoopLayer):
@@ -125,7 +160,8 @@ class _PipelinedLoopLayer(RedisPubSubLoopLayer):
     async def group_send(self, group: str, message: dict) -> None:
         """Send a message to every channel in the group, on every process, with the next pipeline."""
         group_channel = self._get_group_channel_name(group)
-        await self._get_shard(group_channel).publish_event(group_channel, message)
+        shard = self._get_shard(group_channel)
+        await shard.publish_event(group_channel, message, batchable=is_room_group(group))
 
 
 class PipelinedRedisPubSubChannelLayer(RedisPubSubChannelLayer):

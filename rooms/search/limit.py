@@ -26,9 +26,12 @@ def search_admit(*, user_id: int) -> float:
     """Count one search by `user_id` and return 0; past the limit, the seconds until one more is allowed."""
     limit, window = settings.CHAT_SEARCH_RATE_LIMIT, settings.CHAT_SEARCH_RATE_WINDOW
     if settings.REDIS_URL:
-        wait_ms = sync_redis().register_script(SLIDING_WINDOW)(
-            keys=[f"lets-talk:rate:search:{user_id}"], args=[int(window * 1000), limit, uuid.uuid4().hex]
+        key = f"lets-talk:rate:search:{user_id}"
+        [wait_ms] = sync_redis().register_script(SLIDING_WINDOW)(
+            keys=[key], args=[int(window * 1000), limit, uuid.uuid4().hex]
         )
+        if wait_ms < 0:
+            raise ConnectionError(f"counting in Redis failed: {key} holds no log")
         return int(wait_ms) / 1000
     now = time.monotonic()
     with _lock:

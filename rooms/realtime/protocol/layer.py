@@ -68,9 +68,17 @@ def dashboard_relist() -> dict[str, str]:
     return {"type": str(DashboardEvent.RELIST)}
 
 
+_ROOM_GROUP = "room."
+
+
 def room_group(slug: str) -> str:
     """The group of a room: one subscription per process (the room hub) joins it."""
-    return f"room.{slug}"
+    return f"{_ROOM_GROUP}{slug}"
+
+
+def is_room_group(group: str) -> bool:
+    """Whether `group` is a room's (only room hubs join those)."""
+    return group.startswith(_ROOM_GROUP)
 
 
 def user_group(user_id: int) -> str:

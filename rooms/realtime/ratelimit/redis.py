@@ -26,7 +26,8 @@ from rooms.realtime.round_trips import RoundTrips
 
 # KEYS: one log per message asked for (a key may come twice). ARGV: window (ms),
 # limit, then one unique member per message. Returns, per message in order, 0 when
-# it is counted, else the ms until its window takes one more (at least 1).
+# it is counted, -1 when its key holds no log (only its own asker fails), else the ms
+# until its window takes one more (at least 1).
 # One call for the messages of one round trip: Redis runs them in the order asked,
 # and redis-py packs and parses one command, not one per message.
 # The server's clock is the one clock all processes share.
@@ -37,9 +38,11 @@ local window_start = now_ms - tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
 local answers = {}
 for i, key in ipairs(KEYS) do
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', window_start)
-  local count = redis.call('ZCARD', key)
-  if count >= limit then
+  local removed = redis.pcall('ZREMRANGEBYSCORE', key, '-inf', window_start)
+  local count = type(removed) == 'number' and redis.call('ZCARD', key) or -1
+  if count < 0 then
+    answers[i] = -1
+  elseif count >= limit then
     local oldest = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
     answers[i] = math.max(1, tonumber(oldest[2]) - window_start)
   else
@@ -91,7 +94,7 @@ class RedisRateLimiter:
         return wait_ms / 1000
 
 
-async def _count_together(asks: list[tuple[str, str]]) -> list[int]:
+async def _count_together(asks: list[tuple[str, str]]) -> list[int | Exception]:
     """The script's answer for each (log key, member), in one call."""
     client = async_redis()  # this event loop's client (a test's loop is not the first one's)
     window_ms = int(settings.CHAT_RATE_WINDOW * 1000)
@@ -104,4 +107,7 @@ async def _count_together(asks: list[tuple[str, str]]) -> list[int]:
         # that does not exist counted nothing, so the same call once more counts each once.
         await client.script_load(SLIDING_WINDOW)
         answers = await client.evalsha(_SLIDING_WINDOW_SHA, len(keys), *keys, *arguments)
-    return [int(answer) for answer in answers]
+    return [
+        int(answer) if answer >= 0 else ConnectionError(f"counting in Redis failed: {log_key} holds no log")
+        for answer, (log_key, _) in zip(answers, asks, strict=True)
+    ]

@@ -525,6 +525,7 @@ async def test_people_joining_at_once_learn_of_each_other_exactly_once(connect, 
 async def test_a_socket_moves_only_forward_through_its_life():
     """connecting -> entering -> live -> closing; going back, or skipping entering, is a bug that raises."""
     socket = consumer.RoomConsumer()
+    socket.writer = SocketWriter(socket.send, UnknownWire(), on_too_slow=socket.too_slow)
     with pytest.raises(RuntimeError, match="CONNECTING to LIVE"):
         socket.move_to(consumer.SocketState.LIVE)
     for state in (consumer.SocketState.ENTERING, consumer.SocketState.LIVE, consumer.SocketState.CLOSING):

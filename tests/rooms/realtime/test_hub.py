@@ -28,7 +28,7 @@ class Socket:
     written: list[str] = field(default_factory=list)
     closed_with: list[str] = field(default_factory=list)
 
-    def gather(self, event: dict, send: dict) -> bool:
+    def gather(self, send: dict) -> bool:
         return False  # as a socket whose wire takes no frame bytes: everything through deliver()
 
     async def deliver(self, event: dict, send: dict) -> None:

@@ -186,6 +186,21 @@ async def test_a_redis_that_lost_the_script_counts_each_message_once(settings, s
     assert await script_loads() == loads, "the script was loaded again though Redis had it"
 
 
+@pytest.mark.services
+async def test_a_key_that_holds_no_log_fails_only_its_own_message(settings, shared_state):
+    """Asked together with another person's message: that one is refused with an error, the other counted."""
+    settings.CHAT_RATE_LIMIT = 4
+    settings.CHAT_RATE_WINDOW = 10.0
+    await async_redis().set("lets-talk:rate:general:9", "not a sorted set")
+    limiter = RedisRateLimiter()
+    waits = await asyncio.gather(
+        limiter.admit(key="general:9"), limiter.admit(key="general:1"), return_exceptions=True
+    )
+    assert isinstance(waits[0], ConnectionError)
+    assert waits[1] == 0
+    assert await async_redis().zcard("lets-talk:rate:general:1") == 1
+
+
 async def script_loads() -> int:
     """How many SCRIPT LOAD and SCRIPT EXISTS commands Redis has run, by its own count."""
     stats = await async_redis().info("commandstats")

@@ -193,7 +193,7 @@ async def test_sends_to_a_group_around_a_send_to_a_channel_keep_their_order(laye
 async def test_a_process_of_the_release_before_sees_a_batch_as_one_event_of_a_type_it_does_not_know(
     layer, prefix
 ):
-    """channels-redis's own layer (an earlier release) gets the batch whole, as an event it ignores."""
+    """channels-redis's own layer (an earlier release) gets a room's batch whole, as an event it ignores."""
     earlier = RedisPubSubChannelLayer(hosts=[settings.REDIS_URL], prefix=prefix)
     try:
         listener = await earlier.new_channel()
@@ -208,19 +208,59 @@ async def test_a_process_of_the_release_before_sees_a_batch_as_one_event_of_a_ty
     finally:
         await earlier.flush()
     assert event["type"] == BATCH  # not a type of rooms.realtime.protocol.layer: its hub logs and drops it
-    assert [each["n"] for each in event["events"]] == [0, 1, 2]
+    assert [earlier.deserialize(payload)["n"] for payload in event["payloads"]] == [0, 1, 2]
+
+
+async def test_sends_together_to_a_users_group_reach_a_process_of_the_release_before_one_by_one(
+    layer, prefix
+):
+    """Only rooms' groups are batched: a consumer of an earlier release gets each user event as itself."""
+    earlier = RedisPubSubChannelLayer(hosts=[settings.REDIS_URL], prefix=prefix)
+    try:
+        listener = await earlier.new_channel()
+        await earlier.group_add("user.1", listener)
+        await asyncio.wait_for(
+            asyncio.gather(*(layer.group_send("user.1", {"type": "user.read", "seq": n}) for n in range(3))),
+            PATIENCE,
+        )
+        events = [await asyncio.wait_for(earlier.receive(listener), PATIENCE) for _ in range(3)]
+    finally:
+        await earlier.flush()
+    assert [(event["type"], event["seq"]) for event in events] == [("user.read", n) for n in range(3)]
+
+
+async def test_an_event_that_cannot_be_encoded_fails_its_sender_alone(layer):
+    """Sent together with others: that sender hears why, the others' events arrive."""
+    listener = await layer.new_channel()
+    await layer.group_add("room.general", listener)
+    results = await asyncio.wait_for(
+        asyncio.gather(
+            layer.group_send("room.general", {"type": "room.frame", "n": 0}),
+            layer.group_send("room.general", {"type": "room.frame", "n": object()}),
+            layer.group_send("room.general", {"type": "room.frame", "n": 2}),
+            return_exceptions=True,
+        ),
+        PATIENCE,
+    )
+    assert results[0] is None
+    assert results[2] is None
+    assert isinstance(results[1], TypeError)
+    received = [(await asyncio.wait_for(layer.receive(listener), PATIENCE))["n"] for _ in range(2)]
+    assert received == [0, 2]
 
 
 async def test_a_message_that_does_not_decode_is_dropped_and_the_next_arrives(layer, prefix, caplog):
-    """Bytes on the group that are no event are logged and dropped; the group's next event arrives."""
+    """Bytes on the group that are no event, or no dict, are logged and dropped; the next event arrives."""
     listener = await layer.new_channel()
     await layer.group_add("room.general", listener)
     client = aioredis.Redis.from_url(settings.REDIS_URL)
     try:
         await client.publish(f"{prefix}__group__room.general", b"\xc1 not msgpack")
+        await client.publish(f"{prefix}__group__room.general", layer.serialize([1, 2]))
+        await client.publish(f"{prefix}__group__room.general", layer.serialize({"type": BATCH}))
     finally:
         await client.aclose()
     await layer.group_send("room.general", {"type": "room.frame", "n": 1})
 
     assert (await asyncio.wait_for(layer.receive(listener), PATIENCE))["n"] == 1
-    assert "does not decode" in caplog.text
+    assert caplog.text.count("does not decode") == 3
