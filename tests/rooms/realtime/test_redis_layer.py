@@ -53,6 +53,19 @@ async def messages_carried(pubsub) -> int:
     return count
 
 
+@pytest_asyncio.fixture
+async def earlier_release(prefix):
+    """channels-redis's own layer on the same channels: how a process of the release before reads them."""
+    earlier = RedisPubSubChannelLayer(hosts=[settings.REDIS_URL], prefix=prefix)
+    yield earlier
+    await earlier.flush()
+
+
+async def send_together(layer, group: str, events: list[dict]) -> None:
+    """Send the events to the group at once (one pipeline); return when Redis has them all."""
+    await asyncio.wait_for(asyncio.gather(*(layer.group_send(group, event) for event in events)), PATIENCE)
+
+
 async def test_messages_sent_together_arrive_in_order_and_reach_redis_together(layer):
     """Two hundred sends made at once all arrive, in the order made, in a handful of Redis reads (not 200)."""
     listener = await layer.new_channel()
@@ -146,12 +159,7 @@ async def test_events_sent_together_to_one_group_cross_redis_as_a_few_messages(l
     assert (await asyncio.wait_for(layer.receive(listener), PATIENCE))["n"] == -1
     assert await messages_carried(group_on_the_wire) == 1
 
-    await asyncio.wait_for(
-        asyncio.gather(
-            *(layer.group_send("room.general", {"type": "room.frame", "n": n}) for n in range(100))
-        ),
-        PATIENCE,
-    )
+    await send_together(layer, "room.general", [{"type": "room.frame", "n": n} for n in range(100)])
 
     received = [(await asyncio.wait_for(layer.receive(listener), PATIENCE))["n"] for _ in range(100)]
     assert received == list(range(100))
@@ -164,10 +172,7 @@ async def test_every_local_channel_of_the_group_gets_each_event_of_a_batch_in_or
     first, second = await layer.new_channel(), await layer.new_channel()
     await layer.group_add("user.1", first)
     await layer.group_add("user.1", second)
-    await asyncio.wait_for(
-        asyncio.gather(*(layer.group_send("user.1", {"type": "user.read", "seq": n}) for n in range(5))),
-        PATIENCE,
-    )
+    await send_together(layer, "user.1", [{"type": "user.read", "seq": n} for n in range(5)])
     for channel in (first, second):
         seqs = [(await asyncio.wait_for(layer.receive(channel), PATIENCE))["seq"] for _ in range(5)]
         assert seqs == [0, 1, 2, 3, 4]
@@ -191,41 +196,27 @@ async def test_sends_to_a_group_around_a_send_to_a_channel_keep_their_order(laye
 
 
 async def test_a_process_of_the_release_before_sees_a_batch_as_one_event_of_a_type_it_does_not_know(
-    layer, prefix
+    layer, earlier_release
 ):
     """channels-redis's own layer (an earlier release) gets a room's batch whole, as an event it ignores."""
-    earlier = RedisPubSubChannelLayer(hosts=[settings.REDIS_URL], prefix=prefix)
-    try:
-        listener = await earlier.new_channel()
-        await earlier.group_add("room.general", listener)
-        await asyncio.wait_for(
-            asyncio.gather(
-                *(layer.group_send("room.general", {"type": "room.frame", "n": n}) for n in range(3))
-            ),
-            PATIENCE,
-        )
-        event = await asyncio.wait_for(earlier.receive(listener), PATIENCE)
-    finally:
-        await earlier.flush()
+    listener = await earlier_release.new_channel()
+    await earlier_release.group_add("room.general", listener)
+    await send_together(layer, "room.general", [{"type": "room.frame", "n": n} for n in range(3)])
+
+    event = await asyncio.wait_for(earlier_release.receive(listener), PATIENCE)
     assert event["type"] == BATCH  # not a type of rooms.realtime.protocol.layer: its hub logs and drops it
-    assert [earlier.deserialize(payload)["n"] for payload in event["payloads"]] == [0, 1, 2]
+    assert [earlier_release.deserialize(payload)["n"] for payload in event["payloads"]] == [0, 1, 2]
 
 
 async def test_sends_together_to_a_users_group_reach_a_process_of_the_release_before_one_by_one(
-    layer, prefix
+    layer, earlier_release
 ):
     """Only rooms' groups are batched: a consumer of an earlier release gets each user event as itself."""
-    earlier = RedisPubSubChannelLayer(hosts=[settings.REDIS_URL], prefix=prefix)
-    try:
-        listener = await earlier.new_channel()
-        await earlier.group_add("user.1", listener)
-        await asyncio.wait_for(
-            asyncio.gather(*(layer.group_send("user.1", {"type": "user.read", "seq": n}) for n in range(3))),
-            PATIENCE,
-        )
-        events = [await asyncio.wait_for(earlier.receive(listener), PATIENCE) for _ in range(3)]
-    finally:
-        await earlier.flush()
+    listener = await earlier_release.new_channel()
+    await earlier_release.group_add("user.1", listener)
+    await send_together(layer, "user.1", [{"type": "user.read", "seq": n} for n in range(3)])
+
+    events = [await asyncio.wait_for(earlier_release.receive(listener), PATIENCE) for _ in range(3)]
     assert [(event["type"], event["seq"]) for event in events] == [("user.read", n) for n in range(3)]
 
 
