@@ -11,13 +11,13 @@ Django's ORM runs only outside the event loop, so every store goes to the
 one thread Channels gives async code for the database and back
 (`database_sync_to_async`). On one core that is a handful of context
 switches and two hand-overs of the GIL. Three figures, each the process's
-CPU per call over ROUNDS calls (default 3,000), one after another on the
-event loop:
+CPU per call over ROUNDS calls (default 3,000), one after another:
 
 - the hop alone: `database_sync_to_async` of a function that does nothing;
 - one message stored alone (`message_create_many` of one draft, as a quiet
-  room's message is), called on the loop's own thread: the SQL and the ORM;
-- the same through the hop, as the server stores it.
+  room's message is), ROUNDS times in a row on one worker thread (one hop
+  for all): the SQL and the ORM;
+- the same through the hop, one call each, as the server stores it.
 
 It stores twice ROUNDS messages in room "general" of the database it is given
 (users from bench/prepare_db.py): never point it at a production database.

@@ -10,16 +10,18 @@ pass), and what is published while a pipeline is out goes in the next one, in
 order, when it returns: one round trip for many, and Redis hands them back
 together, to be written to each socket together.
 
-Consecutive sends to one room's group in a pipeline go as one PUBLISH of a
-batch event: every process then reads and decodes one Pub/Sub message for the
-batch, not one per event (redis-py spends on each message a retry wrapper, a
-timed read and two metrics hooks), and queues its events one by one, in
-order, for the room's hub. Only room groups: a room hub of an earlier release
-logs a batch as an event of a type it does not know and drops it (its pages
-fetch the messages at the next `position` frame), where a consumer of an
-earlier release, on a user's or the dashboards' group, would stop (docs/SCALING.md,
-"Rolling deploys"). Each event is encoded by its own sender, so one that
-cannot be is that sender's error alone.
+Sends of a room's logged events (messages, edits, deletions, reactions: each
+with its seq) to its group that follow each other in a pipeline go as one
+PUBLISH of a batch event: every process then reads and decodes one Pub/Sub
+message for them, not one per event (redis-py spends on each message a retry
+wrapper, a timed read and two metrics hooks), and queues their events one by
+one, in order, for the room's hub. Only those: a room hub of an earlier
+release logs a batch as an event of a type it does not know and drops it, and
+its pages fetch what they missed by seq; presence news, typing, a room's
+closing and an access change would not come back, and a consumer of an
+earlier release, on a user's or the dashboards' group, would stop
+(docs/SCALING.md, "Rolling deploys"). Each event is encoded by its own
+sender, so one that cannot be is that sender's error alone.
 
 Subscribing keeps channels-redis's lock; publishing needs none, since the
 order of publishes is the order they were asked for.
@@ -39,7 +41,7 @@ from channels_redis.pubsub import (
 )
 from channels_redis.utils import _wrap_close
 
-from rooms.realtime.protocol.layer import is_room_group
+from rooms.realtime.protocol.layer import is_logged_room_event, is_room_group
 from rooms.realtime.round_trips import RoundTrips
 from rooms.realtime.small_queues import SmallQueue
 
@@ -161,7 +163,8 @@ class _PipelinedLoopLayer(RedisPubSubLoopLayer):
         """Send a message to every channel in the group, on every process, with the next pipeline."""
         group_channel = self._get_group_channel_name(group)
         shard = self._get_shard(group_channel)
-        await shard.publish_event(group_channel, message, batchable=is_room_group(group))
+        batchable = is_room_group(group) and is_logged_room_event(message)
+        await shard.publish_event(group_channel, message, batchable=batchable)
 
 
 class PipelinedRedisPubSubChannelLayer(RedisPubSubChannelLayer):

@@ -81,6 +81,16 @@ def is_room_group(group: str) -> bool:
     return group.startswith(_ROOM_GROUP)
 
 
+def is_logged_room_event(event: dict) -> bool:
+    """Whether a room event is one of the room's log (a frame with a seq): a page that misses it fetches it.
+
+    Every room frame without a presence version is: a message, an edit, a
+    deletion, reactions. Presence news, typing, a room's closing and an access
+    change are not, and nothing brings them back once missed.
+    """
+    return event.get("type") == RoomEvent.FRAME and "version" not in event
+
+
 def user_group(user_id: int) -> str:
     """The group every socket of one user joins, so sign-out can close them all."""
     return f"user.{user_id}"

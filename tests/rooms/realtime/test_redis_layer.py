@@ -168,14 +168,14 @@ async def test_events_sent_together_to_one_group_cross_redis_as_a_few_messages(l
 
 
 async def test_every_local_channel_of_the_group_gets_each_event_of_a_batch_in_order(layer):
-    """Two sockets' channels in one user's group both get all of what was sent together, in order."""
+    """Two channels in one room's group (two processes' hubs, here one) both get all of a batch, in order."""
     first, second = await layer.new_channel(), await layer.new_channel()
-    await layer.group_add("user.1", first)
-    await layer.group_add("user.1", second)
-    await send_together(layer, "user.1", [{"type": "user.read", "seq": n} for n in range(5)])
+    await layer.group_add("room.general", first)
+    await layer.group_add("room.general", second)
+    await send_together(layer, "room.general", [{"type": "room.frame", "n": n} for n in range(5)])
     for channel in (first, second):
-        seqs = [(await asyncio.wait_for(layer.receive(channel), PATIENCE))["seq"] for _ in range(5)]
-        assert seqs == [0, 1, 2, 3, 4]
+        received = [(await asyncio.wait_for(layer.receive(channel), PATIENCE))["n"] for _ in range(5)]
+        assert received == [0, 1, 2, 3, 4]
 
 
 async def test_sends_to_a_group_around_a_send_to_a_channel_keep_their_order(layer):
@@ -218,6 +218,25 @@ async def test_sends_together_to_a_users_group_reach_a_process_of_the_release_be
 
     events = [await asyncio.wait_for(earlier_release.receive(listener), PATIENCE) for _ in range(3)]
     assert [(event["type"], event["seq"]) for event in events] == [("user.read", n) for n in range(3)]
+
+
+async def test_room_events_a_page_cannot_fetch_again_reach_a_process_of_the_release_before_one_by_one(
+    layer, earlier_release
+):
+    """Presence news, typing, a closing and an access change go unbatched: an earlier hub acts on each."""
+    listener = await earlier_release.new_channel()
+    await earlier_release.group_add("room.general", listener)
+    unlogged = [
+        {"type": "room.frame", "frame": "{}", "version": 1},
+        {"type": "room.frame", "frame": "{}", "version": 2},
+        {"type": "room.ephemeral", "frame": "{}", "typist": 3},
+        {"type": "room.closed", "frame": "{}"},
+        {"type": "room.access"},
+    ]
+    await send_together(layer, "room.general", unlogged)
+
+    events = [await asyncio.wait_for(earlier_release.receive(listener), PATIENCE) for _ in range(5)]
+    assert events == unlogged
 
 
 async def test_an_event_that_cannot_be_encoded_fails_its_sender_alone(layer):
