@@ -74,11 +74,6 @@ class _PipelinedShardConnection(RedisSingleShardConnection):
         self._ensure_redis()
         await self._publishes.ask((channel, payload, batchable))
 
-    async def publish(self, channel: str, message: bytes) -> None:
-        """channels-redis's own publish of an encoded event: with the next pipeline too, never batched."""
-        self._ensure_redis()
-        await self._publishes.ask((channel, message, False))
-
     async def _publish_together(self, publishes: list[_Publish]) -> list[None]:
         self._ensure_redis()
         serialize = self.channel_layer.channel_layer.serialize
