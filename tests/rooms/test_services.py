@@ -12,7 +12,7 @@ from django.db import connection
 
 from rooms import selectors, services
 from rooms.exceptions import EmptyMessage, MessageTooLong
-from rooms.models import Message, Room
+from rooms.models import Mention, Message, Room
 from tests import factories
 from tests.servers import BASE_DIR, manage, server_env
 
@@ -437,6 +437,44 @@ def test_messages_stored_together_take_their_rooms_next_seqs_in_order(room):
         "one",
         "two",
     ]
+
+
+def test_messages_stored_together_are_what_history_reads_back(room):
+    """Each message handed back (what the room is sent) has the id, time, seq and mentions stored.
+
+    More messages than Django puts in one INSERT on SQLite, two rooms interleaved:
+    each id must still be the row's own.
+    """
+    author = factories.user_create()
+    carol = factories.user_create(username="carol")
+    general = Room.objects.get(slug="general")
+    drafts = [
+        services.MessageDraft(
+            room=(room, general)[n % 2], author=author, text=f"m{n} @carol", client_id=f"c{n}"
+        )
+        for n in range(250)
+    ]
+
+    outcomes = services.message_create_many(drafts)
+
+    columns = (
+        "pk",
+        "room_id",
+        "seq",
+        "changed_seq",
+        "text",
+        "client_id",
+        "created_at",
+        "mention_ids",
+        "reactions",
+    )
+    handed_back = [tuple(getattr(message, name) for name in columns) for message, _created in outcomes]
+    stored = list(Message.objects.order_by("room_id", "seq").values_list(*columns))
+    assert sorted(handed_back, key=lambda row: (row[1], row[2])) == stored
+    assert [row[4] for row in handed_back] == [f"m{n} @carol" for n in range(250)]
+    assert {row[7] == [carol.pk] and row[8] == [] for row in handed_back} == {True}
+    assert Mention.objects.filter(user=carol).count() == 250
+    assert all(message.created_at.tzinfo is not None and not message._state.adding for message, _ in outcomes)
 
 
 def test_a_retry_among_messages_stored_together_returns_the_stored_one(room):
