@@ -188,7 +188,6 @@ def _messages_insert(batch: list[_Prepared]) -> list[Message]:
     for room_id in sorted(per_room):
         count = per_room[room_id]
         next_seq[room_id] = room_seq_next(room=rooms[room_id], count=count) - count + 1
-    now = timezone.now()  # one instant for the transaction's messages, as auto_now_add would give each
     messages = []
     for prepared in batch:
         draft, room_id = prepared.draft, prepared.draft.room.pk
@@ -202,7 +201,6 @@ def _messages_insert(batch: list[_Prepared]) -> list[Message]:
                 seq=seq,
                 changed_seq=seq,
                 mention_ids=prepared.mentioned,
-                created_at=now,
             )
         )
     _message_rows_insert(messages)
@@ -221,27 +219,30 @@ def _message_rows_insert(messages: list[Message]) -> None:
 
     Every message sent comes through here. bulk_create's building of this one
     statement cost more CPU than SQLite's running and committing it
-    (bench/database_hop.py), so it is written out; each value goes through its
-    field's own adapter for the backend (get_db_prep_save), as the ORM's would.
+    (bench/database_hop.py), so it is written out. Each value is what the ORM
+    would store: its field's pre_save (created_at's auto_now_add), then its
+    adapter for the backend (get_db_prep_save). The caller holds the transaction.
     """
     db = connections[DEFAULT_DB_ALIAS]  # the proxy `connection` would look it up at every use
     quote = db.ops.quote_name
-    fields = [field for field in Message._meta.concrete_fields if not field.primary_key]
+    meta = Message._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key and not field.generated]
     columns = ", ".join(quote(field.column) for field in fields)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     # RETURNING's order is not promised: each id is matched by its room and seq.
-    returning = f"{quote('room_id')}, {quote('seq')}, {quote('id')}"
-    per_statement = max(1, db.ops.bulk_batch_size(fields, messages))
+    named = {field.name: field for field in meta.concrete_fields}
+    returning = ", ".join(quote(named[name].column) for name in ("room", "seq", "id"))
+    per_statement = db.ops.bulk_batch_size(fields, messages)
     with db.cursor() as cursor:
         for start in range(0, len(messages), per_statement):
             chunk = messages[start : start + per_statement]
             params = [
-                field.get_db_prep_save(getattr(message, field.attname), db)
+                field.get_db_prep_save(field.pre_save(message, True), db)
                 for message in chunk
                 for field in fields
             ]
             cursor.execute(
-                f"INSERT INTO {quote(Message._meta.db_table)} ({columns})"  # noqa: S608
+                f"INSERT INTO {quote(meta.db_table)} ({columns})"  # noqa: S608
                 f" VALUES {', '.join([row] * len(chunk))} RETURNING {returning}",
                 params,
             )
