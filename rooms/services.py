@@ -223,6 +223,8 @@ def _message_rows_insert(messages: list[Message]) -> None:
     would store: its field's pre_save (created_at's auto_now_add), then its
     adapter for the backend (get_db_prep_save). The caller holds the transaction.
     """
+    if not messages:
+        return
     db = connections[DEFAULT_DB_ALIAS]  # the proxy `connection` would look it up at every use
     quote = db.ops.quote_name
     meta = Message._meta

@@ -460,7 +460,7 @@ def test_messages_stored_together_are_what_history_reads_back(room):
         outcomes = services.message_create_many(drafts)
 
     inserts = [query for query in queries if query["sql"].startswith('INSERT INTO "rooms_message"')]
-    assert 1 <= len(inserts) <= 3  # together, not one by one (Django's SQLite limit: 90 rows a statement)
+    assert 1 <= len(inserts) <= 10  # together, not one a message (on SQLite Django puts 90 rows in one)
     columns = (
         "pk",
         "room_id",

@@ -86,7 +86,7 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         # Called once the accept is written: the handshake's request and response, headers
         # and all, are never read again, and each socket would hold both as long as it is open.
         # websockets' parser keeps the request too, a local of its generator for the socket's
-        # life: its headers (about 3 KB) are emptied in place, not only let go of here.
+        # life: its headers (a few KB) are emptied in place, not only let go of here.
         self.request.headers.clear()
         self.request = None  # type: ignore[assignment]
         self.response = None  # type: ignore[assignment]
