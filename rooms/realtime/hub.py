@@ -29,7 +29,7 @@ from django.conf import settings
 
 from rooms.access import room_user_ids_allowed
 from rooms.realtime.presence_batch import PresenceBatch
-from rooms.realtime.protocol.layer import RoomEvent, room_event, room_group
+from rooms.realtime.protocol.layer import RoomEvent, is_logged_room_event, room_event, room_group
 from rooms.realtime.wire.frames import SharedFrame
 
 logger = logging.getLogger("rooms.hub")
@@ -178,7 +178,7 @@ class RoomHub:
         send = SharedFrame(event["frame"])
         # Decided once per event, not per socket: this loop runs for every recipient.
         frame, ephemeral = kind == RoomEvent.FRAME, kind == RoomEvent.EPHEMERAL
-        gathers = frame and "version" not in event  # presence news is checked against each roster
+        gathers = is_logged_room_event(event)  # presence news is checked against each roster
         for name, socket in list(room.sockets.items()):
             if name == skip:
                 continue
